@@ -1,0 +1,41 @@
+package dev.tfkd.cli;
+
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code tfkd} command: one subcommand per task. */
+@Command(
+    name = "tfkd",
+    mixinStandardHelpOptions = true,
+    versionProvider = Versions.class,
+    description = "Knowledge distillation for TensorFlow: train teachers, distill students, export SavedModels.",
+    subcommands = {DemoCommand.class, CommandLine.HelpCommand.class})
+public final class Tfkd implements Runnable {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(System.out, System.err, args));
+  }
+
+  /**
+   * Runs {@code tfkd args} and returns the exit code: 0 done, 1 failed at run time, 2 bad usage or bad input.
+   * Tests call this directly.
+   */
+  public static int run(PrintStream out, PrintStream err, String... args) {
+    CommandLine cl = new CommandLine(new Tfkd());
+    cl.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
+    cl.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
+    cl.setExecutionExceptionHandler(new Errors());
+    cl.setParameterExceptionHandler(Errors::onParameterError);
+    return cl.execute(args);
+  }
+}

@@ -1,0 +1,2 @@
+/** Datasets held in memory, the built-in synthetic data, and batching. */
+package dev.tfkd.data;

@@ -1,0 +1,34 @@
+package dev.tfkd.graph;
+
+import java.util.LinkedHashSet;
+import java.util.Set;
+import org.tensorflow.Operand;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * Creates a model's variables without initial values, for an inference graph whose session restores them from a
+ * checkpoint. The graph then holds nothing but the forward pass and its variables: no initializer constants, no
+ * optimizer state, which is what an export should contain.
+ */
+public final class RestoredVariables implements Variables {
+  private final Set<String> names = new LinkedHashSet<>();
+
+  @Override
+  public Operand<TFloat32> weight(Ops tf, String name, Shape shape, Init init, int fanIn, int fanOut) {
+    return tf.identity(state(tf, name, shape, init));
+  }
+
+  @Override
+  public Variable<TFloat32> state(Ops tf, String name, Shape shape, Init init) {
+    TrainingVariables.checkName(names, name);
+    return tf.withName(name).variable(shape, TFloat32.class);
+  }
+
+  /** Names of the variables created, in creation order. */
+  public Set<String> names() {
+    return Set.copyOf(names);
+  }
+}

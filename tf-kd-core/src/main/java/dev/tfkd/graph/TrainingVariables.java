@@ -1,0 +1,66 @@
+package dev.tfkd.graph;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+import org.tensorflow.Operand;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * Creates a model's variables for training, with initial values drawn in Java from {@code seed} and the variable's
+ * name (so adding a layer does not change the others' starting values). Keeps the list of trainable variables:
+ * that list, and nothing else, is what an optimizer may update. Not thread-safe; use while building one graph.
+ */
+public final class TrainingVariables implements Variables {
+  private final long seed;
+  private final List<Variable<TFloat32>> trainable = new ArrayList<>();
+  private final Set<String> names = new LinkedHashSet<>();
+
+  public TrainingVariables(long seed) {
+    this.seed = seed;
+  }
+
+  @Override
+  public Operand<TFloat32> weight(Ops tf, String name, Shape shape, Init init, int fanIn, int fanOut) {
+    Variable<TFloat32> v = create(tf, name, shape, init, fanIn, fanOut);
+    trainable.add(v);
+    return tf.identity(v);
+  }
+
+  @Override
+  public Variable<TFloat32> state(Ops tf, String name, Shape shape, Init init) {
+    return create(tf, name, shape, init, 1, 1);
+  }
+
+  /** The trainable variables, in creation order. */
+  public List<Variable<TFloat32>> trainable() {
+    return List.copyOf(trainable);
+  }
+
+  private Variable<TFloat32> create(Ops tf, String name, Shape shape, Init init, int fanIn, int fanOut) {
+    checkName(names, name);
+    SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + name.hashCode());
+    float[] values = init.values((int) shape.size(), fanIn, fanOut, rng);
+    Operand<TFloat32> initial = tf.constant(shape, DataBuffers.of(values, true, false));
+    Variable<TFloat32> v = tf.withName(name).variable(initial);
+    if (!v.op().name().endsWith(name)) {
+      throw new IllegalStateException("variable name " + name + " was taken: got " + v.op().name());
+    }
+    return v;
+  }
+
+  static void checkName(Set<String> names, String name) {
+    if (name.contains("/")) {
+      throw new IllegalArgumentException("variable names may not contain '/': " + name);
+    }
+    if (!names.add(name)) {
+      throw new IllegalArgumentException("duplicate variable name: " + name);
+    }
+  }
+}

@@ -1,0 +1,30 @@
+package dev.tfkd.losses;
+
+import org.tensorflow.Operand;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * A distillation divergence between teacher and student logits, as a stateless graph builder.
+ *
+ * <p>It returns one value per example ({@code [batch]}); the caller reduces (tf-kd uses the mean over examples:
+ * "batchmean"). Temperatures and any T^2 factor are part of the divergence's own documented parameters.
+ * Implementations compute in log space (log-softmax), so logits of any magnitude give finite values.
+ */
+public interface Divergence {
+
+  /** The registry name, e.g. {@code kl}. */
+  String name();
+
+  /**
+   * Adds the per-example divergence to the graph.
+   *
+   * @param tf where to add the ops
+   * @param studentLogits {@code [batch, K]}
+   * @param teacherLogits {@code [batch, K]}, constant with respect to training
+   * @param context the batch's labels and the training progress, for divergences that use them
+   * @return {@code [batch]}
+   */
+  Operand<TFloat32> perExample(
+      Ops tf, Operand<TFloat32> studentLogits, Operand<TFloat32> teacherLogits, LossContext context);
+}

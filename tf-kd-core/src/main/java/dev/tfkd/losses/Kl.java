@@ -1,0 +1,36 @@
+package dev.tfkd.losses;
+
+import org.tensorflow.Operand;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * Hinton, Vinyals and Dean 2015, "Distilling the Knowledge in a Neural Network": {@code T^2 KL(p || q)} with
+ * {@code p = softmax(z_t / T)} and {@code q = softmax(z_s / T)}, per example, summed over classes.
+ *
+ * <p>The {@code T^2} factor keeps the soft-target gradient's magnitude comparable across temperatures. Computed as
+ * {@code T^2 sum_k p_k (log p_k - log q_k)} with log-softmax on both sides, so it is finite for any finite logits.
+ *
+ * @param temperature T, positive and finite (default 4)
+ */
+public record Kl(float temperature) implements Divergence {
+  public static final float DEFAULT_TEMPERATURE = 4f;
+
+  public Kl {
+    SoftmaxOps.checkTemperature(temperature);
+  }
+
+  @Override
+  public String name() {
+    return "kl";
+  }
+
+  @Override
+  public Operand<TFloat32> perExample(
+      Ops tf, Operand<TFloat32> studentLogits, Operand<TFloat32> teacherLogits, LossContext context) {
+    Operand<TFloat32> logP = SoftmaxOps.logSoftmax(tf, teacherLogits, temperature);
+    Operand<TFloat32> logQ = SoftmaxOps.logSoftmax(tf, studentLogits, temperature);
+    Operand<TFloat32> kl = SoftmaxOps.rowSum(tf, tf.math.mul(tf.math.exp(logP), tf.math.sub(logP, logQ)));
+    return tf.math.mul(kl, tf.constant(temperature * temperature));
+  }
+}

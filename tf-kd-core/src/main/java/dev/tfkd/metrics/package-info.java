@@ -1,0 +1,2 @@
+/** Evaluation figures computed in float64: accuracy, NLL, distance to the true posterior. */
+package dev.tfkd.metrics;

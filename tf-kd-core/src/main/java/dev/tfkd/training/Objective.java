@@ -1,0 +1,37 @@
+package dev.tfkd.training;
+
+import dev.tfkd.losses.LossContext;
+import org.tensorflow.Operand;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * What a model is trained to minimise, as a graph builder. Returns the total loss and its hard (label) and soft
+ * (teacher or regulariser) parts, all scalars averaged over the batch, so they can be reported separately.
+ */
+public interface Objective {
+
+  /** A short description for logs and provenance, e.g. {@code 0.1*ce + 0.9*kl(T=4)}. */
+  String describe();
+
+  /** Whether the objective reads teacher logits; if so the trainer must be given them. */
+  boolean needsTeacher();
+
+  /**
+   * Adds the loss to the graph.
+   *
+   * @param logits the model's logits {@code [batch, K]}
+   * @param teacherLogits the teacher's logits {@code [batch, K]}, or {@code null} when {@link #needsTeacher()} is
+   *     false
+   */
+  LossTerms build(Ops tf, Operand<TFloat32> logits, Operand<TFloat32> teacherLogits, LossContext context);
+
+  /**
+   * Scalar parts of a loss.
+   *
+   * @param total what the optimizer minimises
+   * @param hard the part that compares with the labels
+   * @param soft the part that compares with the teacher (or a regulariser); zero when there is none
+   */
+  record LossTerms(Operand<TFloat32> total, Operand<TFloat32> hard, Operand<TFloat32> soft) {}
+}

@@ -1,0 +1,4 @@
+/**
+ * Training: objectives (cross-entropy, distillation), the optimizer ops, the training loop and its listeners.
+ */
+package dev.tfkd.training;
