@@ -125,4 +125,22 @@ public final class TestFiles {
     }
     return file;
   }
+
+  /**
+   * Writes {@code data} (images [H, W, 1] with values in [0, 1]) as a gzip IDX pair {@code prefix-images-idx3-ubyte.gz}
+   * and {@code prefix-labels-idx1-ubyte.gz} in {@code dir}; returns the images file.
+   */
+  public static Path writeIdx(dev.tfkd.data.Dataset data, Path dir, String prefix) throws IOException {
+    long[] s = data.exampleShape();
+    byte[] px = new byte[data.features().length];
+    for (int i = 0; i < px.length; i++) {
+      px[i] = (byte) Math.round(Math.min(1f, Math.max(0f, data.features()[i])) * 255f);
+    }
+    byte[] labels = new byte[data.size()];
+    for (int i = 0; i < labels.length; i++) {
+      labels[i] = (byte) data.labels()[i];
+    }
+    idx(dir.resolve(prefix + "-labels-idx1-ubyte.gz"), new int[] {data.size()}, labels, true);
+    return idx(dir.resolve(prefix + "-images-idx3-ubyte.gz"), new int[] {data.size(), (int) s[0], (int) s[1]}, px, true);
+  }
 }
