@@ -19,7 +19,7 @@ final class Bytes {
     return head.length == 2 && (head[0] & 0xff) == 0x1f && (head[1] & 0xff) == 0x8b;
   }
 
-  /** Up to {@code n} first bytes of {@code file}, decompressed when it is gzip. */
+  /** Up to {@code n} first bytes of {@code file}, as stored (not decompressed). */
   static byte[] head(Path file, int n) {
     try (InputStream in = Files.newInputStream(file)) {
       return in.readNBytes(n);
