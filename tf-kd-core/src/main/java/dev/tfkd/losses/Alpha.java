@@ -15,7 +15,9 @@ import org.tensorflow.types.TFloat32;
  * </pre>
  *
  * The limits are exact when alpha is exactly 1 or 0. {@code alpha = 0.5} gives {@code 4 (1 - sum sqrt(p q))}, four
- * times the squared Hellinger distance, and is symmetric in p and q. Zero when {@code p = q}, never negative.
+ * times the squared Hellinger distance, and is symmetric in p and q. Zero when {@code p = q}, never negative. For
+ * alpha outside [0, 1] a probability is raised to a negative power, so the value overflows to infinity when a
+ * probability underflows (extreme logits): that is the divergence, not a numerical accident.
  *
  * @param alpha finite (default 0.5)
  * @param temperature T, positive and finite (default 1)

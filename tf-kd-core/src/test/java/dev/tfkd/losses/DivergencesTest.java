@@ -1,14 +1,13 @@
 package dev.tfkd.losses;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -99,15 +98,21 @@ class DivergencesTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("specs")
-  void valuesMatchFloat64Reference(String spec) {
+  void valuesMatchFloat64ReferenceAndGoldenFile(String spec) {
     Divergence d = Divergences.parse(spec);
-    try (GraphHarness h = new GraphHarness(d)) {
+    try (GraphHarness h = new GraphHarness(d, true)) {
       for (Case c : valueCases()) {
         double[] ref = Reference.perExample(d, c.s, c.t, c.y, c.epoch);
         double[] tf = h.run(c.s, c.t, c.y, c.epoch, ones(c.b())).values();
         assertClose(spec + " B=" + c.b() + " K=" + c.s[0].length + " values", tf, ref, 1e-5, 1e-6, valueScale(d, ref));
       }
+      Golden.check(spec, h);
     }
+  }
+
+  @AfterAll
+  static void writeGoldenFileIfAsked() throws java.io.IOException {
+    Golden.writeIfAsked();
   }
 
   @ParameterizedTest(name = "{0}")
@@ -115,7 +120,7 @@ class DivergencesTest {
   void gradientsMatchFiniteDifferences(String spec) {
     Divergence d = Divergences.parse(spec);
     List<Case> cases = List.of(randomCase(11, 1, 2, 2, 3), randomCase(12, 5, 7, 2, 3), randomCase(13, 2, 1000, 3, 4));
-    try (GraphHarness h = new GraphHarness(d)) {
+    try (GraphHarness h = new GraphHarness(d, true)) {
       for (Case c : cases) {
         SplittableRandom r = new SplittableRandom(99);
         double[] w = new double[c.b()];
