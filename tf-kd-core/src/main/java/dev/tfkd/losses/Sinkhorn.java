@@ -19,7 +19,10 @@ import org.tensorflow.types.TFloat32;
  * The normalisations run in log space (log-sum-exp over rows and columns), so a small eps cannot underflow the
  * kernel; gradients flow through all n unrolled iterations. The divergence couples the whole batch; its
  * per-example value is {@code B sum_j P_ij W_ij}, whose batch mean is the loss above. Never negative; not exactly
- * zero when student equals teacher, since the entropic plan spreads some mass off the diagonal.
+ * zero when student equals teacher, since the entropic plan spreads some mass off the diagonal. Being a match
+ * between sets of distributions, it does not tie example i's student to example i's teacher: used alone it can
+ * learn a permuted labelling at low cost. Use it beside the label loss (ce-weight > 0) or another divergence, as
+ * SinKD does.
  *
  * @param epsilon entropic regularisation eps, positive and finite (default 0.1)
  * @param iterations row/column normalisation rounds, >= 1 (default 20)
