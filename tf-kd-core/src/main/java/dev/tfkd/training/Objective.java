@@ -21,7 +21,7 @@ public interface Objective {
    * Whether the objective's teacher is the model itself (self-distillation, e.g. {@link
    * ProgressiveSelfDistillation}). The trainer then needs no teacher logits: it feeds, in their place, each
    * example's own logits recorded during the previous epoch's training step (zeros during the first epoch), and
-   * records the current ones. Default false.
+   * records the current ones. Excludes {@link #needsTeacher()}. Default false.
    */
   default boolean usesOwnPredictions() {
     return false;

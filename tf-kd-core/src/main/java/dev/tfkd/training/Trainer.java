@@ -71,6 +71,9 @@ public final class Trainer {
       Architecture architecture, Dataset train, Objective objective, float[] teacherLogits, Path workDir) {
     checkCompatible(architecture, train);
     int k = architecture.numClasses();
+    if (objective.needsTeacher() && objective.usesOwnPredictions()) {
+      throw new IllegalArgumentException(objective.describe() + " cannot both need a teacher and use its own predictions");
+    }
     if (objective.needsTeacher()) {
       if (teacherLogits == null) {
         throw new IllegalArgumentException(objective.describe() + " needs teacher logits");

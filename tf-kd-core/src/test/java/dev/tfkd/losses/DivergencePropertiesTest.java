@@ -31,10 +31,17 @@ class DivergencePropertiesTest {
     String base = d instanceof Cswt c ? c.inner().name() : d.name();
     try (GraphHarness h = new GraphHarness(d)) {
       Case c = randomCase(21, 6, 10, 2, 3);
-      double[] same = h.run(c.t(), c.t(), c.y(), c.epoch(), ones(6)).values();
+      GraphHarness.Out atEquality = h.run(c.t(), c.t(), c.y(), c.epoch(), ones(6));
+      double[] same = atEquality.values();
       if (!NOT_ZERO_AT_EQUALITY.contains(base)) {
         for (double v : same) {
           assertEquals(0, v, 2e-6 * tSquared(d), spec + " at student = teacher");
+        }
+        // A minimum: the gradient vanishes there too (TVD's |.| has gradient sign(0) = 0).
+        for (double[] row : atEquality.gradient()) {
+          for (double g : row) {
+            assertEquals(0, g, 1e-5 * tSquared(d), spec + " gradient at student = teacher");
+          }
         }
       } else if (base.equals("nkd")) {
         // NKD's target part remains: -t_y log t_y at T = 1.
@@ -162,6 +169,40 @@ class DivergencePropertiesTest {
       return spec;
     }
     return spec.contains("(") ? spec.substring(0, spec.length() - 1) + ", T=" + t + ")" : spec + "(T=" + t + ")";
+  }
+
+  @Test
+  void cswtGivesTheMostSimilarExampleTheLowestTemperature() {
+    Case c = randomCase(81, 5, 4, 2, 3);
+    double[][] s = c.s().clone();
+    s[2] = c.t()[2].clone(); // student equals teacher on example 2: cosine 1, the batch's highest
+    Cswt cswt = (Cswt) Divergences.parse("cswt(Tmin=2, Tmax=6):kl");
+    try (org.tensorflow.Graph g = new org.tensorflow.Graph()) {
+      var tf = org.tensorflow.op.Ops.create(g);
+      var temps = cswt.temperatures(tf, tf.constant(toFloat(s)), tf.constant(toFloat(c.t())));
+      try (var session = new org.tensorflow.Session(g);
+          var out = session.runner().fetch(temps).run()) {
+        var t = (org.tensorflow.types.TFloat32) out.get(0);
+        double[] ref = Reference.cswtTemperatures(cswt, s, c.t());
+        assertEquals(2f, t.getFloat(2), 0f, "most similar example");
+        double max = 0;
+        for (int i = 0; i < 5; i++) {
+          assertEquals(ref[i], t.getFloat(i), 1e-6, "example " + i);
+          max = Math.max(max, t.getFloat(i));
+        }
+        assertEquals(6.0, max, 0, "least similar example gets Tmax");
+      }
+    }
+  }
+
+  private static float[][] toFloat(double[][] x) {
+    float[][] f = new float[x.length][x[0].length];
+    for (int i = 0; i < x.length; i++) {
+      for (int k = 0; k < x[0].length; k++) {
+        f[i][k] = (float) x[i][k];
+      }
+    }
+    return f;
   }
 
   @Test

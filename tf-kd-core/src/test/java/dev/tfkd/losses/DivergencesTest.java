@@ -18,10 +18,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * <p>Tolerances. The graph computes in float32 (unit round-off 6e-8) on float32-rounded logits; the reference in
  * float64 on the same rounded logits. Values: {@code |tf - ref| <= 1e-5 |ref| + 1e-6 * scale}, scale = {@code
  * max(1, T^2, max_i |ref_i|)} (see {@link #valueScale}): relative 1e-5, with an absolute floor for values near zero,
- * where float32 log-space cancellation leaves errors of about 1e-7 T^2. Gradients:
- * against central differences of the float64 reference (h = 1e-6 relative to the logit scale, truncation error
- * about 1e-11), {@code |tf - fd| <= 1e-4 |fd| + 1e-5 * max|fd|} element-wise: a gradient element is a difference of
- * O(1) terms, so its float32 error is relative to the row's largest element, not to itself.
+ * where float32 log-space cancellation leaves errors of about 1e-7 T^2. Gradients: against central differences of
+ * the float64 reference (h = 1e-6 relative to the logit, truncation error about 1e-11; with K = 1000 a seeded
+ * sample of 40 classes per row, label included), {@code |tf - fd| <= 1e-5 |fd| + 1e-5 max|fd|} element-wise: a
+ * gradient element is a difference of O(max) terms, so its float32 error is relative to the batch's largest
+ * element, not to itself (with K = 1000 elements of 1e-6 carry errors of 1e-9, measured).
  */
 class DivergencesTest {
 
@@ -132,7 +133,7 @@ class DivergencesTest {
         for (int i = 0; i < c.b(); i++) {
           assertClose(
               spec + " B=" + c.b() + " K=" + c.s[0].length + " gradient row " + i, pick(tf[i], fd[i]), pick(fd[i], fd[i]),
-              1e-4, 1e-5, max(fd));
+              1e-5, 1e-5, max(fd));
         }
       }
     }

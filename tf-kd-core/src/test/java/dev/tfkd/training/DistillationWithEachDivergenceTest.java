@@ -134,6 +134,42 @@ class DistillationWithEachDivergenceTest {
   }
 
   @Test
+  void anObjectiveCannotBothNeedATeacherAndUseItsOwnPredictions() {
+    Objective both =
+        new Objective() {
+          @Override
+          public String describe() {
+            return "both";
+          }
+
+          @Override
+          public boolean needsTeacher() {
+            return true;
+          }
+
+          @Override
+          public boolean usesOwnPredictions() {
+            return true;
+          }
+
+          @Override
+          public LossTerms build(
+              org.tensorflow.op.Ops tf,
+              org.tensorflow.Operand<org.tensorflow.types.TFloat32> logits,
+              org.tensorflow.Operand<org.tensorflow.types.TFloat32> teacherLogits,
+              dev.tfkd.losses.LossContext context) {
+            throw new AssertionError("never built");
+          }
+        };
+    var e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class,
+            () -> new Trainer(new TrainConfig(1, 64, OptimizerConfig.adam(1e-2f), 1, 1), List.of())
+                .train(new TinyMlp(6, 8, 4), TRAIN, both, teacherTrain, work));
+    assertTrue(e.getMessage().contains("cannot both"), e.getMessage());
+  }
+
+  @Test
   void psKdWeightGrowsLinearlyToItsFinalValue() {
     try (org.tensorflow.Graph g = new org.tensorflow.Graph()) {
       var tf = org.tensorflow.op.Ops.create(g);
