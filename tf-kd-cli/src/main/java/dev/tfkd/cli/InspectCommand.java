@@ -57,7 +57,7 @@ final class InspectCommand implements Callable<Integer> {
         err.flush();
         return Errors.BAD_INPUT;
       }
-      o.printf(Locale.ROOT, "check: OK (%d version%s follow TensorFlow Serving's conventions)%n", all.size(), all.size() == 1 ? "" : "s");
+      o.printf(Locale.ROOT, "check: OK (%d version%s TensorFlow Serving's conventions)%n", all.size(), all.size() == 1 ? " follows" : "s follow");
     }
     return Errors.OK;
   }

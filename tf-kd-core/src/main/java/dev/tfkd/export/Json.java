@@ -27,8 +27,10 @@ public final class Json {
       string(b, s);
     } else if (v instanceof Boolean) {
       b.append(v);
-    } else if (v instanceof Double || v instanceof Float) {
-      double d = ((Number) v).doubleValue();
+    } else if (v instanceof Float f) {
+      // Float's own shortest form: 0.001f stays 0.001, not its widened double 0.0010000000474974513.
+      b.append(!Float.isFinite(f) ? "null" : f == Math.rint(f) && Math.abs(f) < 1e7 ? Long.toString(f.longValue()) : Float.toString(f));
+    } else if (v instanceof Double d) {
       b.append(Double.isFinite(d) ? number(d) : "null");
     } else if (v instanceof Number) {
       b.append(v);

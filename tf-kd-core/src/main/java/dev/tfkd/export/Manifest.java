@@ -30,11 +30,25 @@ public final class Manifest {
   public Manifest() {
     fields.put("format", "tfkd-manifest/1");
     Map<String, Object> versions = new LinkedHashMap<>();
-    String v = Manifest.class.getPackage().getImplementationVersion();
-    versions.put("tfkd", v == null ? "dev" : v);
+    versions.put("tfkd", tfkdVersion());
     versions.put("tensorflow", TensorFlow.version());
     versions.put("java", System.getProperty("java.version"));
     fields.put("versions", versions);
+  }
+
+  /** tf-kd's version from the core jar's Maven metadata; {@code dev} when running from class folders. */
+  static String tfkdVersion() {
+    try (java.io.InputStream in =
+        Manifest.class.getResourceAsStream("/META-INF/maven/dev.tfkd/tf-kd-core/pom.properties")) {
+      if (in != null) {
+        java.util.Properties p = new java.util.Properties();
+        p.load(in);
+        return p.getProperty("version", "dev");
+      }
+    } catch (java.io.IOException e) {
+      // An unreadable version is not worth failing an export for.
+    }
+    return "dev";
   }
 
   /** Sets a top-level field (a map, record, list, string, number...); a later call with the same key replaces it. */

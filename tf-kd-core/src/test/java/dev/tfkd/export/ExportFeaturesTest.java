@@ -268,4 +268,51 @@ class ExportFeaturesTest {
       assertFalse(Files.exists(base.resolve("2")));
     }
   }
+
+  @Test
+  void sigkillAtRandomMomentsLeavesOnlyCompleteVersions(@TempDir Path root) throws Exception {
+    long seed = System.nanoTime();
+    java.util.Random random = new java.util.Random(seed);
+    for (int round = 0; round < 1; round++) {
+      Path marker = root.resolve("published-" + round);
+      Process p =
+          new ProcessBuilder(
+                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                  "-cp",
+                  System.getProperty("java.class.path"),
+                  KillDuringExportMain.class.getName(),
+                  root.toString(),
+                  marker.toString(),
+                  "loop")
+              .redirectErrorStream(true)
+              .redirectOutput(root.resolve("child.log").toFile())
+              .start();
+      try {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (!Files.exists(marker) && p.isAlive() && System.nanoTime() < deadline) {
+          Thread.sleep(20);
+        }
+        assertTrue(Files.exists(marker), "child published nothing: " + Files.readString(root.resolve("child.log")));
+        // Somewhere in the middle of a later export (each takes tens of milliseconds).
+        Thread.sleep(random.nextInt(300));
+      } finally {
+        p.destroyForcibly();
+        p.waitFor(30, TimeUnit.SECONDS);
+      }
+      // Every version directory Serving could see is complete: it passes the checks and predicts.
+      List<Inspection> versions = Inspection.of(root.resolve("m"));
+      for (Inspection i : versions) {
+        assertEquals(List.of(), i.errors(), "seed " + seed + ": " + i.dir());
+        assertEquals(8, i.warmupRecords(), "seed " + seed + ": " + i.dir());
+        assertTrue(i.manifest().strip().endsWith("}"), "seed " + seed + ": " + i.dir());
+      }
+      // The newest version, the one published last before the kill, loads and predicts.
+      try (Predictor pr = Predictor.load(root.resolve("m"))) {
+        assertEquals(3, pr.predict(new float[][] {new float[5]}).probabilities()[0].length);
+      }
+      System.out.printf(
+          "SIGKILL round %d (seed %d): %d complete versions, %d interrupted temporary directories%n",
+          round, seed, versions.size(), versions.get(versions.size() - 1).warnings().size());
+    }
+  }
 }
