@@ -86,9 +86,28 @@ class ServingCommandsTest {
     expectCheckFailure(rewrite(good, tmp.resolve("d/1"), s -> s.getMetaGraphsBuilder(0).putSignatureDef("serving_default",
         s.getMetaGraphs(0).getSignatureDefOrThrow("serving_default").toBuilder().setMethodName("").build())), "method name ''");
     expectCheckFailure(rewrite(good, tmp.resolve("e/1"), s -> s.getMetaGraphsBuilder(0).removeSignatureDef("serving_default")), "no 'serving_default' signature");
-    // No saved_model.pb at all.
+    // No saved_model.pb at all, or garbage in it.
     var r = tfkd("inspect", "--check", Files.createDirectories(tmp.resolve("f/1")).toString());
     assertEquals(2, r.code());
+    Path garbage = copy(good, tmp.resolve("g/1"));
+    Files.write(garbage.resolve("saved_model.pb"), new byte[] {(byte) 0xff, 1, 2, 3});
+    expectCheckFailure(garbage, "not a valid SavedModel protocol buffer");
+    // A damaged warm-up file.
+    Path warm = copy(good, tmp.resolve("h/1"));
+    byte[] w = Files.readAllBytes(warm.resolve("assets.extra/tf_serving_warmup_requests"));
+    w[w.length - 9] ^= 1;
+    Files.write(warm.resolve("assets.extra/tf_serving_warmup_requests"), w);
+    expectCheckFailure(warm, "damaged record 1 (bad data CRC)");
+  }
+
+  @Test
+  void leftoverTemporaryDirectoryIsAWarningNotAFailure(@TempDir Path tmp) throws Exception {
+    Path base = tmp.resolve("m");
+    copy(model.resolve("1"), base.resolve("1"));
+    Files.createDirectories(base.resolve(".tmp-2-0000"));
+    var r = tfkd("inspect", "--check", base.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.err().contains("leftover temporary directory"), r.err());
   }
 
   private static void expectCheckFailure(Path dir, String reason) {

@@ -114,7 +114,12 @@ public final class GraphSafety {
    * unless {@code allowUnsafeOps}; then it returns the findings so the caller may warn.
    */
   public static List<Finding> check(Path dir, String tag, boolean allowUnsafeOps) throws IOException {
-    List<Finding> findings = scan(dir, tag);
+    return check(metaGraph(dir, tag), dir, allowUnsafeOps);
+  }
+
+  /** As {@link #check(Path, String, boolean)} for a meta graph already read from {@code dir}. */
+  public static List<Finding> check(MetaGraphDef meta, Path dir, boolean allowUnsafeOps) {
+    List<Finding> findings = scan(meta);
     if (!findings.isEmpty() && !allowUnsafeOps) {
       throw new IllegalArgumentException(
           dir + ": refusing to load a SavedModel whose graph runs " + findings.get(0).describe()

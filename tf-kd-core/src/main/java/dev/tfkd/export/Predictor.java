@@ -157,8 +157,7 @@ public final class Predictor implements AutoCloseable {
     try {
       Path versionDir = resolveVersion(dir);
       MetaGraphDef meta = GraphSafety.metaGraph(versionDir, ServingExporter.SERVE_TAG);
-      List<GraphSafety.Finding> findings =
-          GraphSafety.check(versionDir, ServingExporter.SERVE_TAG, options.allowUnsafeOps());
+      List<GraphSafety.Finding> findings = GraphSafety.check(meta, versionDir, options.allowUnsafeOps());
       SignatureDef sig = meta.getSignatureDefMap().get(options.signature());
       if (sig == null) {
         throw new IllegalArgumentException(
