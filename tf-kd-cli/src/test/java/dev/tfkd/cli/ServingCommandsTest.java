@@ -85,6 +85,10 @@ class ServingCommandsTest {
     expectCheckFailure(rewrite(good, tmp.resolve("c/1"), s -> s.getMetaGraphsBuilder(0).getMetaInfoDefBuilder().clearTags().addTags("train")), "no meta graph tagged 'serve'");
     expectCheckFailure(rewrite(good, tmp.resolve("d/1"), s -> s.getMetaGraphsBuilder(0).putSignatureDef("serving_default",
         s.getMetaGraphs(0).getSignatureDefOrThrow("serving_default").toBuilder().setMethodName("").build())), "method name ''");
+    expectCheckFailure(rewrite(good, tmp.resolve("d2/1"), s -> s.getMetaGraphsBuilder(0).putSignatureDef("classify",
+        s.getMetaGraphs(0).getSignatureDefOrThrow("classify").toBuilder().putOutputs("classes",
+            s.getMetaGraphs(0).getSignatureDefOrThrow("serving_default").getOutputsOrThrow("classes")).build())),
+        "'classes' is DT_INT64, TensorFlow Serving requires DT_STRING");
     expectCheckFailure(rewrite(good, tmp.resolve("e/1"), s -> s.getMetaGraphsBuilder(0).removeSignatureDef("serving_default")), "no 'serving_default' signature");
     // No saved_model.pb at all, or garbage in it.
     var r = tfkd("inspect", "--check", Files.createDirectories(tmp.resolve("f/1")).toString());

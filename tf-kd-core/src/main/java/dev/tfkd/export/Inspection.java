@@ -161,6 +161,7 @@ public record Inspection(
             errors.add("signature '" + e.getKey() + "' has method name '" + method + "'; TensorFlow Serving expects one of "
                 + METHODS);
           }
+          checkMethod(e.getKey(), e.getValue(), errors);
           checkTensors(e.getKey(), e.getValue().getInputsMap(), nodes, errors);
           checkTensors(e.getKey(), e.getValue().getOutputsMap(), nodes, errors);
         }
@@ -187,6 +188,49 @@ public record Inspection(
       }
     }
     return new Inspection(dir, tags, signatures, variables, values, bytes, manifest, warmup, errors, warnings);
+  }
+
+  /** The input and output keys and dtypes TensorFlow Serving's Predict, Classify and Regress APIs require. */
+  private static void checkMethod(String key, SignatureDef sig, List<String> errors) {
+    String where = "signature '" + key + "' (" + sig.getMethodName() + ")";
+    switch (sig.getMethodName()) {
+      case "tensorflow/serving/predict" -> {
+        if (sig.getInputsCount() == 0 || sig.getOutputsCount() == 0) {
+          errors.add(where + " needs at least one input and one output");
+        }
+      }
+      case "tensorflow/serving/classify" -> {
+        expectStringInput(where, sig, errors);
+        if (sig.getOutputsCount() == 0 || !Set.of("classes", "scores").containsAll(sig.getOutputsMap().keySet())) {
+          errors.add(where + " must have outputs 'classes' and/or 'scores' only, has " + sig.getOutputsMap().keySet());
+        }
+        expectDtype(where, sig.getOutputsMap().get("classes"), "classes", DataType.DT_STRING, errors);
+        expectDtype(where, sig.getOutputsMap().get("scores"), "scores", DataType.DT_FLOAT, errors);
+      }
+      case "tensorflow/serving/regress" -> {
+        expectStringInput(where, sig, errors);
+        if (!sig.getOutputsMap().keySet().equals(Set.of("outputs"))) {
+          errors.add(where + " must have the one output 'outputs', has " + sig.getOutputsMap().keySet());
+        }
+        expectDtype(where, sig.getOutputsMap().get("outputs"), "outputs", DataType.DT_FLOAT, errors);
+      }
+      default -> {
+        // Unknown method names are reported by the caller.
+      }
+    }
+  }
+
+  private static void expectStringInput(String where, SignatureDef sig, List<String> errors) {
+    if (!sig.getInputsMap().keySet().equals(Set.of("inputs"))) {
+      errors.add(where + " must have the one input 'inputs' (serialized tf.Example), has " + sig.getInputsMap().keySet());
+    }
+    expectDtype(where, sig.getInputsMap().get("inputs"), "inputs", DataType.DT_STRING, errors);
+  }
+
+  private static void expectDtype(String where, TensorInfo t, String name, DataType want, List<String> errors) {
+    if (t != null && t.getDtype() != want) {
+      errors.add(where + ": '" + name + "' is " + t.getDtype() + ", TensorFlow Serving requires " + want);
+    }
   }
 
   private static void checkTensors(String sig, Map<String, TensorInfo> tensors, Set<String> nodes, List<String> errors) {
