@@ -22,8 +22,9 @@ import picocli.CommandLine.Spec;
     name = "evaluate",
     mixinStandardHelpOptions = true,
     description = {
-      "Evaluate a SavedModel (tf-kd's or any with one float input and a logits or probabilities output) on a",
-      "labelled dataset: every figure tf-kd's metrics compute (accuracy, NLL, and the distance to the true",
+      "Evaluate a SavedModel on a labelled dataset.",
+      "Works with tf-kd's exports and any SavedModel with one float input and a logits or probabilities",
+      "output; prints every figure tf-kd's metrics compute (accuracy, NLL, and the distance to the true",
       "posterior where the data knows it)."
     },
     footer = {"", "Examples:", "  tfkd evaluate --model savedmodels/demo/teacher --data gmm", "  tfkd evaluate --model savedmodels/demo/teacher/1 --data gmm --json"})

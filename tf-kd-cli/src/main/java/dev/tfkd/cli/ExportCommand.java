@@ -20,9 +20,10 @@ import picocli.CommandLine.Spec;
     name = "export",
     mixinStandardHelpOptions = true,
     description = {
-      "Write models.config (TensorFlow Serving's ModelServerConfig, text format) for an export root: one",
-      "config entry per model directory <ROOT>/<name> that holds at least one integer version. Base paths",
-      "are absolute, or under --base-path (where the root is mounted in the server's container)."
+      "Write a TensorFlow Serving models.config for an export root.",
+      "The file is a ModelServerConfig in text format with one config entry per model directory",
+      "<ROOT>/<name> that holds at least one integer version. Base paths are absolute, or under",
+      "--base-path (where the root is mounted in the server's container)."
     },
     footer = {
       "",

@@ -19,8 +19,9 @@ import picocli.CommandLine.Spec;
     name = "inspect",
     mixinStandardHelpOptions = true,
     description = {
-      "Describe a SavedModel without loading it: tags, signatures (tensor names, dtypes, shapes), variables,",
-      "warm-up records and the tf-kd manifest. DIR is a version directory (<root>/<name>/<version>) or a model",
+      "Describe a SavedModel without loading it; --check its TensorFlow Serving conventions.",
+      "Shows tags, signatures (tensor names, dtypes, shapes), variables, warm-up records and the tf-kd",
+      "manifest. DIR is a version directory (<root>/<name>/<version>) or a model",
       "directory (<root>/<name>: every version is checked, the latest described).",
       "With --check, exit 2 with the reasons when the export breaks TensorFlow Serving's conventions; ops a",
       "serving model should not contain (file system and other I/O) are reported as warnings."

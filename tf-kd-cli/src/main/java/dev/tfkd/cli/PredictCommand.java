@@ -22,8 +22,9 @@ import picocli.CommandLine.Spec;
     name = "predict",
     mixinStandardHelpOptions = true,
     description = {
-      "Run a SavedModel (tf-kd's or any with one float input and a logits or probabilities output) on a dataset",
-      "and print one line per example: index, predicted class, label, class probabilities.",
+      "Print a SavedModel's predictions for a dataset as CSV or JSON lines.",
+      "Works with tf-kd's exports and any SavedModel with one float input and a logits or probabilities",
+      "output; one line per example: index, predicted class, label, class probabilities.",
       "The graph is scanned first and refused if it holds file-system or other non-computational ops."
     },
     footer = {
