@@ -28,8 +28,9 @@ import org.tensorflow.proto.SaverDef;
  *
  * <p>The saver's own subgraph (named by the meta graph's {@code SaverDef}) is the exception: checkpoint ops
  * ({@code SaveV2}, {@code MergeV2Checkpoints}, ...) are allowed where they feed the saver's save tensor and are
- * not run by its restore op, and {@code RestoreV2} is allowed where it feeds the restore op. Functions those
- * subgraphs call (TensorFlow 2 savers are function calls) may hold checkpoint ops as well. Any other occurrence of a
+ * not run by its restore op, and {@code RestoreV2} is allowed where it feeds the restore op. The same holds for the
+ * library functions those subgraphs call (TensorFlow 2 savers are function calls): save functions may checkpoint,
+ * restore functions (run at load) may only restore. Any other occurrence of a
  * checkpoint op, and every op off the list anywhere, is reported with the node's name.
  */
 public final class GraphSafety {
@@ -73,7 +74,9 @@ public final class GraphSafety {
           "BroadcastArgs", "BroadcastGradientArgs", "Where", "Reverse", "ReverseV2", "ScatterNd", "DynamicStitch",
           // Parsing in-memory strings (the classify signature's tf.Example input).
           "ParseExample", "ParseExampleV2", "ParseSingleExample", "StringJoin", "StringFormat", "AsString",
-          "StringToNumber");
+          "StringToNumber", "StaticRegexFullMatch",
+          // TensorFlow 2 variable bookkeeping in restore functions.
+          "DisableCopyOnRead");
 
   /** Checkpoint ops, allowed only inside the saver's own subgraph. */
   static final Set<String> SAVE_OPS =
@@ -164,12 +167,14 @@ public final class GraphSafety {
     for (FunctionDef f : graph.getLibrary().getFunctionList()) {
       functions.put(f.getSignature().getName(), f);
     }
-    Set<String> saverFunctions = new HashSet<>();
-    for (String name : union(restoreSide, saveSide)) {
-      NodeDef n = byName.get(name);
-      if (n != null) {
-        calledFunctions(n, functions, saverFunctions);
-      }
+    // Functions the save side calls may checkpoint; functions the restore side calls (run at load) may only restore.
+    Set<String> saveFunctions = new HashSet<>();
+    Set<String> restoreFunctions = new HashSet<>();
+    for (String name : saveSide) {
+      calledFunctions(byName.get(name), functions, saveFunctions);
+    }
+    for (String name : restoreSide) {
+      calledFunctions(byName.get(name), functions, restoreFunctions);
     }
 
     List<Finding> findings = new ArrayList<>();
@@ -185,25 +190,21 @@ public final class GraphSafety {
     }
     for (FunctionDef f : graph.getLibrary().getFunctionList()) {
       String fname = f.getSignature().getName();
-      boolean saverFn = saverFunctions.contains(fname);
+      boolean restoreFn = restoreFunctions.contains(fname);
+      boolean saveFn = saveFunctions.contains(fname) && !restoreFn;
       for (NodeDef n : f.getNodeDefList()) {
         String op = n.getOp();
         boolean ok =
             PURE.contains(op)
                 || functions.containsKey(op) // a direct call of a library function, scanned on its own
-                || saverFn && (SAVE_OPS.contains(op) || RESTORE_OPS.contains(op));
+                || saveFn && SAVE_OPS.contains(op)
+                || restoreFn && RESTORE_OPS.contains(op);
         if (!ok) {
           findings.add(new Finding(n.getName(), op, fname));
         }
       }
     }
     return findings;
-  }
-
-  private static Set<String> union(Set<String> a, Set<String> b) {
-    Set<String> u = new HashSet<>(a);
-    u.addAll(b);
-    return u;
   }
 
   /** Node names that {@code roots} (tensor or node names) depend on, data and control inputs, roots included. */
@@ -237,6 +238,9 @@ public final class GraphSafety {
 
   /** Adds the library functions {@code node} calls (through {@code f} attributes or its op), transitively. */
   private static void calledFunctions(NodeDef node, Map<String, FunctionDef> functions, Set<String> out) {
+    if (node == null) {
+      return;
+    }
     Deque<String> todo = new ArrayDeque<>();
     if (functions.containsKey(node.getOp())) {
       todo.add(node.getOp());

@@ -21,6 +21,15 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
+import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.FunctionDef;
+import org.tensorflow.proto.FunctionDefLibrary;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.MetaGraphDef;
+import org.tensorflow.proto.NameAttrList;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.proto.OpDef;
+import org.tensorflow.proto.SaverDef;
 import org.tensorflow.types.TFloat32;
 
 class GraphSafetyTest {
@@ -86,5 +95,53 @@ class GraphSafetyTest {
     var rogue = meta.toBuilder().setGraphDef(graph).build();
     assertEquals(List.of(new GraphSafety.Finding("rogue_save", "SaveV2", ""), new GraphSafety.Finding("evil", "WriteFile", "")),
         GraphSafety.scan(rogue).stream().sorted((a, b) -> b.node().compareTo(a.node())).toList());
+  }
+
+  /** A TensorFlow 2 style graph: the work happens in library functions reached through StatefulPartitionedCall. */
+  @Test
+  void scansFunctionBodiesAndAllowsCheckpointOpsOnlyInSaverFunctions() {
+    var fn = (java.util.function.BiFunction<String, List<NodeDef>, FunctionDef>)
+        (name, nodes) -> FunctionDef.newBuilder().setSignature(OpDef.newBuilder().setName(name)).addAllNodeDef(nodes).build();
+    NodeDef save = NodeDef.newBuilder().setName("SaveV2").setOp("SaveV2").build();
+    NodeDef restore = NodeDef.newBuilder().setName("RestoreV2").setOp("RestoreV2").build();
+    NodeDef write = NodeDef.newBuilder().setName("w").setOp("WriteFile").build();
+    NodeDef matmul = NodeDef.newBuilder().setName("mm").setOp("MatMul").build();
+    GraphDef graph =
+        GraphDef.newBuilder()
+            .addNode(NodeDef.newBuilder().setName("saver_filename").setOp("Placeholder"))
+            .addNode(call("StatefulPartitionedCall_1", "__inference_save", "saver_filename"))
+            .addNode(call("StatefulPartitionedCall_2", "__inference_restore", "saver_filename"))
+            .addNode(call("StatefulPartitionedCall", "__inference_serve"))
+            .setLibrary(
+                FunctionDefLibrary.newBuilder()
+                    .addFunction(fn.apply("__inference_save", List.of(save)))
+                    .addFunction(fn.apply("__inference_restore", List.of(restore, save.toBuilder().setName("at_load").build())))
+                    .addFunction(fn.apply("__inference_serve", List.of(matmul, save.toBuilder().setName("sneaky").build())))
+                    .addFunction(fn.apply("__inference_helper", List.of(write))))
+            .build();
+    MetaGraphDef meta =
+        MetaGraphDef.newBuilder()
+            .setGraphDef(graph)
+            .setSaverDef(
+                SaverDef.newBuilder()
+                    .setFilenameTensorName("saver_filename:0")
+                    .setSaveTensorName("StatefulPartitionedCall_1:0")
+                    .setRestoreOpName("StatefulPartitionedCall_2"))
+            .build();
+    assertEquals(
+        List.of(
+            new GraphSafety.Finding("at_load", "SaveV2", "__inference_restore"),
+            new GraphSafety.Finding("sneaky", "SaveV2", "__inference_serve"),
+            new GraphSafety.Finding("w", "WriteFile", "__inference_helper")),
+        GraphSafety.scan(meta));
+  }
+
+  private static NodeDef call(String name, String function, String... inputs) {
+    return NodeDef.newBuilder()
+        .setName(name)
+        .setOp("StatefulPartitionedCall")
+        .addAllInput(List.of(inputs))
+        .putAttr("f", AttrValue.newBuilder().setFunc(NameAttrList.newBuilder().setName(function)).build())
+        .build();
   }
 }
