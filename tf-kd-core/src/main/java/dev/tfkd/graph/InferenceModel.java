@@ -93,6 +93,58 @@ public final class InferenceModel implements AutoCloseable {
       std = std.clone();
     }
 
+    /**
+     * Per-element mean and standard deviation of {@code data}'s features, in float64. A constant element (standard
+     * deviation 0, or below 1e-6 times its scale) gets standard deviation 1, so it is only centred.
+     */
+    public static Normalization fit(Dataset data) {
+      int e = data.exampleSize();
+      int n = data.size();
+      if (n == 0) {
+        throw new IllegalArgumentException(data.name() + ": cannot fit a normalisation to no examples");
+      }
+      double[] sum = new double[e];
+      double[] sq = new double[e];
+      float[] x = data.features();
+      for (int i = 0; i < n; i++) {
+        for (int j = 0; j < e; j++) {
+          sum[j] += x[i * e + j];
+        }
+      }
+      float[] mean = new float[e];
+      for (int j = 0; j < e; j++) {
+        mean[j] = (float) (sum[j] / n);
+      }
+      for (int i = 0; i < n; i++) {
+        for (int j = 0; j < e; j++) {
+          double d = x[i * e + j] - sum[j] / n;
+          sq[j] += d * d;
+        }
+      }
+      float[] std = new float[e];
+      for (int j = 0; j < e; j++) {
+        double sd = Math.sqrt(sq[j] / n);
+        std[j] = sd > 1e-6 * Math.max(1, Math.abs(mean[j])) ? (float) sd : 1f;
+      }
+      return new Normalization(mean, std);
+    }
+
+    /** {@code data} with {@code (x - mean) / std} applied, as the model sees it in training (same labels). */
+    public Dataset apply(Dataset data) {
+      int e = data.exampleSize();
+      if (mean.length != e) {
+        throw new IllegalArgumentException(
+            "normalization has " + mean.length + " values per example; " + data.name() + " has " + e);
+      }
+      float[] x = data.features();
+      float[] out = new float[x.length];
+      for (int i = 0; i < x.length; i++) {
+        out[i] = (x[i] - mean[i % e]) / std[i % e];
+      }
+      return new Dataset(
+          data.name() + "-normalized", out, data.labels(), data.exampleShape(), data.numClasses(), data.posterior());
+    }
+
     @Override
     public float[] mean() {
       return mean.clone();

@@ -129,6 +129,20 @@ class ExportFeaturesTest {
     assertTrue(manifest.contains("\"inputs\": \"raw\""), manifest);
     assertTrue(manifest.contains("\"std\": [2, 2, 0.5, 1, 4]"), manifest);
     assertThrows(IllegalArgumentException.class, () -> new InferenceModel.Normalization(mean, new float[] {1, 1, 0, 1, 1}));
+
+    // fit recovers the statistics of the raw data; apply undoes them.
+    var fitted = InferenceModel.Normalization.fit(rawData);
+    Dataset back = fitted.apply(rawData);
+    double[] m = new double[5];
+    double[] v = new double[5];
+    for (int i = 0; i < back.features().length; i++) {
+      m[i % 5] += back.features()[i] / test.size();
+    }
+    for (int i = 0; i < back.features().length; i++) {
+      v[i % 5] += Math.pow(back.features()[i] - m[i % 5], 2) / test.size();
+    }
+    assertAllClose(m, new double[5], 0, 1e-5);
+    assertAllClose(v, new double[] {1, 1, 1, 1, 1}, 1e-4, 0);
   }
 
   @Test
