@@ -111,7 +111,7 @@ class ServingCommandsTest {
     Files.createDirectories(base.resolve(".tmp-2-0000"));
     var r = tfkd("inspect", "--check", base.toString());
     assertEquals(0, r.code(), r.err());
-    assertTrue(r.err().contains("leftover temporary directory"), r.err());
+    assertTrue(r.err().contains("from an interrupted export"), r.err());
   }
 
   private static void expectCheckFailure(Path dir, String reason) {

@@ -91,7 +91,8 @@ public record Inspection(
     for (Path v : versions) {
       Inspection i = version(v);
       for (String l : leftovers) {
-        i.warnings().add("leftover temporary directory " + path.resolve(l) + " from an interrupted export (safe to delete)");
+        i.warnings().add("temporary directory " + path.resolve(l) + " from an interrupted export, or one in progress (the next"
+            + " export removes it once its process is gone)");
       }
       out.add(i);
     }

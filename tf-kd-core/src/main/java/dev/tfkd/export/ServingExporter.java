@@ -33,10 +33,12 @@ import org.tensorflow.SessionFunction;
  * TensorFlow Serving warm-up records ({@value WarmupRecords#FILE}).
  *
  * <p>Publishing is atomic: everything is written into a hidden temporary directory beside the version directory
- * ({@code .tmp-<version>-<uuid>}, a name Serving ignores because it is not an integer), every file and directory is
- * flushed to disk, and the directory is then renamed into place and its parent flushed, so a directory watcher
- * (TensorFlow Serving's) never sees a half-written version. On failure the temporary directory is removed; a process
- * killed mid-export leaves at most such a temporary directory, never a version directory.
+ * ({@code .tmp-<version>-<host>-<pid>-<uuid>}, a name Serving ignores because it is not an integer), every file and
+ * directory is flushed to disk, and the directory is then renamed into place and its parent flushed, so a directory
+ * watcher (TensorFlow Serving's) never sees a half-written version. On failure the temporary directory is removed; a
+ * process killed mid-export leaves at most such a temporary directory, never a version directory, and the next
+ * export into the same model directory removes it (only temporary directories of this host whose process is gone,
+ * so a concurrent exporter, here or on another host sharing the file system, is never disturbed).
  */
 public final class ServingExporter {
   private ServingExporter() {}
@@ -84,7 +86,9 @@ public final class ServingExporter {
     }
     Path parent = versionDir.toAbsolutePath().getParent();
     Files.createDirectories(parent);
-    Path tmp = parent.resolve(".tmp-" + versionDir.getFileName() + "-" + UUID.randomUUID());
+    removeStaleTemporaries(parent);
+    Path tmp =
+        parent.resolve(".tmp-" + versionDir.getFileName() + "-" + HOST + "-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID());
     try {
       SavedModelBundle.exporter(tmp.toString())
           .withTags(SERVE_TAG)
@@ -115,6 +119,36 @@ public final class ServingExporter {
       return versionDir;
     } finally {
       deleteTree(tmp);
+    }
+  }
+
+  /** This host's name, reduced to characters safe in a file name. */
+  static final String HOST = hostName();
+
+  private static String hostName() {
+    String h;
+    try {
+      h = java.net.InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      h = "localhost";
+    }
+    h = h.replaceAll("[^A-Za-z0-9.]", "_");
+    return h.isEmpty() ? "localhost" : h;
+  }
+
+  /**
+   * Deletes {@code .tmp-<version>-<host>-<pid>-<uuid>} directories in {@code dir} left by exports on this host whose
+   * process no longer runs (killed mid-export). Others are left alone: they may be exports in progress.
+   */
+  static void removeStaleTemporaries(Path dir) throws IOException {
+    java.util.regex.Pattern p = java.util.regex.Pattern.compile("\\.tmp-[0-9]+-(.+)-([0-9]+)-[0-9a-f-]{36}");
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(dir, ".tmp-*")) {
+      for (Path d : dirs) {
+        java.util.regex.Matcher m = p.matcher(d.getFileName().toString());
+        if (m.matches() && m.group(1).equals(HOST) && ProcessHandle.of(Long.parseLong(m.group(2))).isEmpty()) {
+          deleteTree(d);
+        }
+      }
     }
   }
 

@@ -276,10 +276,17 @@ class ExportFeaturesTest {
       // The child's fully written temporary directory is left, under a name TensorFlow Serving ignores.
       assertTrue(s.allMatch(d -> d.getFileName().toString().startsWith(".tmp-1-")));
     }
+    // The next export publishes version 1 and removes the dead process's temporary directory.
+    Path live = Files.createDirectories(
+        base.resolve(".tmp-9-" + ServingExporter.HOST + "-" + ProcessHandle.current().pid() + "-" + java.util.UUID.randomUUID()));
     try (InferenceModel m = model.load(Trainer.sessionConfig(1))) {
       Path v = ServingExporter.exportNextVersion(m, root, "m");
       assertEquals("1", v.getFileName().toString());
       assertFalse(Files.exists(base.resolve("2")));
+    }
+    try (Stream<Path> s = Files.list(base)) {
+      // Only the version and the temporary directory of a process that still runs (this one) remain.
+      assertEquals(List.of(live.getFileName().toString(), "1"), s.map(d -> d.getFileName().toString()).sorted().toList());
     }
   }
 
