@@ -160,7 +160,7 @@ public final class ServingExporter {
     m.put("classes", model.architecture().numClasses());
     m.put("class_labels", model.classLabels());
     Map<String, Object> pre = new LinkedHashMap<>();
-    InferenceModel.Normalization norm = model.options().normalization();
+    dev.tfkd.data.Normalization norm = model.options().normalization();
     if (norm == null) {
       pre.put("inputs", "normalized");
       pre.put("note", "the graph applies no preprocessing: send inputs as the model was trained on them");

@@ -2,6 +2,7 @@ package dev.tfkd.export;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedOutputStream;
+import dev.tfkd.data.io.TfRecord;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -55,13 +56,12 @@ public final class WarmupRecords {
     for (long d : exampleShape) {
       exampleSize *= d;
     }
-    TfRecordWriter w = new TfRecordWriter(out);
     for (float[] batch : batches) {
       if (batch.length == 0 || batch.length % exampleSize != 0) {
         throw new IllegalArgumentException(
             "a warm-up batch of " + batch.length + " values is not a whole number of examples of size " + exampleSize);
       }
-      w.write(predictionLog(signature, input, tensor(batch, batch.length / exampleSize, exampleShape)));
+      TfRecord.write(out, predictionLog(signature, input, tensor(batch, batch.length / exampleSize, exampleShape)));
     }
   }
 

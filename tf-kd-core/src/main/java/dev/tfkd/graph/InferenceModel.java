@@ -1,6 +1,7 @@
 package dev.tfkd.graph;
 
 import dev.tfkd.data.Dataset;
+import dev.tfkd.data.Normalization;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -59,8 +60,9 @@ public final class InferenceModel implements AutoCloseable {
   /**
    * What the exported graph adds around the architecture.
    *
-   * @param normalization mean and standard deviation subtracted and divided in the graph before the architecture, or
-   *     {@code null} when clients send already-normalised inputs
+   * @param normalization the per-channel mean and standard deviation the model was trained with ({@link
+   *     Normalization#fit}), applied in the graph before the architecture so clients send raw inputs; or {@code null}
+   *     when clients send already-normalised inputs
    * @param classLabels the string label of each class for the classify signature, or {@code null} for {@code "0"}
    *     to {@code "K-1"}
    */
@@ -70,89 +72,6 @@ public final class InferenceModel implements AutoCloseable {
 
     public Options {
       classLabels = classLabels == null ? null : List.copyOf(classLabels);
-    }
-  }
-
-  /**
-   * Input normalisation {@code (x - mean) / std}, element-wise with broadcasting: {@code mean} and {@code std} have
-   * one value, one per channel (the last input dimension) or one per input element.
-   */
-  public record Normalization(float[] mean, float[] std) {
-    public Normalization {
-      if (mean == null || std == null || mean.length == 0 || mean.length != std.length) {
-        throw new IllegalArgumentException("normalization needs mean and std of the same non-zero length");
-      }
-      for (int i = 0; i < std.length; i++) {
-        if (!(std[i] > 0) || !Float.isFinite(std[i]) || !Float.isFinite(mean[i])) {
-          throw new IllegalArgumentException(
-              "normalization: std must be finite and > 0 and mean finite; element " + i + " is mean " + mean[i]
-                  + ", std " + std[i]);
-        }
-      }
-      mean = mean.clone();
-      std = std.clone();
-    }
-
-    /**
-     * Per-element mean and standard deviation of {@code data}'s features, in float64. A constant element (standard
-     * deviation 0, or below 1e-6 times its scale) gets standard deviation 1, so it is only centred.
-     */
-    public static Normalization fit(Dataset data) {
-      int e = data.exampleSize();
-      int n = data.size();
-      if (n == 0) {
-        throw new IllegalArgumentException(data.name() + ": cannot fit a normalisation to no examples");
-      }
-      double[] sum = new double[e];
-      double[] sq = new double[e];
-      float[] x = data.features();
-      for (int i = 0; i < n; i++) {
-        for (int j = 0; j < e; j++) {
-          sum[j] += x[i * e + j];
-        }
-      }
-      float[] mean = new float[e];
-      for (int j = 0; j < e; j++) {
-        mean[j] = (float) (sum[j] / n);
-      }
-      for (int i = 0; i < n; i++) {
-        for (int j = 0; j < e; j++) {
-          double d = x[i * e + j] - sum[j] / n;
-          sq[j] += d * d;
-        }
-      }
-      float[] std = new float[e];
-      for (int j = 0; j < e; j++) {
-        double sd = Math.sqrt(sq[j] / n);
-        std[j] = sd > 1e-6 * Math.max(1, Math.abs(mean[j])) ? (float) sd : 1f;
-      }
-      return new Normalization(mean, std);
-    }
-
-    /** {@code data} with {@code (x - mean) / std} applied, as the model sees it in training (same labels). */
-    public Dataset apply(Dataset data) {
-      int e = data.exampleSize();
-      if (mean.length != e) {
-        throw new IllegalArgumentException(
-            "normalization has " + mean.length + " values per example; " + data.name() + " has " + e);
-      }
-      float[] x = data.features();
-      float[] out = new float[x.length];
-      for (int i = 0; i < x.length; i++) {
-        out[i] = (x[i] - mean[i % e]) / std[i % e];
-      }
-      return new Dataset(
-          data.name() + "-normalized", out, data.labels(), data.exampleShape(), data.numClasses(), data.posterior());
-    }
-
-    @Override
-    public float[] mean() {
-      return mean.clone();
-    }
-
-    @Override
-    public float[] std() {
-      return std.clone();
     }
   }
 
@@ -300,7 +219,10 @@ public final class InferenceModel implements AutoCloseable {
     return tf.constant(org.tensorflow.ndarray.NdArrays.ofObjects(String.class, Shape.of(0)));
   }
 
-  /** {@code values} shaped to broadcast against {@code [batch, shape...]}: scalar, per channel or per element. */
+  /**
+   * {@code values} shaped to broadcast against {@code [batch, shape...]}: one value, one per channel (the last
+   * dimension, as {@link Normalization} computes them) or one per element.
+   */
   private static Operand<TFloat32> broadcastable(Ops tf, float[] values, long[] shape) {
     long size = Arrays.stream(shape).reduce(1, Math::multiplyExact);
     if (values.length == 1) {

@@ -38,7 +38,9 @@ import org.tensorflow.types.TInt32;
  *
  * <p>When the objective needs a teacher, the teacher's logits for every training example are passed in (computed
  * beforehand by the frozen teacher in its own graph), so the teacher's variables are never in this graph at all.
- * A NaN or infinite loss stops the run with a {@link TrainingDivergedException} naming the step.
+ * For self-distillation ({@link Objective#usesOwnPredictions()}) the model's own logits from the previous epoch
+ * take the teacher's place. A NaN or infinite loss stops the run with a {@link TrainingDivergedException} naming
+ * the step.
  */
 public final class Trainer {
   private final TrainConfig config;
@@ -87,7 +89,7 @@ public final class Trainer {
       Placeholder<TFloat32> epoch = tf.withName("epoch").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
       Placeholder<TFloat32> lr = tf.withName("learning_rate").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
       Placeholder<TFloat32> teacher =
-          objective.needsTeacher()
+          objective.needsTeacher() || objective.usesOwnPredictions()
               ? tf.withName("teacher_logits").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, k)))
               : null;
 
@@ -113,7 +115,9 @@ public final class Trainer {
       long parameters = trainable.stream().mapToLong(v -> v.shape().size()).sum();
       List<TrainingListener.EpochMetrics> history = new ArrayList<>();
       try (Session session = new Session(graph, sessionConfig(config.threads()))) {
-        runEpochs(session, architecture, train, teacherLogits, x, labels, epoch, lr, teacher, terms, step, history);
+        OwnPredictions own =
+            objective.usesOwnPredictions() ? new OwnPredictions(train.size(), k, forward.logits()) : null;
+        runEpochs(session, architecture, train, teacherLogits, own, x, labels, epoch, lr, teacher, terms, step, history);
         Path prefix = workDir.resolve(architecture.name() + "-" + Long.toHexString(System.nanoTime())).resolve("variables");
         Files.createDirectories(prefix.getParent());
         session.save(prefix.toString());
@@ -129,6 +133,7 @@ public final class Trainer {
       Architecture architecture,
       Dataset train,
       float[] teacherLogits,
+      OwnPredictions own,
       Placeholder<TFloat32> x,
       Placeholder<TInt32> labels,
       Placeholder<TFloat32> epochInput,
@@ -151,6 +156,7 @@ public final class Trainer {
     for (int ep = 0; ep < config.epochs(); ep++) {
       long start = System.nanoTime();
       int[] order = shuffled(n, orderRng.split());
+      float[] teacherSource = own != null ? own.previous() : teacherLogits;
       double sumTotal = 0, sumHard = 0, sumSoft = 0;
       for (int s = 0; s < stepsPerEpoch; s++, globalStep++) {
         int from = s * batch;
@@ -160,7 +166,7 @@ public final class Trainer {
           System.arraycopy(train.features(), src * e, xBuf, i * e, e);
           yBuf[i] = train.labels()[src];
           if (tBuf != null) {
-            System.arraycopy(teacherLogits, src * k, tBuf, i * k, k);
+            System.arraycopy(teacherSource, src * k, tBuf, i * k, k);
           }
         }
         float rate = config.optimizer().rateAt(globalStep, totalSteps);
@@ -174,10 +180,17 @@ public final class Trainer {
           if (tt != null) {
             r.feed(teacher, tt);
           }
-          try (Result out = r.fetch(terms.total()).fetch(terms.hard()).fetch(terms.soft()).addTarget(step).run()) {
+          r.fetch(terms.total()).fetch(terms.hard()).fetch(terms.soft()).addTarget(step);
+          if (own != null) {
+            r.fetch(own.logits());
+          }
+          try (Result out = r.run()) {
             total = ((TFloat32) out.get(0)).getFloat();
             hard = ((TFloat32) out.get(1)).getFloat();
             soft = ((TFloat32) out.get(2)).getFloat();
+            if (own != null) {
+              own.record((TFloat32) out.get(3), order, from, m);
+            }
           }
         }
         if (!Float.isFinite(total)) {
@@ -193,6 +206,9 @@ public final class Trainer {
         for (TrainingListener l : listeners) {
           l.onStep(sm);
         }
+      }
+      if (own != null) {
+        own.endEpoch();
       }
       TrainingListener.EpochMetrics em =
           new TrainingListener.EpochMetrics(
