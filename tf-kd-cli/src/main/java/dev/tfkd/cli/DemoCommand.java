@@ -2,6 +2,8 @@ package dev.tfkd.cli;
 
 import dev.tfkd.data.Dataset;
 import dev.tfkd.data.GaussianMixture;
+import dev.tfkd.export.ExportOptions;
+import dev.tfkd.export.Manifest;
 import dev.tfkd.export.ServingExporter;
 import dev.tfkd.graph.InferenceModel;
 import dev.tfkd.losses.Divergence;
@@ -138,10 +140,27 @@ final class DemoCommand implements Callable<Integer> {
       List<Path> exports = new ArrayList<>();
       String[] names = {"teacher", "student-alone", "student-distilled"};
       TrainedModel[] models = {teacher, alone, distilled};
+      TrainConfig[] configs = {teacherCfg, studentCfg, studentCfg};
+      String[] objectives = {"cross-entropy", "cross-entropy", kd.describe()};
       for (int i = 0; i < models.length; i++) {
         try (InferenceModel m = models[i].load(session)) {
-          rows.add(row(names[i], Metrics.evaluate(m.logits(test), test), models[i].trainableParameters()));
-          exports.add(ServingExporter.exportNextVersion(m, out, names[i]));
+          Evaluation ev = Metrics.evaluate(m.logits(test), test);
+          rows.add(row(names[i], ev, models[i].trainableParameters()));
+          // Provenance travels inside the version directory, published atomically with the model.
+          Manifest manifest =
+              new Manifest()
+                  .put("command", "tfkd demo")
+                  .put("training", training(configs[i], objectives[i], models[i].architecture().name()))
+                  .put("seed", configs[i].seed())
+                  .dataset("train", i == 0 ? train : studentTrain)
+                  .dataset("test", test)
+                  .evaluation("test", ev);
+          if (i == 2) {
+            manifest.teacher(exportsSoFar(exports, 0), teacherLogits);
+          }
+          exports.add(
+              ServingExporter.exportNextVersion(
+                  m, out, names[i], ExportOptions.withManifest(manifest).withWarmup(test, 10, 1)));
         }
       }
       o.println();
@@ -155,6 +174,18 @@ final class DemoCommand implements Callable<Integer> {
     } finally {
       deleteQuietly(work);
     }
+  }
+
+  private static java.util.Map<String, Object> training(TrainConfig cfg, String objective, String architecture) {
+    java.util.Map<String, Object> t = new java.util.LinkedHashMap<>();
+    t.put("architecture", architecture);
+    t.put("objective", objective);
+    t.put("config", cfg);
+    return t;
+  }
+
+  private static String exportsSoFar(List<Path> exports, int i) {
+    return exports.size() > i ? exports.get(i).toString() : "";
   }
 
   private static TrainedModel train(

@@ -17,6 +17,10 @@ import picocli.CommandLine.Command;
       ModelsCommand.class,
       DataCommand.class,
       DivergencesCommand.class,
+      ExportCommand.class,
+      InspectCommand.class,
+      PredictCommand.class,
+      EvaluateCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Tfkd implements Runnable {

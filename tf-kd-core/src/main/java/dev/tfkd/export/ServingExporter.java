@@ -1,7 +1,10 @@
 package dev.tfkd.export;
 
+import dev.tfkd.data.Dataset;
 import dev.tfkd.graph.InferenceModel;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileVisitResult;
@@ -9,7 +12,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.UUID;
 import org.tensorflow.SavedModelBundle;
@@ -20,9 +28,17 @@ import org.tensorflow.SessionFunction;
  * <root>/<name>/<version>/saved_model.pb} plus {@code variables/}, tag {@code serve}, signature {@code
  * serving_default} with method {@code tensorflow/serving/predict}.
  *
- * <p>Publishing is atomic: the SavedModel is written into a hidden temporary directory beside the version
- * directory, its files are flushed to disk, and it is then renamed into place, so a directory watcher (TensorFlow
- * Serving's) never sees a half-written version. On failure the temporary directory is removed.
+ * <p>Two signatures: {@code serving_default} (predict) and {@code classify} (see {@link InferenceModel}). With
+ * {@link ExportOptions}, the version directory also holds the provenance manifest ({@value Manifest#FILE}) and
+ * TensorFlow Serving warm-up records ({@value WarmupRecords#FILE}).
+ *
+ * <p>Publishing is atomic: everything is written into a hidden temporary directory beside the version directory
+ * ({@code .tmp-<version>-<host>-<pid>-<uuid>}, a name Serving ignores because it is not an integer), every file and
+ * directory is flushed to disk, and the directory is then renamed into place and its parent flushed, so a directory
+ * watcher (TensorFlow Serving's) never sees a half-written version. On failure the temporary directory is removed; a
+ * process killed mid-export leaves at most such a temporary directory, never a version directory, and the next
+ * export into the same model directory removes it (only temporary directories of this host whose process is gone,
+ * so a concurrent exporter, here or on another host sharing the file system, is never disturbed).
  */
 public final class ServingExporter {
   private ServingExporter() {}
@@ -36,26 +52,64 @@ public final class ServingExporter {
    * @return the published version directory
    */
   public static Path exportNextVersion(InferenceModel model, Path root, String name) throws IOException {
+    return exportNextVersion(model, root, name, ExportOptions.NONE);
+  }
+
+  /** Exports {@code model} as the next version of {@code <root>/<name>}, with a manifest and warm-up records. */
+  public static Path exportNextVersion(InferenceModel model, Path root, String name, ExportOptions options)
+      throws IOException {
+    if (name.isEmpty() || name.contains("/") || name.startsWith(".")) {
+      throw new IllegalArgumentException("model name must be a plain directory name, got '" + name + "'");
+    }
     Path base = root.resolve(name);
     Files.createDirectories(base);
     long version = latestVersion(base).orElse(0L) + 1;
-    return export(model, base.resolve(Long.toString(version)));
+    return export(model, base.resolve(Long.toString(version)), options);
   }
 
   /** Exports {@code model} to exactly {@code versionDir}, which must not exist yet. */
   public static Path export(InferenceModel model, Path versionDir) throws IOException {
+    return export(model, versionDir, ExportOptions.NONE);
+  }
+
+  /** Called with the temporary directory just before it is renamed into place; tests use it to interrupt. */
+  interface BeforePublish {
+    void accept(Path tmp) throws IOException;
+  }
+
+  static volatile BeforePublish beforePublish = tmp -> {};
+
+  /** Exports {@code model} to exactly {@code versionDir}, which must not exist yet, with {@code options}. */
+  public static Path export(InferenceModel model, Path versionDir, ExportOptions options) throws IOException {
     if (Files.exists(versionDir)) {
       throw new IOException("export target already exists: " + versionDir);
     }
     Path parent = versionDir.toAbsolutePath().getParent();
     Files.createDirectories(parent);
-    Path tmp = parent.resolve(".tmp-" + versionDir.getFileName() + "-" + UUID.randomUUID());
+    removeStaleTemporaries(parent);
+    Path tmp =
+        parent.resolve(".tmp-" + versionDir.getFileName() + "-" + HOST + "-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID());
     try {
       SavedModelBundle.exporter(tmp.toString())
           .withTags(SERVE_TAG)
-          .withFunction(SessionFunction.create(model.servingSignature(), model.session()))
+          .withFunctions(
+              SessionFunction.create(model.servingSignature(), model.session()),
+              SessionFunction.create(model.classifySignature(), model.session()))
           .export();
+      if (options.manifest() != null) {
+        Manifest m = options.manifest();
+        m.put("model", modelSection(model));
+        writeFile(tmp.resolve(Manifest.FILE), m.toJson().getBytes(StandardCharsets.UTF_8));
+      }
+      if (options.warmupRequests() > 0) {
+        writeWarmup(tmp.resolve(WarmupRecords.FILE), model, options);
+      }
       fsyncTree(tmp);
+      beforePublish.accept(tmp);
+      if (Files.exists(versionDir)) {
+        // Another exporter published this version meanwhile; renaming onto it would merge or fail obscurely.
+        throw new IOException("export target appeared while exporting: " + versionDir);
+      }
       try {
         Files.move(tmp, versionDir, StandardCopyOption.ATOMIC_MOVE);
       } catch (AtomicMoveNotSupportedException e) {
@@ -65,6 +119,117 @@ public final class ServingExporter {
       return versionDir;
     } finally {
       deleteTree(tmp);
+    }
+  }
+
+  /** This host's name, reduced to characters safe in a file name. */
+  static final String HOST = hostName();
+
+  private static String hostName() {
+    String h;
+    try {
+      h = java.net.InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      h = "localhost";
+    }
+    h = h.replaceAll("[^A-Za-z0-9.]", "_");
+    return h.isEmpty() ? "localhost" : h;
+  }
+
+  /**
+   * Deletes {@code .tmp-<version>-<host>-<pid>-<uuid>} directories in {@code dir} left by exports on this host whose
+   * process no longer runs (killed mid-export). Others are left alone: they may be exports in progress.
+   */
+  static void removeStaleTemporaries(Path dir) throws IOException {
+    java.util.regex.Pattern p = java.util.regex.Pattern.compile("\\.tmp-[0-9]+-(.+)-([0-9]+)-[0-9a-f-]{36}");
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(dir, ".tmp-*")) {
+      for (Path d : dirs) {
+        java.util.regex.Matcher m = p.matcher(d.getFileName().toString());
+        if (m.matches() && m.group(1).equals(HOST) && ProcessHandle.of(Long.parseLong(m.group(2))).isEmpty()) {
+          deleteTree(d);
+        }
+      }
+    }
+  }
+
+  /** The manifest's {@code model} section: architecture, input, classes, preprocessing, signatures. */
+  static Map<String, Object> modelSection(InferenceModel model) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("architecture", model.architecture().name());
+    m.put("input_shape", model.architecture().inputShape());
+    m.put("classes", model.architecture().numClasses());
+    m.put("class_labels", model.classLabels());
+    Map<String, Object> pre = new LinkedHashMap<>();
+    dev.tfkd.data.Normalization norm = model.options().normalization();
+    if (norm == null) {
+      pre.put("inputs", "normalized");
+      pre.put("note", "the graph applies no preprocessing: send inputs as the model was trained on them");
+    } else {
+      pre.put("inputs", "raw");
+      pre.put("note", "the graph computes (inputs - mean) / std before the model: send raw inputs");
+      pre.put("mean", norm.mean());
+      pre.put("std", norm.std());
+    }
+    m.put("preprocessing", pre);
+    Map<String, Object> sigs = new LinkedHashMap<>();
+    sigs.put("serving_default", InferenceModel.PREDICT_METHOD + ": inputs float32 -> logits, probabilities, classes (int64)");
+    sigs.put(
+        InferenceModel.CLASSIFY_KEY,
+        InferenceModel.CLASSIFY_METHOD + ": inputs = serialized tf.Example with float feature '"
+            + InferenceModel.EXAMPLE_FEATURE + "' (the flattened example) -> classes (string), scores");
+    m.put("signatures", sigs);
+    return m;
+  }
+
+  private static void writeWarmup(Path file, InferenceModel model, ExportOptions options) throws IOException {
+    Dataset data = options.warmupData();
+    long[] shape = model.architecture().inputShape();
+    int e = data.exampleSize();
+    long expected = 1;
+    for (long d : shape) {
+      expected *= d;
+    }
+    if (e != expected) {
+      throw new IllegalArgumentException(
+          "warm-up data " + data.name() + " has examples of " + e + " values; the model takes " + expected);
+    }
+    List<float[]> batches = new ArrayList<>();
+    int next = 0;
+    for (int r = 0; r < options.warmupRequests(); r++) {
+      float[] batch = new float[options.warmupBatch() * e];
+      for (int i = 0; i < options.warmupBatch(); i++) {
+        System.arraycopy(data.features(), next * e, batch, i * e, e);
+        next = (next + 1) % data.size();
+      }
+      batches.add(batch);
+    }
+    Files.createDirectories(file.getParent());
+    try (OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE_NEW)) {
+      WarmupRecords.write(out, "serving_default", InferenceModel.INPUTS, shape, batches);
+    }
+  }
+
+  /** Writes {@code bytes} to a new file {@code file}, creating parent directories. */
+  static void writeFile(Path file, byte[] bytes) throws IOException {
+    Files.createDirectories(file.getParent());
+    Files.write(file, bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+  }
+
+  /**
+   * Writes {@code bytes} to {@code target} atomically: a temporary file beside it, flushed, renamed over it, and the
+   * directory flushed. Readers see the old content or the new, never a part.
+   */
+  public static void writeAtomically(Path target, byte[] bytes) throws IOException {
+    Path dir = target.toAbsolutePath().getParent();
+    Files.createDirectories(dir);
+    Path tmp = dir.resolve(".tmp-" + target.getFileName() + "-" + UUID.randomUUID());
+    try {
+      Files.write(tmp, bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      fsync(tmp);
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      fsync(dir);
+    } finally {
+      Files.deleteIfExists(tmp);
     }
   }
 

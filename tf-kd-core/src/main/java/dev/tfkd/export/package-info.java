@@ -1,2 +1,7 @@
-/** SavedModel export in TensorFlow Serving's layout, published atomically. */
+/**
+ * SavedModels for TensorFlow Serving and Java applications: {@link dev.tfkd.export.ServingExporter} publishes
+ * versions atomically with predict and classify signatures, a provenance {@link dev.tfkd.export.Manifest} and
+ * warm-up records; {@link dev.tfkd.export.Predictor} loads an export for applications; {@link
+ * dev.tfkd.export.GraphSafety} refuses graphs that do more than compute.
+ */
 package dev.tfkd.export;

@@ -1,7 +1,11 @@
 package dev.tfkd.graph;
 
 import dev.tfkd.data.Dataset;
+import dev.tfkd.data.Normalization;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
@@ -9,15 +13,26 @@ import org.tensorflow.Session;
 import org.tensorflow.Signature;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
-import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.PlaceholderWithDefault;
+import org.tensorflow.op.io.ParseExample;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
+import org.tensorflow.types.TString;
 
 /**
  * A trained model rebuilt as a clean inference graph: input placeholder {@code inputs}, outputs {@code logits},
  * {@code probabilities} and {@code classes}, the architecture in inference mode, and the model's own variables
  * restored from a checkpoint. Nothing else is in the graph, so exporting its session writes a serving model.
+ *
+ * <p>Two signatures share the one forward pass. {@code serving_default} (predict) feeds {@code inputs} directly.
+ * {@code classify} (TensorFlow Serving's Classify API) feeds serialized {@code tf.Example}s to {@code examples};
+ * they are parsed in the graph (feature {@value #EXAMPLE_FEATURE}: a float list of the flattened example) and are
+ * the default value of {@code inputs}, which is a {@code PlaceholderWithDefault}: a predict call feeds
+ * {@code inputs}, so TensorFlow prunes the parsing away; a classify call does not, so the parsed values flow in.
+ * With {@link Options#normalization()}, {@code inputs} are raw features and {@code (x - mean) / std} runs in the graph
+ * before the architecture.
  *
  * <p>Owns its graph and session; close it. Predictions may be called from several threads (TensorFlow sessions
  * are thread-safe), but not concurrently with {@link #close()}.
@@ -31,26 +46,96 @@ public final class InferenceModel implements AutoCloseable {
   public static final String CLASSES = "classes";
   public static final String PREDICT_METHOD = "tensorflow/serving/predict";
 
+  /** The classify signature's key, method, input (serialized tf.Example) and outputs. */
+  public static final String CLASSIFY_KEY = "classify";
+
+  public static final String CLASSIFY_METHOD = "tensorflow/serving/classify";
+  public static final String CLASSIFY_CLASSES = "classes";
+  public static final String CLASSIFY_SCORES = "scores";
+  /** The graph node fed by the classify signature's {@code inputs}. */
+  public static final String EXAMPLES = "examples";
+  /** The tf.Example feature holding the flattened example as a float list. */
+  public static final String EXAMPLE_FEATURE = "x";
+
+  /**
+   * What the exported graph adds around the architecture.
+   *
+   * @param normalization the per-channel mean and standard deviation the model was trained with ({@link
+   *     Normalization#fit}), applied in the graph before the architecture so clients send raw inputs; or {@code null}
+   *     when clients send already-normalised inputs
+   * @param classLabels the string label of each class for the classify signature, or {@code null} for {@code "0"}
+   *     to {@code "K-1"}
+   */
+  public record Options(Normalization normalization, List<String> classLabels) {
+    /** No preprocessing, labels {@code "0"} to {@code "K-1"}. */
+    public static final Options DEFAULT = new Options(null, null);
+
+    public Options {
+      classLabels = classLabels == null ? null : List.copyOf(classLabels);
+    }
+  }
+
   private final Architecture architecture;
   private final Graph graph;
   private final Session session;
-  private final Placeholder<TFloat32> inputs;
+  private final Options options;
+  private final Operand<TFloat32> inputs;
+  private final Operand<TString> examples;
   private final Operand<TFloat32> logits;
   private final Operand<TFloat32> probabilities;
   private final Operand<TInt64> classes;
+  private final Operand<TString> classLabels;
+  private final Operand<TFloat32> scores;
 
-  private InferenceModel(Architecture architecture, ConfigProto config) {
+  private InferenceModel(Architecture architecture, ConfigProto config, Options options) {
     this.architecture = architecture;
+    this.options = options;
+    List<String> labels = labels(architecture.numClasses(), options.classLabels());
     this.graph = new Graph();
     try {
       Ops tf = Ops.create(graph);
+      long[] shape = architecture.inputShape();
+      int exampleSize = Math.toIntExact(Arrays.stream(shape).reduce(1, Math::multiplyExact));
+      // Classify path: serialized tf.Examples, parsed in the graph. Its default (no examples) keeps the graph valid
+      // when only the predict path is fed.
+      examples =
+          tf.withName(EXAMPLES).placeholderWithDefault(emptyStrings(tf), Shape.of(-1));
+      ParseExample parsed =
+          tf.withSubScope("parse").io.parseExample(
+              examples,
+              emptyStrings(tf),
+              emptyStrings(tf),
+              tf.array(EXAMPLE_FEATURE),
+              emptyStrings(tf),
+              List.of(tf.constant(new float[0])),
+              0L,
+              List.of(),
+              List.of(),
+              List.of(),
+              List.of(Shape.of(exampleSize)));
+      @SuppressWarnings("unchecked")
+      Operand<TFloat32> flat = (Operand<TFloat32>) parsed.denseValues().get(0);
+      Shape batchShape = batchShape(shape);
       inputs =
-          tf.withName(INPUTS).placeholder(TFloat32.class, Placeholder.shape(batchShape(architecture.inputShape())));
-      Forward forward =
-          architecture.build(tf, inputs, new RestoredVariables(), Architecture.Mode.INFERENCE);
+          tf.withName(INPUTS).placeholderWithDefault(tf.reshape(flat, tf.constant(batchShape.asArray())), batchShape);
+      Operand<TFloat32> x = inputs;
+      Normalization norm = options.normalization();
+      if (norm != null) {
+        Ops pre = tf.withSubScope("preprocessing");
+        x = pre.math.div(pre.math.sub(x, broadcastable(pre, norm.mean(), shape)), broadcastable(pre, norm.std(), shape));
+      }
+      Forward forward = architecture.build(tf, x, new RestoredVariables(), Architecture.Mode.INFERENCE);
       logits = tf.withName(LOGITS).identity(forward.logits());
       probabilities = tf.withName(PROBABILITIES).nn.softmax(logits);
       classes = tf.withName(CLASSES).math.argMax(logits, tf.constant(1), TInt64.class);
+      // Classify outputs: every class's label and score, [batch, K] each, as TensorFlow Serving's Classify expects.
+      Operand<TInt32> batch = tf.shapeN(List.of(logits)).output().get(0);
+      Operand<TInt32> rows = tf.slice(batch, tf.constant(new int[] {0}), tf.constant(new int[] {1}));
+      classLabels =
+          tf.withName("class_labels").tile(
+              tf.expandDims(tf.array(labels.toArray(new String[0])), tf.constant(0)),
+              tf.concat(List.of(rows, tf.constant(new int[] {1})), tf.constant(0)));
+      scores = tf.withName(CLASSIFY_SCORES).identity(probabilities);
       session = new Session(graph, config);
     } catch (RuntimeException e) {
       graph.close();
@@ -63,7 +148,13 @@ public final class InferenceModel implements AutoCloseable {
    * (as written by {@link Session#save}).
    */
   public static InferenceModel restore(Architecture architecture, Path checkpointPrefix, ConfigProto config) {
-    InferenceModel model = new InferenceModel(architecture, config);
+    return restore(architecture, checkpointPrefix, config, Options.DEFAULT);
+  }
+
+  /** As {@link #restore(Architecture, Path, ConfigProto)}, with preprocessing and class labels. */
+  public static InferenceModel restore(
+      Architecture architecture, Path checkpointPrefix, ConfigProto config, Options options) {
+    InferenceModel model = new InferenceModel(architecture, config, options);
     try {
       model.session.restore(checkpointPrefix.toString());
       return model;
@@ -83,6 +174,69 @@ public final class InferenceModel implements AutoCloseable {
         .output(PROBABILITIES, probabilities)
         .output(CLASSES, classes)
         .build();
+  }
+
+  /**
+   * The {@value #CLASSIFY_KEY} signature, method {@value #CLASSIFY_METHOD}: input {@code inputs} (serialized
+   * tf.Example strings, {@code [batch]}), outputs {@code classes} (string labels) and {@code scores}
+   * (probabilities), both {@code [batch, K]}.
+   */
+  public Signature classifySignature() {
+    return Signature.builder()
+        .key(CLASSIFY_KEY)
+        .methodName(CLASSIFY_METHOD)
+        .input(INPUTS, examples)
+        .output(CLASSIFY_CLASSES, classLabels)
+        .output(CLASSIFY_SCORES, scores)
+        .build();
+  }
+
+  /** The preprocessing and labels this graph was built with. */
+  public Options options() {
+    return options;
+  }
+
+  /** The class labels of the classify signature, in class order. */
+  public List<String> classLabels() {
+    return labels(architecture.numClasses(), options.classLabels());
+  }
+
+  private static List<String> labels(int k, List<String> given) {
+    if (given == null) {
+      List<String> l = new ArrayList<>(k);
+      for (int c = 0; c < k; c++) {
+        l.add(Integer.toString(c));
+      }
+      return l;
+    }
+    if (given.size() != k) {
+      throw new IllegalArgumentException("expected " + k + " class labels, got " + given.size());
+    }
+    return given;
+  }
+
+  private static Operand<TString> emptyStrings(Ops tf) {
+    return tf.constant(org.tensorflow.ndarray.NdArrays.ofObjects(String.class, Shape.of(0)));
+  }
+
+  /**
+   * {@code values} shaped to broadcast against {@code [batch, shape...]}: one value, one per channel (the last
+   * dimension, as {@link Normalization} computes them) or one per element.
+   */
+  private static Operand<TFloat32> broadcastable(Ops tf, float[] values, long[] shape) {
+    long size = Arrays.stream(shape).reduce(1, Math::multiplyExact);
+    if (values.length == 1) {
+      return tf.constant(values[0]);
+    }
+    if (values.length == shape[shape.length - 1]) {
+      return tf.constant(values);
+    }
+    if (values.length == size) {
+      return tf.reshape(tf.constant(values), tf.constant(shape));
+    }
+    throw new IllegalArgumentException(
+        "normalization has " + values.length + " values; expected 1, " + shape[shape.length - 1] + " (per channel) or "
+            + size + " (per element) for input shape " + Arrays.toString(shape));
   }
 
   public Architecture architecture() {

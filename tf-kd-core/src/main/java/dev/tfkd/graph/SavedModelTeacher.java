@@ -1,70 +1,97 @@
 package dev.tfkd.graph;
 
 import dev.tfkd.data.Dataset;
-import java.nio.file.Files;
+import dev.tfkd.export.Predictor;
 import java.nio.file.Path;
-import java.util.Map;
-import org.tensorflow.Result;
-import org.tensorflow.SavedModelBundle;
-import org.tensorflow.SessionFunction;
-import org.tensorflow.Tensor;
-import org.tensorflow.types.TFloat32;
+import java.util.Arrays;
 
 /**
  * A frozen teacher loaded from a SavedModel in its own session: it computes logits for a dataset in batches, so
- * the student's graph never holds the teacher's variables. Owns its bundle; close it.
+ * the student's graph never holds the teacher's variables. Owns its model; close it.
+ *
+ * <p>Any SavedModel works whose signature takes one float32 input and has an output of logits or probabilities
+ * {@code [batch, K]}; probabilities are turned into logits by their logarithm (softmax of {@code log p} is
+ * {@code p}, so temperature scaling applies to them as to logits). The graph is scanned before loading and refused
+ * if it holds ops outside the allow-list of pure computation, unless {@link TeacherOptions#allowUnsafeOps()}.
  */
 public final class SavedModelTeacher implements AutoCloseable {
-  private final Path dir;
-  private final SavedModelBundle bundle;
-  private final SessionFunction function;
-  private final String input;
-  private final String output;
+  /**
+   * Which signature and output to use.
+   *
+   * @param signature the signature key (default {@code serving_default})
+   * @param output the output name, or {@code null}: {@code logits}, else {@code probabilities}, else the only output
+   * @param kind whether the output holds logits or probabilities; {@code AUTO} decides by its name
+   * @param allowUnsafeOps load even if the graph holds file-system or other non-computational ops
+   */
+  public record TeacherOptions(String signature, String output, Predictor.OutputKind kind, boolean allowUnsafeOps) {
+    /** {@code serving_default}, logits (or probabilities) found by name, safe ops only. */
+    public static final TeacherOptions DEFAULT =
+        new TeacherOptions("serving_default", null, Predictor.OutputKind.AUTO, false);
 
-  private SavedModelTeacher(Path dir, SavedModelBundle bundle, String signature, String input, String output) {
-    this.dir = dir;
-    this.bundle = bundle;
-    this.function = bundle.function(signature);
-    this.input = input;
-    this.output = output;
+    public TeacherOptions {
+      if (signature == null || signature.isEmpty()) {
+        throw new IllegalArgumentException("teacher signature must be named");
+      }
+      if (kind == null) {
+        kind = Predictor.OutputKind.AUTO;
+      }
+    }
   }
 
-  /** Loads {@code dir} (tag {@code serve}) and uses signature {@code serving_default}, input {@code inputs}, output {@code logits}. */
+  private final Predictor predictor;
+
+  private SavedModelTeacher(Predictor predictor) {
+    this.predictor = predictor;
+  }
+
+  /** Loads {@code dir} (tag {@code serve}) with {@link TeacherOptions#DEFAULT}. */
   public static SavedModelTeacher load(Path dir) {
-    if (!Files.isRegularFile(dir.resolve("saved_model.pb"))) {
-      throw new IllegalArgumentException(dir + ": not a SavedModel (no saved_model.pb)");
-    }
-    SavedModelBundle b = SavedModelBundle.load(dir.toString(), "serve");
-    try {
-      return new SavedModelTeacher(dir, b, "serving_default", InferenceModel.INPUTS, InferenceModel.LOGITS);
-    } catch (RuntimeException e) {
-      b.close();
-      throw e;
-    }
+    return load(dir, TeacherOptions.DEFAULT);
+  }
+
+  /**
+   * Loads {@code dir} (a version directory, or a model directory whose highest integer version is used).
+   *
+   * @throws IllegalArgumentException if it is no SavedModel, lacks the signature or output, or holds unsafe ops
+   */
+  public static SavedModelTeacher load(Path dir, TeacherOptions options) {
+    return new SavedModelTeacher(
+        Predictor.load(
+            dir,
+            Predictor.Options.DEFAULT
+                .withSignature(options.signature())
+                .withOutput(options.output(), options.kind())
+                .withAllowUnsafeOps(options.allowUnsafeOps())
+                .withMaxBatch(512)));
+  }
+
+  /** The number of classes the teacher predicts. */
+  public int numClasses() {
+    return predictor.numClasses();
+  }
+
+  /** Whether the teacher's output is probabilities (converted to logits by their logarithm). */
+  public boolean outputsProbabilities() {
+    return predictor.outputsProbabilities();
   }
 
   /** Teacher logits for every example of {@code data}, {@code size x K} row-major. */
   public float[] logits(Dataset data, int numClasses) {
-    int e = data.exampleSize();
-    float[] out = new float[data.size() * numClasses];
-    int batch = 512;
-    for (int start = 0; start < data.size(); start += batch) {
-      int n = Math.min(batch, data.size() - start);
-      try (TFloat32 x = Tensors.floats(InferenceModel.batchShape(data.exampleShape(), n), data.features(), start * e, n * e);
-          Result r = function.call(Map.of(input, x))) {
-        Tensor t = r.get(output).orElseThrow(() -> new IllegalArgumentException(dir + ": signature has no output " + output));
-        if (!(t instanceof TFloat32 f) || t.shape().numDimensions() != 2 || t.shape().get(1) != numClasses) {
-          throw new IllegalArgumentException(
-              dir + ": teacher output " + output + " has shape " + t.shape() + ", expected [batch, " + numClasses + "]");
-        }
-        f.asRawTensor().data().asFloats().read(out, start * numClasses, n * numClasses);
-      }
+    if (numClasses != predictor.numClasses()) {
+      throw new IllegalArgumentException(
+          predictor.directory() + ": the teacher predicts " + predictor.numClasses() + " classes; the data has "
+              + numClasses);
     }
-    return out;
+    if (data.exampleSize() != predictor.exampleSize()) {
+      throw new IllegalArgumentException(
+          predictor.directory() + ": the teacher takes examples of shape " + Arrays.toString(predictor.exampleShape())
+              + "; " + data.name() + " has " + Arrays.toString(data.exampleShape()));
+    }
+    return predictor.logits(data.features(), data.size());
   }
 
   @Override
   public void close() {
-    bundle.close();
+    predictor.close();
   }
 }

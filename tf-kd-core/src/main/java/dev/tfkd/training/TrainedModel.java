@@ -29,4 +29,9 @@ public record TrainedModel(
   public InferenceModel load(ConfigProto config) {
     return InferenceModel.restore(architecture, checkpointPrefix, config);
   }
+
+  /** As {@link #load(ConfigProto)}, with preprocessing baked into the graph and class labels for classify. */
+  public InferenceModel load(ConfigProto config, InferenceModel.Options options) {
+    return InferenceModel.restore(architecture, checkpointPrefix, config, options);
+  }
 }

@@ -1,0 +1,50 @@
+package dev.tfkd.cli;
+
+import dev.tfkd.export.GraphSafety;
+import dev.tfkd.export.Predictor;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** Options shared by commands that load a SavedModel to run it ({@code predict}, {@code evaluate}). */
+final class ModelOptions {
+  @Option(names = "--model", required = true, paramLabel = "DIR", description = "SavedModel version directory, or model directory (latest version).")
+  Path model;
+
+  @Option(names = "--signature", defaultValue = "serving_default", description = "Signature to call (default: ${DEFAULT-VALUE}).")
+  String signature;
+
+  @Option(names = "--output", paramLabel = "NAME", description = "Signature output holding logits or probabilities (default: logits, else probabilities, else the only output).")
+  String output;
+
+  @Option(names = "--output-kind", defaultValue = "AUTO", description = "What --output holds: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}: by its name).")
+  Predictor.OutputKind kind;
+
+  @Option(names = "--allow-unsafe-ops", description = "Load the model even if its graph holds ops outside the allow-list of pure computation (file system, I/O). Loading runs the graph: only for models you trust.")
+  boolean allowUnsafeOps;
+
+  @Option(names = "--batch-size", defaultValue = "256", description = "Examples per TensorFlow call (default: ${DEFAULT-VALUE}).")
+  int batchSize;
+
+  @Option(names = "--threads", defaultValue = "0", description = "TensorFlow intra-op threads, 0 = TensorFlow's default (default: ${DEFAULT-VALUE}).")
+  int threads;
+
+  Predictor load(PrintWriter err, String command) {
+    if (batchSize < 1) {
+      throw new IllegalArgumentException("--batch-size must be >= 1, got " + batchSize);
+    }
+    Predictor p =
+        Predictor.load(
+            model,
+            Predictor.Options.DEFAULT
+                .withSignature(signature)
+                .withOutput(output, kind)
+                .withAllowUnsafeOps(allowUnsafeOps)
+                .withMaxBatch(batchSize)
+                .withThreads(threads));
+    for (GraphSafety.Finding f : p.unsafeOps()) {
+      err.println("tfkd " + command + ": warning: loaded despite " + f.describe() + " (--allow-unsafe-ops)");
+    }
+    return p;
+  }
+}

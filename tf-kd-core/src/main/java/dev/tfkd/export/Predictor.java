@@ -1,0 +1,463 @@
+package dev.tfkd.export;
+
+import dev.tfkd.graph.InferenceModel;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.MetaGraphDef;
+import org.tensorflow.proto.SignatureDef;
+import org.tensorflow.proto.TensorInfo;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * Predictions from a SavedModel, for Java applications: load an export once, call {@link #predict} from any number
+ * of threads, close it when done.
+ *
+ * <p>Works with tf-kd's exports and with any SavedModel whose signature takes one float32 input
+ * {@code [batch, ...]} and has an output of logits or probabilities {@code [batch, K]}. Before loading, the graph is
+ * scanned by {@link GraphSafety} and refused if it holds ops outside the allow-list of pure computation (loading runs
+ * the graph), unless {@link Options#allowUnsafeOps()}.
+ *
+ * <p>Thread-safe: TensorFlow sessions run concurrent calls; a read-write lock keeps {@link #close()} from freeing the
+ * model under a running call. Large inputs are cut into batches of {@link Options#maxBatch()}; every tensor is
+ * freed before a call returns, so nothing native outlives {@link #close()}.
+ */
+public final class Predictor implements AutoCloseable {
+  /** Which output values the model gives. */
+  public enum OutputKind {
+    /** Unnormalised log-probabilities (softmax gives the probabilities). */
+    LOGITS,
+    /** Probabilities (rows sum to 1); their logarithm serves as logits. */
+    PROBABILITIES,
+    /** Decide by the output's name ({@code probabilities}, {@code probs}, {@code softmax}, {@code scores}). */
+    AUTO
+  }
+
+  /**
+   * How to load and call the model.
+   *
+   * @param signature the signature key, e.g. {@code serving_default}
+   * @param output the output to read, or {@code null}: {@code logits} if the signature has it, else
+   *     {@code probabilities}, else its only output
+   * @param kind whether {@code output} holds logits or probabilities
+   * @param allowUnsafeOps load even if the graph holds ops outside the allow-list
+   * @param maxBatch the most examples sent to TensorFlow in one call
+   * @param threads TensorFlow intra-op threads, 0 for TensorFlow's default
+   */
+  public record Options(
+      String signature, String output, OutputKind kind, boolean allowUnsafeOps, int maxBatch, int threads) {
+    /** {@code serving_default}, logits or probabilities found by name, safe ops only, batches of 256. */
+    public static final Options DEFAULT = new Options("serving_default", null, OutputKind.AUTO, false, 256, 0);
+
+    public Options {
+      if (signature == null || signature.isEmpty()) {
+        throw new IllegalArgumentException("signature must be named");
+      }
+      if (kind == null) {
+        throw new IllegalArgumentException("output kind must be given (LOGITS, PROBABILITIES or AUTO)");
+      }
+      if (maxBatch < 1) {
+        throw new IllegalArgumentException("max batch must be >= 1, got " + maxBatch);
+      }
+      if (threads < 0) {
+        throw new IllegalArgumentException("threads must be >= 0, got " + threads);
+      }
+    }
+
+    public Options withSignature(String s) {
+      return new Options(s, output, kind, allowUnsafeOps, maxBatch, threads);
+    }
+
+    public Options withOutput(String o, OutputKind k) {
+      return new Options(signature, o, k, allowUnsafeOps, maxBatch, threads);
+    }
+
+    public Options withAllowUnsafeOps(boolean allow) {
+      return new Options(signature, output, kind, allow, maxBatch, threads);
+    }
+
+    public Options withMaxBatch(int b) {
+      return new Options(signature, output, kind, allowUnsafeOps, b, threads);
+    }
+
+    public Options withThreads(int t) {
+      return new Options(signature, output, kind, allowUnsafeOps, maxBatch, t);
+    }
+  }
+
+  /**
+   * Predictions for a batch.
+   *
+   * @param logits {@code [n][K]} (the log of the probabilities when the model outputs probabilities)
+   * @param probabilities {@code [n][K]}
+   * @param classes {@code [n]}, the arg-max class of each example
+   */
+  public record Prediction(float[][] logits, float[][] probabilities, int[] classes) {}
+
+  private final Path dir;
+  private final SavedModelBundle bundle;
+  private final String inputName;
+  private final String outputName;
+  private final String inputTensor;
+  private final String outputTensor;
+  private final boolean probabilitiesOut;
+  private final long[] exampleShape;
+  private final int exampleSize;
+  private final int numClasses;
+  private final int maxBatch;
+  private final List<GraphSafety.Finding> unsafeOps;
+  private final ReadWriteLock lock = new ReentrantReadWriteLock();
+  private boolean closed;
+
+  private Predictor(
+      Path dir, SavedModelBundle bundle, SignatureDef sig, String input, String output, boolean probs, long[] shape,
+      int k, Options options, List<GraphSafety.Finding> unsafeOps) {
+    this.dir = dir;
+    this.inputTensor = sig.getInputsOrThrow(input).getName();
+    this.outputTensor = sig.getOutputsOrThrow(output).getName();
+    this.bundle = bundle;
+    this.inputName = input;
+    this.outputName = output;
+    this.probabilitiesOut = probs;
+    this.exampleShape = shape;
+    long size = 1;
+    for (long d : shape) {
+      size *= d;
+    }
+    this.exampleSize = Math.toIntExact(size);
+    this.numClasses = k;
+    this.maxBatch = options.maxBatch();
+    this.unsafeOps = List.copyOf(unsafeOps);
+  }
+
+  /** Loads the SavedModel in {@code dir} with {@link Options#DEFAULT}. */
+  public static Predictor load(Path dir) {
+    return load(dir, Options.DEFAULT);
+  }
+
+  /**
+   * Loads the SavedModel in {@code dir} (tag {@code serve}). {@code dir} may also be a model's base directory
+   * ({@code <root>/<name>}), in which case its highest integer version is loaded.
+   *
+   * @throws IllegalArgumentException if it is not a usable SavedModel or holds unsafe ops (naming op and node)
+   */
+  public static Predictor load(Path dir, Options options) {
+    try {
+      Path versionDir = resolveVersion(dir);
+      MetaGraphDef meta = GraphSafety.metaGraph(versionDir, ServingExporter.SERVE_TAG);
+      List<GraphSafety.Finding> findings = GraphSafety.check(meta, versionDir, options.allowUnsafeOps());
+      SignatureDef sig = meta.getSignatureDefMap().get(options.signature());
+      if (sig == null) {
+        throw new IllegalArgumentException(
+            versionDir + ": no signature '" + options.signature() + "' (has " + meta.getSignatureDefMap().keySet() + ")");
+      }
+      if (sig.getInputsCount() != 1) {
+        throw new IllegalArgumentException(
+            versionDir + ": signature '" + options.signature() + "' has inputs " + sig.getInputsMap().keySet()
+                + "; exactly one float input is supported");
+      }
+      var in = sig.getInputsMap().entrySet().iterator().next();
+      if (in.getValue().getDtype() != DataType.DT_FLOAT) {
+        throw new IllegalArgumentException(
+            versionDir + ": input '" + in.getKey() + "' is " + in.getValue().getDtype() + ", expected DT_FLOAT");
+      }
+      String output = chooseOutput(versionDir, options, sig);
+      TensorInfo out = sig.getOutputsOrThrow(output);
+      if (out.getDtype() != DataType.DT_FLOAT) {
+        throw new IllegalArgumentException(
+            versionDir + ": output '" + output + "' is " + out.getDtype() + ", expected DT_FLOAT logits or probabilities");
+      }
+      long[] shape = exampleShape(versionDir, in.getKey(), in.getValue());
+      var outDims = out.getTensorShape().getDimList();
+      if (out.getTensorShape().getUnknownRank() || outDims.size() != 2 || outDims.get(1).getSize() < 1) {
+        throw new IllegalArgumentException(
+            versionDir + ": output '" + output + "' must have shape [batch, K] with K known");
+      }
+      int k = Math.toIntExact(outDims.get(1).getSize());
+      boolean probs =
+          switch (options.kind()) {
+            case LOGITS -> false;
+            case PROBABILITIES -> true;
+            case AUTO -> List.of("probabilities", "probs", "softmax", "scores", "probability").contains(output);
+          };
+      ConfigProto config =
+          options.threads() == 0
+              ? ConfigProto.getDefaultInstance()
+              : ConfigProto.newBuilder()
+                  .setIntraOpParallelismThreads(options.threads())
+                  .setInterOpParallelismThreads(1)
+                  .build();
+      SavedModelBundle bundle =
+          SavedModelBundle.loader(versionDir.toString())
+              .withTags(ServingExporter.SERVE_TAG)
+              .withConfigProto(config)
+              .load();
+      return new Predictor(versionDir, bundle, sig, in.getKey(), output, probs, shape, k, options, findings);
+    } catch (IOException e) {
+      throw new UncheckedIOException(dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** {@code dir} itself if it holds {@code saved_model.pb}, else its highest integer version subdirectory. */
+  static Path resolveVersion(Path dir) throws IOException {
+    if (Files.isRegularFile(dir.resolve("saved_model.pb"))) {
+      return dir;
+    }
+    if (!Files.isDirectory(dir)) {
+      throw new IllegalArgumentException(dir + ": no such directory");
+    }
+    var latest = ServingExporter.latestVersion(dir);
+    if (latest.isEmpty()) {
+      throw new IllegalArgumentException(dir + ": not a SavedModel (no saved_model.pb) and no integer version inside");
+    }
+    return dir.resolve(Long.toString(latest.getAsLong()));
+  }
+
+  private static String chooseOutput(Path dir, Options options, SignatureDef sig) {
+    if (options.output() != null) {
+      if (!sig.containsOutputs(options.output())) {
+        throw new IllegalArgumentException(
+            dir + ": signature '" + options.signature() + "' has no output '" + options.output() + "' (has "
+                + sig.getOutputsMap().keySet() + ")");
+      }
+      return options.output();
+    }
+    for (String name : List.of(InferenceModel.LOGITS, InferenceModel.PROBABILITIES)) {
+      if (sig.containsOutputs(name)) {
+        return name;
+      }
+    }
+    if (sig.getOutputsCount() == 1) {
+      return sig.getOutputsMap().keySet().iterator().next();
+    }
+    throw new IllegalArgumentException(
+        dir + ": signature '" + options.signature() + "' has outputs " + sig.getOutputsMap().keySet()
+            + "; name the one holding logits or probabilities");
+  }
+
+  private static long[] exampleShape(Path dir, String name, TensorInfo info) {
+    var dims = info.getTensorShape().getDimList();
+    if (info.getTensorShape().getUnknownRank() || dims.size() < 2) {
+      throw new IllegalArgumentException(dir + ": input '" + name + "' must have shape [batch, ...] with a known rank");
+    }
+    long[] shape = new long[dims.size() - 1];
+    for (int i = 1; i < dims.size(); i++) {
+      shape[i - 1] = dims.get(i).getSize();
+      if (shape[i - 1] < 1) {
+        throw new IllegalArgumentException(
+            dir + ": input '" + name + "' has an unknown dimension " + i + "; only the batch may be unknown");
+      }
+    }
+    return shape;
+  }
+
+  /** The version directory loaded. */
+  public Path directory() {
+    return dir;
+  }
+
+  /** The shape of one example (without the batch dimension). */
+  public long[] exampleShape() {
+    return exampleShape.clone();
+  }
+
+  /** Values per example. */
+  public int exampleSize() {
+    return exampleSize;
+  }
+
+  /** The number of classes K. */
+  public int numClasses() {
+    return numClasses;
+  }
+
+  /** The signature output read, and whether it holds probabilities (else logits). */
+  public String output() {
+    return outputName;
+  }
+
+  public boolean outputsProbabilities() {
+    return probabilitiesOut;
+  }
+
+  /** Ops outside the allow-list that were accepted because {@link Options#allowUnsafeOps()} was set. */
+  public List<GraphSafety.Finding> unsafeOps() {
+    return unsafeOps;
+  }
+
+  /**
+   * Logits for {@code n} examples stored row-major in {@code features} ({@code n * exampleSize()} values),
+   * {@code n x K} row-major. The core call; the other methods reshape around it.
+   */
+  public float[] logits(float[] features, int n) {
+    if (n < 0 || (long) n * exampleSize != features.length) {
+      throw new IllegalArgumentException(
+          features.length + " values do not make " + n + " examples of " + exampleSize + " values");
+    }
+    float[] out = new float[n * numClasses];
+    lock.readLock().lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException("predictor is closed");
+      }
+      for (int start = 0; start < n; start += maxBatch) {
+        int b = Math.min(maxBatch, n - start);
+        long[] dims = new long[exampleShape.length + 1];
+        dims[0] = b;
+        System.arraycopy(exampleShape, 0, dims, 1, exampleShape.length);
+        try (TFloat32 x =
+                TFloat32.tensorOf(
+                    Shape.of(dims), DataBuffers.of(features, true, false).slice((long) start * exampleSize, (long) b * exampleSize));
+            Result r = bundle.session().runner().feed(inputTensor, x).fetch(outputTensor).run()) {
+          Tensor t = r.get(0);
+          if (!(t instanceof TFloat32 f) || t.shape().numDimensions() != 2 || t.shape().get(0) != b
+              || t.shape().get(1) != numClasses) {
+            throw new IllegalStateException(
+                dir + ": output '" + outputName + "' came back with shape " + t.shape() + ", expected [" + b + ", "
+                    + numClasses + "]");
+          }
+          f.asRawTensor().data().asFloats().read(out, start * numClasses, b * numClasses);
+        }
+      }
+    } finally {
+      lock.readLock().unlock();
+    }
+    if (probabilitiesOut) {
+      for (int i = 0; i < out.length; i++) {
+        // log(0) would be -inf and poison softmax-based losses; the floor is far below any real probability.
+        out[i] = (float) Math.log(Math.max(out[i], 1e-30f));
+      }
+    }
+    return out;
+  }
+
+  /** Predictions for {@code rows}, each one flattened example of {@link #exampleSize()} values. */
+  public Prediction predict(float[][] rows) {
+    float[] flat = new float[rows.length * exampleSize];
+    for (int i = 0; i < rows.length; i++) {
+      if (rows[i].length != exampleSize) {
+        throw new IllegalArgumentException(
+            "example " + i + " has " + rows[i].length + " values; the model takes " + exampleSize);
+      }
+      System.arraycopy(rows[i], 0, flat, i * exampleSize, exampleSize);
+    }
+    return prediction(logits(flat, rows.length), rows.length);
+  }
+
+  /** Predictions for images {@code [n][height][width][channels]}, matching the model's input shape. */
+  public Prediction predict(float[][][][] images) {
+    if (exampleShape.length != 3) {
+      throw new IllegalArgumentException(
+          "the model takes examples of shape " + java.util.Arrays.toString(exampleShape) + ", not images [h, w, c]");
+    }
+    float[] flat = new float[images.length * exampleSize];
+    int p = 0;
+    for (int i = 0; i < images.length; i++) {
+      float[][][] img = images[i];
+      if (img.length != exampleShape[0]) {
+        throw new IllegalArgumentException("image " + i + " has height " + img.length + ", expected " + exampleShape[0]);
+      }
+      for (float[][] row : img) {
+        if (row.length != exampleShape[1]) {
+          throw new IllegalArgumentException("image " + i + " has width " + row.length + ", expected " + exampleShape[1]);
+        }
+        for (float[] px : row) {
+          if (px.length != exampleShape[2]) {
+            throw new IllegalArgumentException(
+                "image " + i + " has " + px.length + " channels, expected " + exampleShape[2]);
+          }
+          System.arraycopy(px, 0, flat, p, px.length);
+          p += px.length;
+        }
+      }
+    }
+    return prediction(logits(flat, images.length), images.length);
+  }
+
+  /**
+   * Predictions for images of exactly the model's height and width; each pixel's channels (1: luminance, 3: RGB)
+   * are multiplied by {@code scale} (e.g. {@code 1f / 255} for a model trained on [0, 1] pixels, {@code 1f} for raw
+   * 0-255 values).
+   */
+  public Prediction predict(List<BufferedImage> images, float scale) {
+    if (exampleShape.length != 3 || (exampleShape[2] != 1 && exampleShape[2] != 3)) {
+      throw new IllegalArgumentException(
+          "the model takes examples of shape " + java.util.Arrays.toString(exampleShape)
+              + ", not images [h, w, 1 or 3]");
+    }
+    int h = (int) exampleShape[0];
+    int w = (int) exampleShape[1];
+    int c = (int) exampleShape[2];
+    float[] flat = new float[images.size() * exampleSize];
+    int p = 0;
+    for (int i = 0; i < images.size(); i++) {
+      BufferedImage img = images.get(i);
+      if (img.getHeight() != h || img.getWidth() != w) {
+        throw new IllegalArgumentException(
+            "image " + i + " is " + img.getWidth() + "x" + img.getHeight() + "; the model takes " + w + "x" + h);
+      }
+      for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+          int rgb = img.getRGB(x, y);
+          int r = (rgb >> 16) & 0xff;
+          int g = (rgb >> 8) & 0xff;
+          int b = rgb & 0xff;
+          if (c == 1) {
+            flat[p++] = (0.299f * r + 0.587f * g + 0.114f * b) * scale;
+          } else {
+            flat[p++] = r * scale;
+            flat[p++] = g * scale;
+            flat[p++] = b * scale;
+          }
+        }
+      }
+    }
+    return prediction(logits(flat, images.size()), images.size());
+  }
+
+  private Prediction prediction(float[] logits, int n) {
+    float[][] l = new float[n][numClasses];
+    float[][] pr = new float[n][numClasses];
+    int[] cls = new int[n];
+    double[] lp = new double[numClasses];
+    for (int i = 0; i < n; i++) {
+      System.arraycopy(logits, i * numClasses, l[i], 0, numClasses);
+      dev.tfkd.metrics.Metrics.logSoftmax(logits, i * numClasses, numClasses, lp);
+      int best = 0;
+      for (int c = 0; c < numClasses; c++) {
+        pr[i][c] = (float) Math.exp(lp[c]);
+        if (l[i][c] > l[i][best]) {
+          best = c;
+        }
+      }
+      cls[i] = best;
+    }
+    return new Prediction(l, pr, cls);
+  }
+
+  /** Frees the model. Waits for running calls; later calls throw {@link IllegalStateException}. */
+  @Override
+  public void close() {
+    lock.writeLock().lock();
+    try {
+      if (!closed) {
+        closed = true;
+        bundle.close();
+      }
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+}
