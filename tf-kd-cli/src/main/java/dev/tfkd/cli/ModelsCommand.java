@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "List the model zoo: every model name with its parameter count for the given input and classes",
-      "(default 32x32x3 and 100 classes, the CIFAR-100 benchmark setting) and a description.",
+      "(default 32x32x3 and 100 classes, the CIFAR-100 benchmark setting, where the reference zoo's count",
+      "is shown beside it) and a description.",
       "Use a name (or name:args) wherever a command asks for a model."
     },
     footer = {"", "Examples:", "  tfkd models", "  tfkd models --input 28x28x1 --classes 10"})
@@ -41,7 +42,9 @@ final class ModelsCommand implements Callable<Integer> {
     PrintWriter o = spec.commandLine().getOut();
     o.printf(Locale.ROOT, "Models for input %s and %d classes:%n", input, classes);
     int w = Models.entries().stream().mapToInt(e -> e.name().length()).max().orElse(5);
-    o.printf(Locale.ROOT, "%-" + w + "s  %12s  %s%n", "model", "parameters", "description");
+    // The reference zoo's counts are for CIFAR-100; show them only when that is what was asked for.
+    boolean cifar100 = Arrays.equals(shape, new long[] {32, 32, 3}) && classes == 100;
+    o.printf(Locale.ROOT, "%-" + w + "s  %12s  %s%s%n", "model", "parameters", cifar100 ? "   reference  " : "", "description");
     for (Models.Entry e : Models.entries()) {
       String count;
       try {
@@ -50,13 +53,21 @@ final class ModelsCommand implements Callable<Integer> {
       } catch (IllegalArgumentException ex) {
         // A model that cannot take this input (LeNet-5 on tiny images) is still listed, with the reason.
         count = "n/a";
-        o.printf(Locale.ROOT, "%-" + w + "s  %12s  %s (%s)%n", e.name(), count, e.description(), ex.getMessage());
+        o.printf(Locale.ROOT, "%-" + w + "s  %12s  %s%s (%s)%n", e.name(), count, reference(e, cifar100),
+            e.description(), ex.getMessage());
         continue;
       }
-      o.printf(Locale.ROOT, "%-" + w + "s  %12s  %s%n", e.name(), count, e.description());
+      o.printf(Locale.ROOT, "%-" + w + "s  %12s  %s%s%n", e.name(), count, reference(e, cifar100), e.description());
     }
     o.flush();
     return Errors.OK;
+  }
+
+  private static String reference(Models.Entry e, boolean cifar100) {
+    if (!cifar100) {
+      return "";
+    }
+    return e.cifar100Reference() > 0 ? String.format(Locale.ROOT, "%12s  ", String.format(Locale.ROOT, "%,d", e.cifar100Reference())) : String.format(Locale.ROOT, "%12s  ", "-");
   }
 
   static long[] parseShape(String s) {

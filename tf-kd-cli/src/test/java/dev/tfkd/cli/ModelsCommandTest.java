@@ -14,9 +14,9 @@ class ModelsCommandTest {
     for (Models.Entry e : Models.entries()) {
       assertTrue(r.out().contains(e.name() + " "), e.name() + " missing:\n" + r.out());
     }
-    assertTrue(r.out().matches("(?s).*resnet56 +861,620 .*"), r.out());
-    assertTrue(r.out().matches("(?s).*wrn_40_2 +2,255,156 .*"), r.out());
-    assertTrue(r.out().matches("(?s).*resnet32x4 +7,433,860 .*"), r.out());
+    assertTrue(r.out().matches("(?s).*resnet56 +861,620 +861,620 .*"), r.out());
+    assertTrue(r.out().matches("(?s).*wrn_40_2 +2,255,156 +2,255,156 .*"), r.out());
+    assertTrue(r.out().matches("(?s).*resnet32x4 +7,433,860 +7,433,860 .*"), r.out());
   }
 
   @Test

@@ -35,10 +35,27 @@ public final class Models {
     Architecture create(String args, long[] inputShape, int numClasses);
   }
 
-  /** One entry: name, description, factory. */
-  public record Entry(String name, String description, Factory factory) {}
+  /**
+   * One entry: name, description, factory, and the reference zoo's parameter count for CIFAR-100 (32x32x3 inputs,
+   * 100 classes) with default arguments, 0 where the model is not part of the benchmark zoo.
+   */
+  public record Entry(String name, String description, Factory factory, long cifar100Reference) {}
 
   private static final Map<String, Entry> ENTRIES = new LinkedHashMap<>();
+
+  /**
+   * Parameter counts of the PyTorch zoo the CRD (RepDistiller) and DKD (mdistiller) tables use, for 100 classes,
+   * worked out from its layer definitions; see the README's model zoo table.
+   */
+  private static final Map<String, Long> CIFAR100_REFERENCE =
+      Map.ofEntries(
+          Map.entry("resnet8", 83_892L), Map.entry("resnet14", 181_108L), Map.entry("resnet20", 278_324L),
+          Map.entry("resnet32", 472_756L), Map.entry("resnet44", 667_188L), Map.entry("resnet56", 861_620L),
+          Map.entry("resnet110", 1_736_564L), Map.entry("resnet8x4", 1_233_540L),
+          Map.entry("resnet32x4", 7_433_860L), Map.entry("wrn_16_1", 180_916L), Map.entry("wrn_16_2", 703_284L),
+          Map.entry("wrn_40_1", 569_780L), Map.entry("wrn_40_2", 2_255_156L), Map.entry("vgg8", 3_965_028L),
+          Map.entry("vgg11", 9_277_284L), Map.entry("vgg13", 9_462_180L), Map.entry("mobilenetv2", 812_836L),
+          Map.entry("shufflenetv2", 1_356_104L));
 
   private static final int[] SMALL = {16, 16, 32, 64};
   private static final int[] WIDE4 = {32, 64, 128, 256};
@@ -74,7 +91,7 @@ public final class Models {
   }
 
   private static void register(String name, String description, Factory f) {
-    ENTRIES.put(name, new Entry(name, description, f));
+    ENTRIES.put(name, new Entry(name, description, f, CIFAR100_REFERENCE.getOrDefault(name, 0L)));
   }
 
   private interface Simple {

@@ -67,6 +67,8 @@ class ParameterCountTest {
       if (!e.name().equals("mlp") && !e.name().equals("lenet5") && !e.name().equals("cnn")) {
         assertTrue(REFERENCE.containsKey(e.name()), e.name() + " has no reference count");
       }
+      // The registry's copy, shown by tfkd models, agrees with this table.
+      assertEquals(REFERENCE.getOrDefault(e.name(), 0L), e.cifar100Reference(), e.name());
     }
   }
 

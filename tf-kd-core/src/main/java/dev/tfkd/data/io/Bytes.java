@@ -64,10 +64,18 @@ final class Bytes {
       return out;
     }
     ByteArrayOutputStream buf = new ByteArrayOutputStream((int) Math.min(n, 1 << 20));
-    byte[] chunk = new byte[1 << 16];
+    byte[] chunk = new byte[1 << 13];
     long left = n;
     while (left > 0) {
-      int r = in.read(chunk, 0, (int) Math.min(chunk.length, left));
+      int r;
+      try {
+        r = in.read(chunk, 0, (int) Math.min(chunk.length, left));
+      } catch (java.io.EOFException | java.util.zip.ZipException e) {
+        // A cut-off or damaged gzip stream: say how far the data got.
+        throw new DataFormatException(
+            file, "after byte " + (offset + n - left) + " of the decompressed data",
+            "the gzip stream is truncated or corrupt (" + e.getMessage() + ")", e);
+      }
       if (r < 0) {
         throw new DataFormatException(
             file, "byte " + (offset + n - left) + " of the decompressed data",

@@ -78,6 +78,12 @@ class ReadersTest {
     TestFiles.idx(dir.resolve("g-labels-idx1-ubyte.gz"), new int[] {60000}, new byte[10], true);
     rejects(hugeGz, () -> load(hugeGz), "truncated");
 
+    // A gzip file cut off in the middle of the pixels.
+    Path whole = TestFiles.mnistLike(Files.createDirectory(dir.resolve("cut")), "train", 200, 28, 28, 10, true);
+    byte[] gz = Files.readAllBytes(whole);
+    Files.write(whole, Arrays.copyOf(gz, gz.length / 2));
+    rejects(whole, () -> load(whole), "of the decompressed data", "truncated");
+
     // Truncated inside the header.
     Path shortHeader = dir.resolve("s-images-idx3-ubyte");
     Files.write(shortHeader, new byte[] {0, 0, 8, 3, 0, 0});
