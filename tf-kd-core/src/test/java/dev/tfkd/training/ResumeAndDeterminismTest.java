@@ -143,4 +143,71 @@ class ResumeAndDeterminismTest {
       assertEquals(i, sorted[i]);
     }
   }
+
+  @Test
+  void logsHoldEveryStepAndEpochOnceAfterAResume() throws Exception {
+    Path whole = work.resolve("logs-whole");
+    try (RunLogs logs = new RunLogs(whole)) {
+      run(config(3), whole.resolve("checkpoints"), false, List.of(logs));
+    }
+    Path parts = work.resolve("logs-parts");
+    TrainingListener stopAfterOne =
+        new TrainingListener() {
+          boolean done;
+
+          @Override
+          public void onEpoch(EpochMetrics e) {
+            done = true;
+          }
+
+          @Override
+          public boolean stopRequested() {
+            return done;
+          }
+        };
+    try (RunLogs logs = new RunLogs(parts)) {
+      run(config(3), parts.resolve("checkpoints"), false, List.of(logs, stopAfterOne));
+      // A killed run may have logged steps past its last checkpoint: they must go on resume.
+      logs.onStep(new TrainingListener.StepMetrics(1, 0, 12, 12, 50, 0.1f, 9f, 9f, 0f, 0f));
+    }
+    try (RunLogs logs = new RunLogs(parts)) {
+      run(config(3), parts.resolve("checkpoints"), true, List.of(logs));
+    }
+    List<String> ws = Files.readAllLines(whole.resolve("metrics/steps.jsonl"));
+    List<String> ps = Files.readAllLines(parts.resolve("metrics/steps.jsonl"));
+    assertEquals(36, ws.size());
+    assertEquals(ws, ps);
+    List<String> we = Files.readAllLines(whole.resolve("metrics/epochs.jsonl"));
+    List<String> pe = Files.readAllLines(parts.resolve("metrics/epochs.jsonl"));
+    assertEquals(3, pe.size());
+    for (int i = 0; i < 3; i++) {
+      // Equal but for the wall time.
+      assertEquals(we.get(i).replaceAll("\"seconds\":[^,}]*", ""), pe.get(i).replaceAll("\"seconds\":[^,}]*", ""));
+    }
+    try (var files = Files.list(parts.resolve("tensorboard"))) {
+      assertEquals(2, files.count());
+    }
+    // The event file of the whole run, read back with an independent reader, holds what the JSON lines hold.
+    Path events;
+    try (var files = Files.list(whole.resolve("tensorboard"))) {
+      events = files.findFirst().orElseThrow();
+    }
+    java.util.Map<String, java.util.TreeMap<Long, Float>> scalars = new java.util.HashMap<>();
+    for (byte[] r : dev.tfkd.io.TfRecordReader.read(events)) {
+      org.tensorflow.proto.Event ev = org.tensorflow.proto.Event.parseFrom(r);
+      for (org.tensorflow.proto.Summary.Value v : ev.getSummary().getValueList()) {
+        scalars.computeIfAbsent(v.getTag(), t -> new java.util.TreeMap<>()).put(ev.getStep(), v.getSimpleValue());
+      }
+    }
+    assertEquals(36, scalars.get("loss/total").size());
+    assertEquals(3, scalars.get("validation/accuracy").size());
+    String lastEpoch = we.get(2);
+    float loss = Float.parseFloat(lastEpoch.replaceAll(".*\"loss_total\":([^,}]*).*", "$1"));
+    float valAcc = Float.parseFloat(lastEpoch.replaceAll(".*\"val_accuracy\":([^,}]*).*", "$1"));
+    assertEquals(loss, scalars.get("epoch/loss_total").get(36L));
+    assertEquals(valAcc, scalars.get("validation/accuracy").get(36L));
+    String firstStep = ws.get(0);
+    assertEquals(
+        Float.parseFloat(firstStep.replaceAll(".*\"loss_hard\":([^,}]*).*", "$1")), scalars.get("loss/hard").get(1L));
+  }
 }
