@@ -12,10 +12,16 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Versions.class,
     description = "Knowledge distillation for TensorFlow: train teachers, distill students, export SavedModels.",
-    subcommands = {DemoCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {DemoCommand.class, DistillCommand.class, CommandLine.HelpCommand.class})
 public final class Tfkd implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @CommandLine.Option(
+      names = "--debug",
+      scope = CommandLine.ScopeType.INHERIT,
+      description = "Show the stack trace of an error (also TFKD_DEBUG=1).")
+  boolean debug;
 
   @Override
   public void run() {
@@ -34,7 +40,9 @@ public final class Tfkd implements Runnable {
     CommandLine cl = new CommandLine(new Tfkd());
     cl.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
     cl.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
-    cl.setExecutionExceptionHandler(new Errors());
+    // Known before parsing, so that errors in any subcommand see it.
+    boolean debug = java.util.Arrays.asList(args).contains("--debug");
+    cl.setExecutionExceptionHandler(new Errors(debug));
     cl.setParameterExceptionHandler(Errors::onParameterError);
     return cl.execute(args);
   }
