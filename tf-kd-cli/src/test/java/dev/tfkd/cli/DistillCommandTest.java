@@ -134,6 +134,11 @@ class DistillCommandTest {
     assertEquals(2, r.code());
     assertTrue(r.err().contains("not both"), r.err());
 
+    Path file = Files.writeString(dir.resolve("a-file"), "x");
+    r = tfkd(distill(file.resolve("run"), "--epochs", "1"));
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("cannot write the run directory"), r.err());
+
     r = tfkd(distill(run, "--divergence", "nope", "--debug"));
     assertEquals(2, r.code());
     assertTrue(r.err().contains("\tat dev.tfkd."), r.err());
