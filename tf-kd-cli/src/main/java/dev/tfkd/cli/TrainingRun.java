@@ -109,9 +109,9 @@ final class TrainingRun {
   Data loadData() {
     var d = config.getData();
     String format = d.getFormat().isBlank() ? null : d.getFormat();
-    Dataset train = DataSources.load(d.getTrain(), format, DataSources.Split.TRAIN);
+    Dataset train = requireFinite(DataSources.load(d.getTrain(), format, DataSources.Split.TRAIN));
     if (!d.getTest().isBlank()) {
-      Dataset test = DataSources.load(d.getTest(), format, DataSources.Split.TEST);
+      Dataset test = requireFinite(DataSources.load(d.getTest(), format, DataSources.Split.TEST));
       if (test.numClasses() != train.numClasses() || !java.util.Arrays.equals(test.exampleShape(), train.exampleShape())) {
         throw new IllegalArgumentException(
             d.getTest() + ": " + test.numClasses() + " classes of shape " + java.util.Arrays.toString(test.exampleShape())
@@ -146,6 +146,19 @@ final class TrainingRun {
     return new Data(train, null, null);
   }
 
+  /** Refuses data with NaN or infinite features before any training (the loss would diverge mid-run). */
+  static Dataset requireFinite(Dataset data) {
+    float[] x = data.features();
+    int e = Math.max(1, data.exampleSize());
+    for (int i = 0; i < x.length; i++) {
+      if (!Float.isFinite(x[i])) {
+        throw new IllegalArgumentException(
+            data.name() + ": example " + (i / e) + " has a non-finite feature (" + x[i] + " at index " + (i % e) + ")");
+      }
+    }
+    return data;
+  }
+
   /**
    * Creates the run directory (checking that it can be written before any training) and saves the resolved
    * configuration. Nothing to do for a resumed run.
@@ -176,6 +189,10 @@ final class TrainingRun {
     // A run killed before its first checkpoint starts again from the beginning.
     boolean fromCheckpoint = resume && checkpoints.latest().isPresent();
     try (RunLogs logs = new RunLogs(runDir)) {
+      if (resume && !fromCheckpoint) {
+        // Killed before its first checkpoint: whatever it logged is written again from the start.
+        logs.onResume(List.of());
+      }
       List<TrainingListener> listeners = new ArrayList<>();
       listeners.add(new Progress(progressOut, label, tc.epochs(), Progress.isTerminal(), 10));
       listeners.add(logs);
@@ -244,7 +261,7 @@ final class TrainingRun {
             .put("model", model.architecture().name())
             .put("parameters", model.trainableParameters())
             .put("epochs", h.size())
-            .put("stopped_early", h.size() < planned ? 1 : 0)
+            .put("stopped_early", h.size() < planned)
             .put("global_steps", h.isEmpty() ? 0 : h.get(h.size() - 1).globalStep())
             .put("export", export.toString());
     if (!h.isEmpty()) {

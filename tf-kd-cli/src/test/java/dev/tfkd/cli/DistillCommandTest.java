@@ -154,7 +154,7 @@ class DistillCommandTest {
             "--model", "mlp:8", "--threads", "1", "--epochs", "10", "--early-stopping", "1",
             "--run-dir", run.toString(), "--json", "--config", writeMinDelta());
     assertEquals(0, r.code(), r.err());
-    assertTrue(r.out().contains("\"epochs\":2,\"stopped_early\":1"), r.out());
+    assertTrue(r.out().contains("\"epochs\":2,\"stopped_early\":true"), r.out());
     assertTrue(r.out().contains("\"student\":{\"examples\":4000"), r.out());
     r = tfkd(distill(run, "--epochs", "1"));
     assertEquals(2, r.code());

@@ -34,6 +34,13 @@ public final class JsonLine {
     return this;
   }
 
+  /** Adds a boolean field. */
+  public JsonLine put(String key, boolean value) {
+    key(key);
+    b.append(value);
+    return this;
+  }
+
   /** Adds a field whose value is already JSON (an object or array). */
   public JsonLine putRaw(String key, String json) {
     key(key);

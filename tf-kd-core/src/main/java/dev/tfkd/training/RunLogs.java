@@ -84,6 +84,11 @@ public final class RunLogs implements TrainingListener, AutoCloseable {
       AtomicFiles.writeString(epochsFile, eb.toString());
       openJsonLines();
       events.restart(step);
+      if (!history.isEmpty()) {
+        // A run killed between its checkpoint and logging that epoch never wrote the epoch's scalars.
+        epochScalars(history.get(history.size() - 1));
+      }
+      events.flush();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -128,6 +133,10 @@ public final class RunLogs implements TrainingListener, AutoCloseable {
       events.scalar("loss/soft", step, s.soft());
       events.scalar("accuracy/train", step, s.accuracy());
       events.scalar("learning_rate", step, s.learningRate());
+      if (s.step() == s.stepsPerEpoch() - 1) {
+        // Before the epoch's checkpoint: a run killed after it must not lose the epoch's steps in a buffer.
+        flush();
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -138,23 +147,27 @@ public final class RunLogs implements TrainingListener, AutoCloseable {
     try {
       epochs.write(epochLine(e));
       epochs.newLine();
-      long step = e.globalStep();
-      events.scalar("epoch/loss_total", step, e.total());
-      events.scalar("epoch/loss_hard", step, e.hard());
-      events.scalar("epoch/loss_soft", step, e.soft());
-      events.scalar("epoch/accuracy", step, e.accuracy());
-      Evaluation v = e.validation();
-      if (v != null) {
-        events.scalar("validation/loss", step, v.nll());
-        events.scalar("validation/accuracy", step, v.accuracy());
-        if (Double.isFinite(v.klToPosterior())) {
-          events.scalar("validation/kl_to_posterior", step, v.klToPosterior());
-        }
-      }
+      epochScalars(e);
       flush();
     } catch (IOException ex) {
       throw new UncheckedIOException(ex);
     }
+  }
+
+  private void epochScalars(EpochMetrics e) throws IOException {
+    long step = e.globalStep();
+    events.scalar("epoch/loss_total", step, e.total());
+    events.scalar("epoch/loss_hard", step, e.hard());
+    events.scalar("epoch/loss_soft", step, e.soft());
+    events.scalar("epoch/accuracy", step, e.accuracy());
+    Evaluation v = e.validation();
+    if (v != null) {
+      events.scalar("validation/loss", step, v.nll());
+      events.scalar("validation/accuracy", step, v.accuracy());
+      if (Double.isFinite(v.klToPosterior())) {
+        events.scalar("validation/kl_to_posterior", step, v.klToPosterior());
+      }
+      }
   }
 
   /** The JSON line of one epoch. */

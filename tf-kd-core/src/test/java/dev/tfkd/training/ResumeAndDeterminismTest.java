@@ -210,4 +210,32 @@ class ResumeAndDeterminismTest {
     assertEquals(
         Float.parseFloat(firstStep.replaceAll(".*\"loss_hard\":([^,}]*).*", "$1")), scalars.get("loss/hard").get(1L));
   }
+
+  @Test
+  void stepsOfTheLastCheckpointedEpochSurviveAKillBeforeTheyWereLogged() throws Exception {
+    Path whole = work.resolve("k-whole");
+    try (RunLogs logs = new RunLogs(whole)) {
+      run(config(3), whole.resolve("checkpoints"), false, List.of(logs));
+    }
+    Path killed = work.resolve("k-killed");
+    // The "process dies" right after the second epoch's checkpoint, before any log hears of the epoch's end, and
+    // its log writers are never closed (nothing more reaches the files).
+    TrainingListener dies =
+        new TrainingListener() {
+          @Override
+          public void onEpoch(EpochMetrics e) {
+            if (e.epoch() == 1) {
+              throw new IllegalStateException("killed");
+            }
+          }
+        };
+    RunLogs abandoned = new RunLogs(killed);
+    assertThrows(IllegalStateException.class, () -> run(config(3), killed.resolve("checkpoints"), false, List.of(dies, abandoned)));
+    try (RunLogs logs = new RunLogs(killed)) {
+      run(config(3), killed.resolve("checkpoints"), true, List.of(logs));
+    }
+    assertEquals(
+        Files.readAllLines(whole.resolve("metrics/steps.jsonl")), Files.readAllLines(killed.resolve("metrics/steps.jsonl")));
+    assertEquals(3, Files.readAllLines(killed.resolve("metrics/epochs.jsonl")).size());
+  }
 }
