@@ -31,8 +31,8 @@ import picocli.CommandLine.Model.CommandSpec;
     description = {
       "Train a student model from a frozen teacher SavedModel: ce-weight * cross-entropy + kd-weight * divergence.",
       "The teacher's logits for the training data are computed once, in the teacher's own session.",
-      "Every epoch is checkpointed (resume with --resume RUN_DIR); metrics go to JSON lines and TensorBoard;",
-      "the run ends with a report (RUN_DIR/report/index.html) and the student exported for TensorFlow Serving."
+      "Every epoch is checkpointed (continue with --resume RUN_DIR). Metrics go to JSON lines and TensorBoard.",
+      "The run ends with a report (RUN_DIR/report/index.html) and the student exported for TensorFlow Serving."
     },
     footer = {
       "",

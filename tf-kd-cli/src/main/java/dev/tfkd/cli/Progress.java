@@ -22,6 +22,7 @@ final class Progress implements TrainingListener {
   private long epochStart;
   private long lastDraw;
   private long samples;
+  private long firstSamples;
   private double sumTotal, sumHard, sumSoft;
   private int seen;
 
@@ -57,6 +58,10 @@ final class Progress implements TrainingListener {
       seen = 0;
     }
     samples += s.examples();
+    if (s.step() == 0) {
+      // Timing starts when the first step has finished (it includes one-off graph set-up).
+      firstSamples = s.examples();
+    }
     sumTotal += (double) s.total() * s.examples();
     sumHard += (double) s.hard() * s.examples();
     sumSoft += (double) s.soft() * s.examples();
@@ -76,18 +81,21 @@ final class Progress implements TrainingListener {
   }
 
   private String line(StepMetrics s, long now) {
-    double elapsed = Math.max(1e-9, (now - epochStart) / 1e9);
+    double elapsed = (now - epochStart) / 1e9;
     int done = s.step() + 1;
-    double perStep = elapsed / done;
+    boolean timed = done > 1 && elapsed > 0;
+    double perStep = timed ? elapsed / (done - 1) : Double.NaN;
     double eta = perStep * (s.stepsPerEpoch() - done);
     int filled = (int) Math.round((double) BAR * done / s.stepsPerEpoch());
     String bar = terminal ? "[" + "=".repeat(filled) + " ".repeat(BAR - filled) + "] " : "";
+    boolean last = done == s.stepsPerEpoch();
     return String.format(
         Locale.ROOT,
-        "%s epoch %d/%d %s%d/%d  %s %s  %.0f samples/s  loss %.4f (hard %.4f, soft %.4f)",
-        label, s.epoch() + 1, epochs, bar, done, s.stepsPerEpoch(), done == s.stepsPerEpoch() ? "took" : "ETA",
-        clock(done == s.stepsPerEpoch() ? elapsed : eta), samples / elapsed, sumTotal / seen, sumHard / seen,
-        sumSoft / seen);
+        "%s epoch %d/%d %s%d/%d  %s %s  %s samples/s  loss %.4f (hard %.4f, soft %.4f)",
+        label, s.epoch() + 1, epochs, bar, done, s.stepsPerEpoch(), last ? "took" : "ETA",
+        timed ? clock(last ? elapsed : eta) : "-:--",
+        timed ? String.format(Locale.ROOT, "%.0f", (samples - firstSamples) / elapsed) : "-",
+        sumTotal / seen, sumHard / seen, sumSoft / seen);
   }
 
   @Override
