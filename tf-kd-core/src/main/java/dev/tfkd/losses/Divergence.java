@@ -9,7 +9,9 @@ import org.tensorflow.types.TFloat32;
  *
  * <p>It returns one value per example ({@code [batch]}); the caller reduces (tf-kd uses the mean over examples:
  * "batchmean"). Temperatures and any T^2 factor are part of the divergence's own documented parameters.
- * Implementations compute in log space (log-softmax), so logits of any magnitude give finite values.
+ * Implementations compute in log space (log-softmax), so logits of any magnitude give finite values. Most
+ * divergences couple only an example's own rows; Sinkhorn couples the batch. Implementations are immutable records
+ * and thread-safe; the ops they add belong to the caller's graph.
  */
 public interface Divergence {
 

@@ -39,16 +39,40 @@ public final class Checkpoints {
   }
 
   /** A saved checkpoint: its {@code Session.save} prefix and the trainer state. */
-  public record Saved(Path prefix, TrainerState state) {}
+  public record Saved(Path prefix, TrainerState state) {
+    /** A float array saved beside the variables as {@code NAME.f32} (little-endian), of exactly {@code size} values. */
+    public float[] floats(String name, int size) throws IOException {
+      Path f = prefix.resolveSibling(name + ".f32");
+      if (!Files.isRegularFile(f) || Files.size(f) != 4L * size) {
+        throw new IllegalArgumentException(f + ": missing, or not " + size + " float32 values");
+      }
+      float[] out = new float[size];
+      java.nio.ByteBuffer.wrap(Files.readAllBytes(f)).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
+      return out;
+    }
+  }
 
   /** Saves the variables of {@code session} and {@code state}; returns the published checkpoint. */
   Saved save(Session session, TrainerState state) throws IOException {
+    return save(session, state, java.util.Map.of());
+  }
+
+  /**
+   * Saves the variables of {@code session}, {@code state}, and training state kept outside the graph as named
+   * float arrays; returns the published checkpoint.
+   */
+  Saved save(Session session, TrainerState state, java.util.Map<String, float[]> arrays) throws IOException {
     Files.createDirectories(dir);
     String name = String.format("epoch-%04d", state.getEpochsDone());
     Path staged = Files.createTempDirectory(dir, "." + name + "-");
     try {
       session.save(staged.resolve(VARIABLES).toString());
       Files.writeString(staged.resolve(STATE), TextFormat.printer().printToString(state), StandardCharsets.UTF_8);
+      for (var a : arrays.entrySet()) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * a.getValue().length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(a.getValue());
+        Files.write(staged.resolve(a.getKey() + ".f32"), b.array());
+      }
       Path target = dir.resolve(name);
       // A checkpoint of this epoch can exist from a run killed after publishing it but before moving 'latest'.
       AtomicFiles.deleteRecursively(target);

@@ -39,7 +39,9 @@ import org.tensorflow.types.TInt32;
  *
  * <p>When the objective needs a teacher, the teacher's logits for every training example are passed in (computed
  * beforehand by the frozen teacher in its own graph), so the teacher's variables are never in this graph at all.
- * A NaN or infinite loss stops the run with a {@link TrainingDivergedException} naming the step.
+ * For self-distillation ({@link Objective#usesOwnPredictions()}) the model's own logits from the previous epoch
+ * take the teacher's place (and are kept in checkpoints). A NaN or infinite loss stops the run with a
+ * {@link TrainingDivergedException} naming the step.
  *
  * <p>With {@link RunOptions} a run evaluates validation data after every epoch, checkpoints its whole state
  * (weights, optimizer slots, epoch, step, history) every epoch, and can resume from its latest checkpoint. The
@@ -48,6 +50,9 @@ import org.tensorflow.types.TInt32;
  * ops inside a model, such as dropout masks, restart their sequence on resume.)
  */
 public final class Trainer {
+  /** The checkpoint array holding self-distillation's previous-epoch logits. */
+  private static final String OWN_PREDICTIONS = "own_predictions";
+
   private final TrainConfig config;
   private final List<TrainingListener> listeners;
 
@@ -107,6 +112,9 @@ public final class Trainer {
       checkCompatible(architecture, options.validation());
     }
     int k = architecture.numClasses();
+    if (objective.needsTeacher() && objective.usesOwnPredictions()) {
+      throw new IllegalArgumentException(objective.describe() + " cannot both need a teacher and use its own predictions");
+    }
     if (objective.needsTeacher()) {
       if (teacherLogits == null) {
         throw new IllegalArgumentException(objective.describe() + " needs teacher logits");
@@ -125,7 +133,7 @@ public final class Trainer {
       Placeholder<TFloat32> epoch = tf.withName("epoch").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
       Placeholder<TFloat32> lr = tf.withName("learning_rate").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
       Placeholder<TFloat32> teacher =
-          objective.needsTeacher()
+          objective.needsTeacher() || objective.usesOwnPredictions()
               ? tf.withName("teacher_logits").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, k)))
               : null;
 
@@ -153,9 +161,11 @@ public final class Trainer {
           architecture.build(tf.withSubScope("eval"), x, vars.shared(), Architecture.Mode.INFERENCE).logits();
 
       long parameters = trainable.stream().mapToLong(v -> v.shape().size()).sum();
+      OwnPredictions own =
+          objective.usesOwnPredictions() ? new OwnPredictions(train.size(), k, forward.logits()) : null;
       Loop loop =
-          new Loop(architecture, train, teacherLogits, options, x, labels, epoch, lr, teacher, terms, forward.logits(),
-              evalLogits, step);
+          new Loop(architecture, train, teacherLogits, own, options, x, labels, epoch, lr, teacher, terms,
+              forward.logits(), evalLogits, step);
       try (Session session = new Session(graph, sessionConfig(config.threads()))) {
         Checkpoints.Saved saved = loop.run(session);
         return new TrainedModel(architecture, saved.prefix(), fromState(saved.state()), parameters);
@@ -170,6 +180,7 @@ public final class Trainer {
     private final Architecture architecture;
     private final Dataset train;
     private final float[] teacherLogits;
+    private final OwnPredictions own;
     private final RunOptions options;
     private final Placeholder<TFloat32> x;
     private final Placeholder<TInt32> labels;
@@ -185,6 +196,7 @@ public final class Trainer {
         Architecture architecture,
         Dataset train,
         float[] teacherLogits,
+        OwnPredictions own,
         RunOptions options,
         Placeholder<TFloat32> x,
         Placeholder<TInt32> labels,
@@ -198,6 +210,7 @@ public final class Trainer {
       this.architecture = architecture;
       this.train = train;
       this.teacherLogits = teacherLogits;
+      this.own = own;
       this.options = options;
       this.x = x;
       this.labels = labels;
@@ -233,7 +246,7 @@ public final class Trainer {
         history.add(em);
         boolean last = ep == config.epochs() - 1;
         if (options.everyEpoch() || last) {
-          saved = options.checkpoints().save(session, state(history, globalStep));
+          saved = options.checkpoints().save(session, state(history, globalStep), arrays());
         }
         for (TrainingListener l : listeners) {
           l.onEpoch(em);
@@ -242,7 +255,7 @@ public final class Trainer {
           stop |= l.stopRequested();
         }
         if (stop && !options.everyEpoch() && !last) {
-          saved = options.checkpoints().save(session, state(history, globalStep));
+          saved = options.checkpoints().save(session, state(history, globalStep), arrays());
         }
       }
       return saved;
@@ -259,7 +272,15 @@ public final class Trainer {
                 + ", but this run trains " + architecture.name() + " with seed " + config.seed());
       }
       session.restore(saved.prefix().toString());
+      if (own != null) {
+        own.restorePrevious(saved.floats(OWN_PREDICTIONS, own.previous().length));
+      }
       return saved;
+    }
+
+    /** Training state outside the graph that a checkpoint must keep. */
+    private java.util.Map<String, float[]> arrays() {
+      return own == null ? java.util.Map.of() : java.util.Map.of(OWN_PREDICTIONS, own.previous());
     }
 
     private dev.tfkd.config.TrainerState state(List<TrainingListener.EpochMetrics> history, long globalStep) {
@@ -286,6 +307,7 @@ public final class Trainer {
       float[] zBuf = new float[batch * k];
       long start = System.nanoTime();
       int[] order = epochOrder(n, config.seed(), ep);
+      float[] teacherSource = own != null ? own.previous() : teacherLogits;
       double sumTotal = 0, sumHard = 0, sumSoft = 0;
       long correctSum = 0;
       long globalStep = firstStep;
@@ -298,7 +320,7 @@ public final class Trainer {
           System.arraycopy(train.features(), src * e, xBuf, i * e, e);
           yBuf[i] = train.labels()[src];
           if (tBuf != null) {
-            System.arraycopy(teacherLogits, src * k, tBuf, i * k, k);
+            System.arraycopy(teacherSource, src * k, tBuf, i * k, k);
           }
         }
         rate = config.optimizer().rateAt(globalStep, totalSteps);
@@ -318,6 +340,9 @@ public final class Trainer {
             hard = ((TFloat32) out.get(1)).getFloat();
             soft = ((TFloat32) out.get(2)).getFloat();
             ((TFloat32) out.get(3)).asRawTensor().data().asFloats().read(zBuf, 0, m * k);
+            if (own != null) {
+              own.record((TFloat32) out.get(3), order, from, m);
+            }
           }
         }
         if (!Float.isFinite(total)) {
@@ -336,6 +361,9 @@ public final class Trainer {
         for (TrainingListener l : listeners) {
           l.onStep(sm);
         }
+      }
+      if (own != null) {
+        own.endEpoch();
       }
       Evaluation validation = options.validation() == null ? null : evaluate(session, options.validation());
       return new TrainingListener.EpochMetrics(

@@ -34,6 +34,10 @@ class ResumeAndDeterminismTest {
   private record Run(List<TrainingListener.EpochMetrics> history, float[] logits) {}
 
   private Run run(TrainConfig cfg, Path dir, boolean resume, List<TrainingListener> listeners) {
+    return run(cfg, new CrossEntropy(), dir, resume, listeners);
+  }
+
+  private Run run(TrainConfig cfg, Objective objective, Path dir, boolean resume, List<TrainingListener> listeners) {
     List<TrainingListener.EpochMetrics> seen = new ArrayList<>();
     List<TrainingListener> all = new ArrayList<>(listeners);
     all.add(
@@ -45,7 +49,7 @@ class ResumeAndDeterminismTest {
         });
     TrainedModel m =
         new Trainer(cfg, all)
-            .train(arch, train, new CrossEntropy(), null, new Trainer.RunOptions(validation, new Checkpoints(dir), true, resume));
+            .train(arch, train, objective, null, new Trainer.RunOptions(validation, new Checkpoints(dir), true, resume));
     try (InferenceModel im = m.load(Trainer.sessionConfig(1))) {
       return new Run(m.history(), im.logits(validation));
     }
@@ -237,5 +241,30 @@ class ResumeAndDeterminismTest {
     assertEquals(
         Files.readAllLines(whole.resolve("metrics/steps.jsonl")), Files.readAllLines(killed.resolve("metrics/steps.jsonl")));
     assertEquals(3, Files.readAllLines(killed.resolve("metrics/epochs.jsonl")).size());
+  }
+
+  @Test
+  void selfDistillationResumesExactlyWithItsPreviousEpochPredictions() {
+    Objective pskd = new ProgressiveSelfDistillation(0.8f, 4);
+    Run whole = run(config(4), pskd, work.resolve("ps-whole"), false, List.of());
+    TrainingListener stopAfterTwo =
+        new TrainingListener() {
+          int epochs;
+
+          @Override
+          public void onEpoch(EpochMetrics e) {
+            epochs++;
+          }
+
+          @Override
+          public boolean stopRequested() {
+            return epochs == 2;
+          }
+        };
+    Path dir = work.resolve("ps-parts");
+    run(config(4), pskd, dir, false, List.of(stopAfterTwo));
+    Run resumed = run(config(4), pskd, dir, true, List.of());
+    assertEquals(figures(whole.history()), figures(resumed.history()));
+    assertArrayEquals(whole.logits(), resumed.logits());
   }
 }
