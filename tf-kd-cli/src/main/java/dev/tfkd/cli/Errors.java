@@ -6,9 +6,15 @@ import picocli.CommandLine;
 /**
  * Turns exceptions into the exit codes and one-line messages the command line promises: 2 for bad usage or bad
  * input ({@link IllegalArgumentException}, unreadable files), 1 for failures at run time. The stack trace is shown
- * only with {@code TFKD_DEBUG=1}.
+ * only with the global {@code --debug} option (or {@code TFKD_DEBUG=1} in the environment).
  */
 final class Errors implements CommandLine.IExecutionExceptionHandler {
+  private final boolean debug;
+
+  Errors(boolean debug) {
+    this.debug = debug || "1".equals(System.getenv("TFKD_DEBUG"));
+  }
+
   static final int OK = 0;
   static final int FAILED = 1;
   static final int BAD_INPUT = 2;
@@ -20,7 +26,7 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
     boolean badInput = ex instanceof IllegalArgumentException || ex instanceof java.nio.file.NoSuchFileException;
     String message = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
     err.println("tfkd " + cl.getCommandName() + ": " + (badInput ? "" : "failed: ") + message.lines().findFirst().orElse(""));
-    if ("1".equals(System.getenv("TFKD_DEBUG"))) {
+    if (debug) {
       ex.printStackTrace(err);
     }
     err.flush();

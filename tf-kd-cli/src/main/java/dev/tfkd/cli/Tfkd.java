@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
     description = "Knowledge distillation for TensorFlow: train teachers, distill students, export SavedModels.",
     subcommands = {
       DemoCommand.class,
+      DistillCommand.class,
       ModelsCommand.class,
       DataCommand.class,
       DivergencesCommand.class,
@@ -26,6 +27,12 @@ import picocli.CommandLine.Command;
 public final class Tfkd implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @CommandLine.Option(
+      names = "--debug",
+      scope = CommandLine.ScopeType.INHERIT,
+      description = "Show the stack trace of an error (also TFKD_DEBUG=1).")
+  boolean debug;
 
   @Override
   public void run() {
@@ -44,7 +51,9 @@ public final class Tfkd implements Runnable {
     CommandLine cl = new CommandLine(new Tfkd());
     cl.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
     cl.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
-    cl.setExecutionExceptionHandler(new Errors());
+    // Known before parsing, so that errors in any subcommand see it.
+    boolean debug = java.util.Arrays.asList(args).contains("--debug");
+    cl.setExecutionExceptionHandler(new Errors(debug));
     cl.setParameterExceptionHandler(Errors::onParameterError);
     return cl.execute(args);
   }

@@ -2,7 +2,9 @@ package dev.tfkd.graph;
 
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import org.tensorflow.Operand;
@@ -21,6 +23,7 @@ public final class TrainingVariables implements Variables {
   private final long seed;
   private final List<Variable<TFloat32>> trainable = new ArrayList<>();
   private final Set<String> names = new LinkedHashSet<>();
+  private final Map<String, Variable<TFloat32>> all = new LinkedHashMap<>();
 
   public TrainingVariables(long seed) {
     this.seed = seed;
@@ -43,6 +46,29 @@ public final class TrainingVariables implements Variables {
     return List.copyOf(trainable);
   }
 
+  /**
+   * A source that hands out the variables this one created, by name, instead of creating new ones: building the
+   * architecture a second time with it (e.g. in inference mode, for validation) shares the weights being trained.
+   * Asking for a name this source never created is an error.
+   */
+  public Variables shared() {
+    return new Variables() {
+      @Override
+      public Operand<TFloat32> weight(Ops tf, String name, Shape shape, Init init, int fanIn, int fanOut) {
+        return tf.identity(state(tf, name, shape, init));
+      }
+
+      @Override
+      public Variable<TFloat32> state(Ops tf, String name, Shape shape, Init init) {
+        Variable<TFloat32> v = all.get(name);
+        if (v == null) {
+          throw new IllegalStateException("no variable " + name + " was created for training");
+        }
+        return v;
+      }
+    };
+  }
+
   private Variable<TFloat32> create(Ops tf, String name, Shape shape, Init init, int fanIn, int fanOut) {
     checkName(names, name);
     SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + name.hashCode());
@@ -52,6 +78,7 @@ public final class TrainingVariables implements Variables {
     if (!v.op().name().endsWith(name)) {
       throw new IllegalStateException("variable name " + name + " was taken: got " + v.op().name());
     }
+    all.put(name, v);
     return v;
   }
 

@@ -41,6 +41,14 @@ final class OwnPredictions {
     }
   }
 
+  /** Sets last epoch's logits, as a resumed run reads them from a checkpoint. */
+  void restorePrevious(float[] logits) {
+    if (logits.length != previous.length) {
+      throw new IllegalArgumentException("checkpoint holds " + logits.length + " own predictions, expected " + previous.length);
+    }
+    System.arraycopy(logits, 0, previous, 0, logits.length);
+  }
+
   void endEpoch() {
     float[] t = previous;
     previous = current;

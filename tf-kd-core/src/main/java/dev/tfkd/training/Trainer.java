@@ -7,9 +7,10 @@ import dev.tfkd.graph.InferenceModel;
 import dev.tfkd.graph.Tensors;
 import dev.tfkd.graph.TrainingVariables;
 import dev.tfkd.losses.LossContext;
+import dev.tfkd.metrics.Evaluation;
+import dev.tfkd.metrics.Metrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -39,10 +40,19 @@ import org.tensorflow.types.TInt32;
  * <p>When the objective needs a teacher, the teacher's logits for every training example are passed in (computed
  * beforehand by the frozen teacher in its own graph), so the teacher's variables are never in this graph at all.
  * For self-distillation ({@link Objective#usesOwnPredictions()}) the model's own logits from the previous epoch
- * take the teacher's place. A NaN or infinite loss stops the run with a {@link TrainingDivergedException} naming
- * the step.
+ * take the teacher's place (and are kept in checkpoints). A NaN or infinite loss stops the run with a
+ * {@link TrainingDivergedException} naming the step.
+ *
+ * <p>With {@link RunOptions} a run evaluates validation data after every epoch, checkpoints its whole state
+ * (weights, optimizer slots, epoch, step, history) every epoch, and can resume from its latest checkpoint. The
+ * data order of epoch {@code e} is a pure function of the seed and {@code e}, so a resumed run takes exactly the
+ * steps the uninterrupted run would have taken; with one thread the results are bit-identical. (Stateful random
+ * ops inside a model, such as dropout masks, restart their sequence on resume.)
  */
 public final class Trainer {
+  /** The checkpoint array holding self-distillation's previous-epoch logits. */
+  private static final String OWN_PREDICTIONS = "own_predictions";
+
   private final TrainConfig config;
   private final List<TrainingListener> listeners;
 
@@ -61,6 +71,20 @@ public final class Trainer {
   }
 
   /**
+   * What a run does besides training: validation after each epoch, checkpoints, resume.
+   *
+   * @param validation data scored after every epoch (in inference mode, in the training session), or {@code null}
+   * @param checkpoints where checkpoints go
+   * @param everyEpoch checkpoint after every epoch; otherwise only at the end of the run
+   * @param resume continue from the latest checkpoint in {@code checkpoints} instead of starting afresh
+   */
+  public record RunOptions(Dataset validation, Checkpoints checkpoints, boolean everyEpoch, boolean resume) {
+    public RunOptions {
+      Objects.requireNonNull(checkpoints, "checkpoints");
+    }
+  }
+
+  /**
    * Trains {@code architecture} on {@code train}.
    *
    * @param teacherLogits {@code train.size() x K} teacher logits aligned with {@code train}, or {@code null} if
@@ -69,7 +93,24 @@ public final class Trainer {
    */
   public TrainedModel train(
       Architecture architecture, Dataset train, Objective objective, float[] teacherLogits, Path workDir) {
+    Checkpoints cp = new Checkpoints(workDir.resolve(architecture.name() + "-" + Long.toHexString(System.nanoTime())));
+    return train(architecture, train, objective, teacherLogits, new RunOptions(null, cp, false, false));
+  }
+
+  /**
+   * Trains {@code architecture} on {@code train} with validation, checkpoints and resume as {@code options} say.
+   *
+   * @param teacherLogits {@code train.size() x K} teacher logits aligned with {@code train}, or {@code null} if
+   *     the objective needs none
+   * @throws IllegalArgumentException for incompatible data, or a resume without a matching checkpoint
+   * @throws TrainingDivergedException when a loss is not finite; the latest checkpoint is left as it was
+   */
+  public TrainedModel train(
+      Architecture architecture, Dataset train, Objective objective, float[] teacherLogits, RunOptions options) {
     checkCompatible(architecture, train);
+    if (options.validation() != null) {
+      checkCompatible(architecture, options.validation());
+    }
     int k = architecture.numClasses();
     if (objective.needsTeacher() && objective.usesOwnPredictions()) {
       throw new IllegalArgumentException(objective.describe() + " cannot both need a teacher and use its own predictions");
@@ -115,52 +156,162 @@ public final class Trainer {
       stepOps.add(apply);
       Op step = tf.withControlDependencies(stepOps).withName("step").noOp();
 
+      // The same architecture in inference mode on the same variables scores validation data between epochs.
+      Operand<TFloat32> evalLogits =
+          architecture.build(tf.withSubScope("eval"), x, vars.shared(), Architecture.Mode.INFERENCE).logits();
+
       long parameters = trainable.stream().mapToLong(v -> v.shape().size()).sum();
-      List<TrainingListener.EpochMetrics> history = new ArrayList<>();
+      OwnPredictions own =
+          objective.usesOwnPredictions() ? new OwnPredictions(train.size(), k, forward.logits()) : null;
+      Loop loop =
+          new Loop(architecture, train, teacherLogits, own, options, x, labels, epoch, lr, teacher, terms,
+              forward.logits(), evalLogits, step);
       try (Session session = new Session(graph, sessionConfig(config.threads()))) {
-        OwnPredictions own =
-            objective.usesOwnPredictions() ? new OwnPredictions(train.size(), k, forward.logits()) : null;
-        runEpochs(session, architecture, train, teacherLogits, own, x, labels, epoch, lr, teacher, terms, step, history);
-        Path prefix = workDir.resolve(architecture.name() + "-" + Long.toHexString(System.nanoTime())).resolve("variables");
-        Files.createDirectories(prefix.getParent());
-        session.save(prefix.toString());
-        return new TrainedModel(architecture, prefix, history, parameters);
+        Checkpoints.Saved saved = loop.run(session);
+        return new TrainedModel(architecture, saved.prefix(), fromState(saved.state()), parameters);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
     }
   }
 
-  private void runEpochs(
-      Session session,
-      Architecture architecture,
-      Dataset train,
-      float[] teacherLogits,
-      OwnPredictions own,
-      Placeholder<TFloat32> x,
-      Placeholder<TInt32> labels,
-      Placeholder<TFloat32> epochInput,
-      Placeholder<TFloat32> lr,
-      Placeholder<TFloat32> teacher,
-      Objective.LossTerms terms,
-      Op step,
-      List<TrainingListener.EpochMetrics> history) {
-    int n = train.size();
-    int e = train.exampleSize();
-    int k = architecture.numClasses();
-    int batch = Math.min(config.batchSize(), n);
-    int stepsPerEpoch = (n + batch - 1) / batch;
-    long totalSteps = (long) stepsPerEpoch * config.epochs();
-    float[] xBuf = new float[batch * e];
-    int[] yBuf = new int[batch];
-    float[] tBuf = teacher == null ? null : new float[batch * k];
-    SplittableRandom orderRng = new SplittableRandom(config.seed() ^ 0x5DEECE66DL);
-    long globalStep = 0;
-    for (int ep = 0; ep < config.epochs(); ep++) {
+  /** The placeholders and fetches of one training graph, and the epoch loop over them. */
+  private final class Loop {
+    private final Architecture architecture;
+    private final Dataset train;
+    private final float[] teacherLogits;
+    private final OwnPredictions own;
+    private final RunOptions options;
+    private final Placeholder<TFloat32> x;
+    private final Placeholder<TInt32> labels;
+    private final Placeholder<TFloat32> epochInput;
+    private final Placeholder<TFloat32> lr;
+    private final Placeholder<TFloat32> teacher;
+    private final Objective.LossTerms terms;
+    private final Operand<TFloat32> logits;
+    private final Operand<TFloat32> evalLogits;
+    private final Op step;
+
+    Loop(
+        Architecture architecture,
+        Dataset train,
+        float[] teacherLogits,
+        OwnPredictions own,
+        RunOptions options,
+        Placeholder<TFloat32> x,
+        Placeholder<TInt32> labels,
+        Placeholder<TFloat32> epochInput,
+        Placeholder<TFloat32> lr,
+        Placeholder<TFloat32> teacher,
+        Objective.LossTerms terms,
+        Operand<TFloat32> logits,
+        Operand<TFloat32> evalLogits,
+        Op step) {
+      this.architecture = architecture;
+      this.train = train;
+      this.teacherLogits = teacherLogits;
+      this.own = own;
+      this.options = options;
+      this.x = x;
+      this.labels = labels;
+      this.epochInput = epochInput;
+      this.lr = lr;
+      this.teacher = teacher;
+      this.terms = terms;
+      this.logits = logits;
+      this.evalLogits = evalLogits;
+      this.step = step;
+    }
+
+    /** Runs the remaining epochs and returns the final checkpoint. */
+    Checkpoints.Saved run(Session session) throws IOException {
+      List<TrainingListener.EpochMetrics> history = new ArrayList<>();
+      Checkpoints.Saved saved = null;
+      if (options.resume()) {
+        saved = restore(session);
+        history.addAll(fromState(saved.state()));
+        for (TrainingListener l : listeners) {
+          l.onResume(List.copyOf(history));
+        }
+      }
+      long globalStep = saved == null ? 0 : saved.state().getGlobalStep();
+      boolean stop = history.size() >= config.epochs();
+      for (TrainingListener l : listeners) {
+        // A run that early stopping had already ended stays ended.
+        stop |= !history.isEmpty() && l.stopRequested();
+      }
+      for (int ep = history.size(); ep < config.epochs() && !stop; ep++) {
+        TrainingListener.EpochMetrics em = runEpoch(session, ep, globalStep);
+        globalStep = em.globalStep();
+        history.add(em);
+        boolean last = ep == config.epochs() - 1;
+        if (options.everyEpoch() || last) {
+          saved = options.checkpoints().save(session, state(history, globalStep), arrays());
+        }
+        for (TrainingListener l : listeners) {
+          l.onEpoch(em);
+        }
+        for (TrainingListener l : listeners) {
+          stop |= l.stopRequested();
+        }
+        if (stop && !options.everyEpoch() && !last) {
+          saved = options.checkpoints().save(session, state(history, globalStep), arrays());
+        }
+      }
+      return saved;
+    }
+
+    private Checkpoints.Saved restore(Session session) throws IOException {
+      Checkpoints.Saved saved =
+          options.checkpoints().latest()
+              .orElseThrow(() -> new IllegalArgumentException(options.checkpoints().dir() + ": no checkpoint to resume from"));
+      dev.tfkd.config.TrainerState st = saved.state();
+      if (!st.getArchitecture().equals(architecture.name()) || st.getSeed() != config.seed()) {
+        throw new IllegalArgumentException(
+            saved.prefix().getParent() + ": checkpoint of " + st.getArchitecture() + " with seed " + st.getSeed()
+                + ", but this run trains " + architecture.name() + " with seed " + config.seed());
+      }
+      session.restore(saved.prefix().toString());
+      if (own != null) {
+        own.restorePrevious(saved.floats(OWN_PREDICTIONS, own.previous().length));
+      }
+      return saved;
+    }
+
+    /** Training state outside the graph that a checkpoint must keep. */
+    private java.util.Map<String, float[]> arrays() {
+      return own == null ? java.util.Map.of() : java.util.Map.of(OWN_PREDICTIONS, own.previous());
+    }
+
+    private dev.tfkd.config.TrainerState state(List<TrainingListener.EpochMetrics> history, long globalStep) {
+      dev.tfkd.config.TrainerState.Builder b =
+          dev.tfkd.config.TrainerState.newBuilder()
+              .setArchitecture(architecture.name())
+              .setSeed(config.seed())
+              .setEpochsDone(history.size())
+              .setGlobalStep(globalStep);
+      history.forEach(e -> b.addHistory(toRecord(e)));
+      return b.build();
+    }
+
+    private TrainingListener.EpochMetrics runEpoch(Session session, int ep, long firstStep) {
+      int n = train.size();
+      int e = train.exampleSize();
+      int k = architecture.numClasses();
+      int batch = Math.min(config.batchSize(), n);
+      int stepsPerEpoch = (n + batch - 1) / batch;
+      long totalSteps = (long) stepsPerEpoch * config.epochs();
+      float[] xBuf = new float[batch * e];
+      int[] yBuf = new int[batch];
+      float[] tBuf = teacher == null ? null : new float[batch * k];
+      float[] zBuf = new float[batch * k];
       long start = System.nanoTime();
-      int[] order = shuffled(n, orderRng.split());
+      int[] order = epochOrder(n, config.seed(), ep);
       float[] teacherSource = own != null ? own.previous() : teacherLogits;
       double sumTotal = 0, sumHard = 0, sumSoft = 0;
+      long correctSum = 0;
+      long globalStep = firstStep;
+      float rate = Float.NaN;
       for (int s = 0; s < stepsPerEpoch; s++, globalStep++) {
         int from = s * batch;
         int m = Math.min(batch, n - from);
@@ -172,7 +323,7 @@ public final class Trainer {
             System.arraycopy(teacherSource, src * k, tBuf, i * k, k);
           }
         }
-        float rate = config.optimizer().rateAt(globalStep, totalSteps);
+        rate = config.optimizer().rateAt(globalStep, totalSteps);
         float total, hard, soft;
         try (TFloat32 xt = Tensors.floats(InferenceModel.batchShape(architecture.inputShape(), m), xBuf, 0, m * e);
             TInt32 yt = Tensors.ints(Shape.of(m), yBuf, 0, m);
@@ -183,14 +334,12 @@ public final class Trainer {
           if (tt != null) {
             r.feed(teacher, tt);
           }
-          r.fetch(terms.total()).fetch(terms.hard()).fetch(terms.soft()).addTarget(step);
-          if (own != null) {
-            r.fetch(own.logits());
-          }
-          try (Result out = r.run()) {
+          try (Result out =
+              r.fetch(terms.total()).fetch(terms.hard()).fetch(terms.soft()).fetch(logits).addTarget(step).run()) {
             total = ((TFloat32) out.get(0)).getFloat();
             hard = ((TFloat32) out.get(1)).getFloat();
             soft = ((TFloat32) out.get(2)).getFloat();
+            ((TFloat32) out.get(3)).asRawTensor().data().asFloats().read(zBuf, 0, m * k);
             if (own != null) {
               own.record((TFloat32) out.get(3), order, from, m);
             }
@@ -201,11 +350,14 @@ public final class Trainer {
               architecture.name() + ": loss became " + total + " at epoch " + (ep + 1) + ", step " + (s + 1)
                   + " (global step " + (globalStep + 1) + "); lower the learning rate or check the data for NaN");
         }
+        int correct = correct(zBuf, yBuf, m, k);
+        correctSum += correct;
         sumTotal += (double) total * m;
         sumHard += (double) hard * m;
         sumSoft += (double) soft * m;
         TrainingListener.StepMetrics sm =
-            new TrainingListener.StepMetrics(ep, s, stepsPerEpoch, globalStep, m, rate, total, hard, soft);
+            new TrainingListener.StepMetrics(
+                ep, s, stepsPerEpoch, globalStep, m, rate, total, hard, soft, (float) correct / m);
         for (TrainingListener l : listeners) {
           l.onStep(sm);
         }
@@ -213,14 +365,91 @@ public final class Trainer {
       if (own != null) {
         own.endEpoch();
       }
-      TrainingListener.EpochMetrics em =
-          new TrainingListener.EpochMetrics(
-              ep, sumTotal / n, sumHard / n, sumSoft / n, (System.nanoTime() - start) / 1e9);
-      history.add(em);
-      for (TrainingListener l : listeners) {
-        l.onEpoch(em);
+      Evaluation validation = options.validation() == null ? null : evaluate(session, options.validation());
+      return new TrainingListener.EpochMetrics(
+          ep, sumTotal / n, sumHard / n, sumSoft / n, (System.nanoTime() - start) / 1e9, (double) correctSum / n,
+          rate, globalStep, validation);
+    }
+
+    /** Scores {@code data} with the inference-mode forward pass on the current weights. */
+    private Evaluation evaluate(Session session, Dataset data) {
+      int k = architecture.numClasses();
+      int e = data.exampleSize();
+      float[] out = new float[data.size() * k];
+      int batch = Math.max(1, Math.min(1024, (1 << 22) / Math.max(1, e)));
+      for (int start = 0; start < data.size(); start += batch) {
+        int n = Math.min(batch, data.size() - start);
+        try (TFloat32 xt = Tensors.floats(InferenceModel.batchShape(architecture.inputShape(), n), data.features(), start * e, n * e);
+            Result r = session.runner().feed(x, xt).fetch(evalLogits).run()) {
+          ((TFloat32) r.get(0)).asRawTensor().data().asFloats().read(out, start * k, n * k);
+        }
+      }
+      return Metrics.evaluate(out, data);
+    }
+  }
+
+  private static int correct(float[] z, int[] y, int m, int k) {
+    int correct = 0;
+    for (int i = 0; i < m; i++) {
+      int best = 0;
+      for (int c = 1; c < k; c++) {
+        if (z[i * k + c] > z[i * k + best]) {
+          best = c;
+        }
+      }
+      if (best == y[i]) {
+        correct++;
       }
     }
+    return correct;
+  }
+
+  /**
+   * The order in which epoch {@code epoch} visits {@code n} examples: a shuffle drawn from the {@code epoch}-th
+   * split of one generator seeded by {@code seed}, so it depends on nothing but the seed and the epoch (a resumed
+   * run replays it exactly).
+   */
+  static int[] epochOrder(int n, long seed, int epoch) {
+    SplittableRandom root = new SplittableRandom(seed ^ 0x5DEECE66DL);
+    SplittableRandom rng = root.split();
+    for (int i = 0; i < epoch; i++) {
+      rng = root.split();
+    }
+    return shuffled(n, rng);
+  }
+
+  static dev.tfkd.config.EpochRecord toRecord(TrainingListener.EpochMetrics e) {
+    Evaluation v = e.validation();
+    return dev.tfkd.config.EpochRecord.newBuilder()
+        .setEpoch(e.epoch())
+        .setGlobalStep(e.globalStep())
+        .setTotal(e.total())
+        .setHard(e.hard())
+        .setSoft(e.soft())
+        .setAccuracy(e.accuracy())
+        .setLearningRate(e.learningRate())
+        .setSeconds(e.seconds())
+        .setValExamples(v == null ? 0 : v.examples())
+        .setValLoss(v == null ? Double.NaN : v.nll())
+        .setValAccuracy(v == null ? Double.NaN : v.accuracy())
+        .setValKlToPosterior(v == null ? Double.NaN : v.klToPosterior())
+        .setValBcpdError(v == null ? Double.NaN : v.bcpdError())
+        .build();
+  }
+
+  static List<TrainingListener.EpochMetrics> fromState(dev.tfkd.config.TrainerState state) {
+    List<TrainingListener.EpochMetrics> out = new ArrayList<>();
+    for (dev.tfkd.config.EpochRecord r : state.getHistoryList()) {
+      Evaluation v =
+          r.getValExamples() == 0
+              ? null
+              : new Evaluation(r.getValExamples(), r.getValAccuracy(), r.getValLoss(), r.getValKlToPosterior(), r.getValBcpdError());
+      out.add(
+          new TrainingListener.EpochMetrics(
+              r.getEpoch(), r.getTotal(), r.getHard(), r.getSoft(), r.getSeconds(), r.getAccuracy(),
+              r.getLearningRate(), r.getGlobalStep(), v));
+    }
+    return out;
   }
 
   /** Gradients of {@code loss} for exactly {@code vars}; a variable the loss does not reach is an error. */

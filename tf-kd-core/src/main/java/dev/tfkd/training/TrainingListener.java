@@ -1,16 +1,30 @@
 package dev.tfkd.training;
 
+import dev.tfkd.metrics.Evaluation;
+import java.util.List;
+
 /**
  * Observes a training run: progress display, logs, early stopping and the like live in listeners, not in the loop.
  * Called on the training thread; keep work short.
  */
 public interface TrainingListener {
 
+  /**
+   * Before the first step of a resumed run, with the epochs restored from the checkpoint (so a log can drop what
+   * it wrote after that checkpoint, and early stopping can recover its count).
+   */
+  default void onResume(List<EpochMetrics> history) {}
+
   /** After every step. */
   default void onStep(StepMetrics step) {}
 
-  /** After every epoch. */
+  /** After every epoch, once its checkpoint (if any) is safely on disk. */
   default void onEpoch(EpochMetrics epoch) {}
+
+  /** Asked after every epoch: {@code true} ends the run there (e.g. early stopping). */
+  default boolean stopRequested() {
+    return false;
+  }
 
   /**
    * One step's figures.
@@ -24,6 +38,7 @@ public interface TrainingListener {
    * @param total total loss
    * @param hard label loss
    * @param soft teacher or regulariser loss
+   * @param accuracy fraction of the batch whose arg-max logit (before this step's update) is the label
    */
   record StepMetrics(
       int epoch,
@@ -34,16 +49,37 @@ public interface TrainingListener {
       float learningRate,
       float total,
       float hard,
-      float soft) {}
+      float soft,
+      float accuracy) {}
 
   /**
-   * One epoch's figures: example-weighted means of the step losses.
+   * One epoch's figures: example-weighted means of the step losses, and the validation figures if the run has
+   * validation data.
    *
    * @param epoch the epoch, from 0
    * @param total mean total loss
    * @param hard mean label loss
    * @param soft mean teacher or regulariser loss
    * @param seconds wall time of the epoch
+   * @param accuracy training accuracy over the epoch (each batch scored before its update)
+   * @param learningRate the rate of the epoch's last step
+   * @param globalStep steps completed at the end of the epoch
+   * @param validation the model after this epoch on the validation data, or {@code null} without one
    */
-  record EpochMetrics(int epoch, double total, double hard, double soft, double seconds) {}
+  record EpochMetrics(
+      int epoch,
+      double total,
+      double hard,
+      double soft,
+      double seconds,
+      double accuracy,
+      double learningRate,
+      long globalStep,
+      Evaluation validation) {
+
+    /** Losses and time only. */
+    public EpochMetrics(int epoch, double total, double hard, double soft, double seconds) {
+      this(epoch, total, hard, soft, seconds, Double.NaN, Double.NaN, -1, null);
+    }
+  }
 }

@@ -1,0 +1,125 @@
+package dev.tfkd.cli;
+
+import dev.tfkd.config.RunConfig;
+import dev.tfkd.graph.Architecture;
+import dev.tfkd.graph.SavedModelTeacher;
+import dev.tfkd.losses.Divergences;
+import dev.tfkd.models.Models;
+import dev.tfkd.training.Distillation;
+import dev.tfkd.training.TrainedModel;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.tensorflow.exceptions.TensorFlowException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code tfkd distill}: trains a student from a frozen teacher SavedModel with
+ * {@code ce_weight * CE + kd_weight * divergence(student, teacher)}, with checkpoints every epoch, resume, logs,
+ * a report, and the student exported as a SavedModel.
+ */
+@Command(
+    name = "distill",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Train a student model from a frozen teacher SavedModel: ce-weight * cross-entropy + kd-weight * divergence.",
+      "The teacher's logits for the training data are computed once, in the teacher's own session.",
+      "Every epoch is checkpointed (continue with --resume RUN_DIR). Metrics go to JSON lines and TensorBoard.",
+      "The run ends with a report (RUN_DIR/report/index.html) and the student exported for TensorFlow Serving."
+    },
+    footer = {
+      "",
+      "Examples:",
+      "  tfkd distill --teacher savedmodels/demo/teacher/1 --train gmm --test gmm --model mlp:16 --epochs 20",
+      "  tfkd distill --config run.pbtxt --divergence 'kl(T=2)' --run-dir runs/kl-t2",
+      "  tfkd distill --resume runs/kl-t2",
+      "",
+      "Config files are tfkd.RunConfig in protobuf text format (see run_config.proto), for example:",
+      "  data { train: \"gmm\" test: \"gmm\" }  model: \"mlp:16\"",
+      "  training { epochs: 20 batch_size: 128 learning_rate: 0.001 seed: 1 threads: 1 }",
+      "  distillation { teacher: \"savedmodels/demo/teacher/1\" divergence: \"kl(T=4)\" ce_weight: 0.1 kd_weight: 0.9 }",
+      "",
+      "Exit codes: 0 done, 1 failed while running, 2 bad usage or bad input."
+    })
+final class DistillCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Mixin RunOptions run;
+
+  @Option(names = "--teacher", paramLabel = "DIR", description = "The teacher's SavedModel directory (output 'logits').")
+  Path teacher;
+
+  @Option(names = "--divergence", paramLabel = "SPEC", description = "Divergence spec, see 'tfkd divergences' (default: kl).")
+  String divergence;
+
+  @Option(names = "--ce-weight", description = "Weight of the label cross-entropy (default: 0.1).")
+  Float ceWeight;
+
+  @Option(names = "--kd-weight", description = "Weight of the divergence to the teacher (default: 0.9).")
+  Float kdWeight;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    boolean own = teacher != null || divergence != null || ceWeight != null || kdWeight != null;
+    TrainingRun tr = TrainingRun.resolve(run, "distill", this::apply, own);
+    RunConfig c = tr.config();
+    var dc = c.getDistillation();
+    // Everything that can be wrong with the input is checked before the run directory is created.
+    Distillation objective = new Distillation(dc.getCeWeight(), dc.getKdWeight(), Divergences.parse(dc.getDivergence()));
+    TrainingRun.Data data = tr.loadData();
+    Architecture arch = Models.create(c.getModel(), data.train().exampleShape(), data.train().numClasses());
+    int k = arch.numClasses();
+    Path teacherDir = Path.of(dc.getTeacher());
+    if (!Files.isDirectory(teacherDir)) {
+      throw new IllegalArgumentException(teacherDir + ": no such teacher SavedModel directory");
+    }
+    float[] teacherTrain;
+    List<TrainingRun.Scored> others = new ArrayList<>();
+    try (SavedModelTeacher t = SavedModelTeacher.load(teacherDir)) {
+      try {
+        teacherTrain = t.logits(data.train(), k);
+        if (data.test() != null) {
+          others.add(TrainingRun.Scored.of("teacher", t.logits(data.test(), k), data.test(), -1));
+        }
+      } catch (TensorFlowException e) {
+        throw new IllegalArgumentException(
+            teacherDir + ": the teacher does not accept " + data.train().name() + " (examples of shape "
+                + java.util.Arrays.toString(data.train().exampleShape()) + "): " + e.getMessage().lines().findFirst().orElse(""));
+      }
+    }
+    tr.start();
+    PrintWriter progress = run.json ? err : out;
+    if (!run.json) {
+      out.printf(
+          "distilling %s from %s on %s (%d examples, %d classes): %s%n",
+          arch.name(), teacherDir, data.train().name(), data.train().size(), k, objective.describe());
+    }
+    TrainedModel student = tr.train(arch, data, objective, teacherTrain, progress, "student");
+    return tr.finish(student, data, "student", others, out, run.json);
+  }
+
+  private void apply(RunConfig.Builder b) {
+    var d = b.getDistillationBuilder();
+    if (teacher != null) {
+      d.setTeacher(teacher.toString());
+    }
+    if (divergence != null) {
+      d.setDivergence(divergence);
+    }
+    if (ceWeight != null) {
+      d.setCeWeight(ceWeight);
+    }
+    if (kdWeight != null) {
+      d.setKdWeight(kdWeight);
+    }
+  }
+}

@@ -1,0 +1,154 @@
+package dev.tfkd.cli;
+
+import dev.tfkd.config.RunConfig;
+import dev.tfkd.config.RunConfigs;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import picocli.CommandLine.Option;
+
+/**
+ * The options every training command shares (a picocli mixin): the config file, data, model, training settings,
+ * outputs, early stopping, resume. A flag given on the command line overrides the config file's field; a flag not
+ * given leaves it alone (so the boxed fields are {@code null} when absent).
+ */
+final class RunOptions {
+  @Option(names = "--config", paramLabel = "FILE", description = "Run configuration in protobuf text format (tfkd.RunConfig); flags override its fields.")
+  Path config;
+
+  @Option(names = "--resume", paramLabel = "RUN_DIR", description = "Continue the run in RUN_DIR from its latest checkpoint, with its saved configuration.")
+  Path resume;
+
+  @Option(names = "--train", paramLabel = "DATA", description = "Training data: a file or a built-in name (gmm).")
+  String train;
+
+  @Option(names = "--test", paramLabel = "DATA", description = "Test data, also used for validation after each epoch.")
+  String test;
+
+  @Option(names = "--validation-split", paramLabel = "F", description = "Hold out this fraction of the training data for validation instead of --test.")
+  Float validationSplit;
+
+  @Option(names = "--format", description = "Data file format (default: detected from the file).")
+  String format;
+
+  @Option(names = "--model", paramLabel = "SPEC", description = "Model spec, see 'tfkd models' (default: mlp).")
+  String model;
+
+  @Option(names = "--epochs", description = "Passes over the training data (default: 10).")
+  Integer epochs;
+
+  @Option(names = "--batch-size", description = "Examples per step (default: 128).")
+  Integer batchSize;
+
+  @Option(names = "--optimizer", description = "adam or sgd (default: adam).")
+  String optimizer;
+
+  @Option(names = {"--learning-rate", "--lr"}, description = "Base learning rate (default: 0.001).")
+  Float learningRate;
+
+  @Option(names = "--momentum", description = "SGD momentum (default: 0.9).")
+  Float momentum;
+
+  @Option(names = "--weight-decay", description = "L2 coefficient added to gradients (default: 0).")
+  Float weightDecay;
+
+  @Option(names = "--schedule", description = "constant or cosine (default: constant).")
+  String schedule;
+
+  @Option(names = "--seed", description = "The one seed for weights, split and data order (default: 1).")
+  Long seed;
+
+  @Option(names = "--threads", description = "TensorFlow threads; 0 = all cores, 1 = bit-reproducible (default: 0).")
+  Integer threads;
+
+  @Option(names = "--run-dir", paramLabel = "DIR", description = "Where the run's checkpoints, logs, report and config go (default: runs/COMMAND-TIME).")
+  Path runDir;
+
+  @Option(names = "--export-dir", paramLabel = "DIR", description = "Export root for the trained SavedModel (default: RUN_DIR/export).")
+  Path exportDir;
+
+  @Option(names = "--early-stopping", paramLabel = "PATIENCE", description = "Stop after PATIENCE epochs without validation improvement (default: 0 = off).")
+  Integer patience;
+
+  @Option(names = "--early-stopping-metric", paramLabel = "METRIC", description = "val_accuracy or val_loss (default: val_accuracy).")
+  String stoppingMetric;
+
+  @Option(names = "--json", description = "Print the results as one JSON object on stdout.")
+  boolean json;
+
+  /** Whether any option other than --resume, --json and --threads sets a field of the run. */
+  boolean setsRunFields() {
+    return config != null || train != null || test != null || validationSplit != null || format != null
+        || model != null || epochs != null || batchSize != null || optimizer != null || learningRate != null
+        || momentum != null || weightDecay != null || schedule != null || seed != null || runDir != null
+        || exportDir != null || patience != null || stoppingMetric != null;
+  }
+
+  /** Defaults, then the config file, then the flags given. */
+  RunConfig.Builder resolve(String command) {
+    RunConfig base = RunConfigs.defaults(command);
+    if (config != null) {
+      base = RunConfigs.mergeFile(base, config);
+    }
+    RunConfig.Builder b = base.toBuilder();
+    if (train != null) {
+      b.getDataBuilder().setTrain(train);
+    }
+    if (test != null) {
+      b.getDataBuilder().setTest(test);
+    }
+    if (validationSplit != null) {
+      b.getDataBuilder().setValidationSplit(validationSplit);
+    }
+    if (format != null) {
+      b.getDataBuilder().setFormat(format);
+    }
+    if (model != null) {
+      b.setModel(model);
+    }
+    var t = b.getTrainingBuilder();
+    if (epochs != null) {
+      t.setEpochs(epochs);
+    }
+    if (batchSize != null) {
+      t.setBatchSize(batchSize);
+    }
+    if (optimizer != null) {
+      t.setOptimizer(RunConfigs.optimizer(optimizer));
+    }
+    if (learningRate != null) {
+      t.setLearningRate(learningRate);
+    }
+    if (momentum != null) {
+      t.setMomentum(momentum);
+    }
+    if (weightDecay != null) {
+      t.setWeightDecay(weightDecay);
+    }
+    if (schedule != null) {
+      t.setSchedule(RunConfigs.schedule(schedule));
+    }
+    if (seed != null) {
+      t.setSeed(seed);
+    }
+    if (threads != null) {
+      t.setThreads(threads);
+    }
+    if (runDir != null) {
+      b.getOutputBuilder().setRunDir(runDir.toString());
+    } else if (b.getOutput().getRunDir().isBlank()) {
+      String time = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+      b.getOutputBuilder().setRunDir(Path.of("runs", command + "-" + time).toString());
+    }
+    if (exportDir != null) {
+      b.getOutputBuilder().setExportDir(exportDir.toString());
+    }
+    if (patience != null) {
+      b.getEarlyStoppingBuilder().setPatience(patience);
+    }
+    if (stoppingMetric != null) {
+      b.getEarlyStoppingBuilder().setMetric(stoppingMetric);
+    }
+    return b;
+  }
+}

@@ -1,0 +1,167 @@
+package dev.tfkd.config;
+
+import com.google.protobuf.TextFormat;
+import dev.tfkd.io.AtomicFiles;
+import dev.tfkd.training.OptimizerConfig;
+import dev.tfkd.training.TrainConfig;
+import java.io.IOException;
+import java.nio.charset.MalformedInputException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * Resolves a run's {@link RunConfig}: built-in defaults, then a config file in protobuf text format, then the
+ * fields the command line sets, in that order, each overriding the one before. The result is validated and saved
+ * with the run as {@value #FILE_NAME}; giving that file back to {@code --config} repeats the run.
+ */
+public final class RunConfigs {
+  /** The name of the resolved configuration in a run directory. */
+  public static final String FILE_NAME = "run_config.pbtxt";
+
+  private RunConfigs() {}
+
+  /** The defaults of {@code command} ({@code distill} or {@code train-teacher}). */
+  public static RunConfig defaults(String command) {
+    RunConfig.Builder b = RunConfig.newBuilder().setCommand(command).setModel("mlp");
+    b.getDataBuilder().setValidationSplit(0f);
+    b.getTrainingBuilder()
+        .setEpochs(10)
+        .setBatchSize(128)
+        .setOptimizer(TrainingConfig.Optimizer.ADAM)
+        .setLearningRate(1e-3f)
+        .setMomentum(0.9f)
+        .setWeightDecay(0f)
+        .setSchedule(TrainingConfig.Schedule.CONSTANT)
+        .setSeed(1)
+        .setThreads(0);
+    if (command.equals("distill")) {
+      b.getDistillationBuilder().setDivergence("kl").setCeWeight(0.1f).setKdWeight(0.9f);
+    }
+    b.getEarlyStoppingBuilder().setMetric("val_accuracy").setPatience(0).setMinDelta(0f);
+    return b.build();
+  }
+
+  /**
+   * Reads a config file in protobuf text format and merges it over {@code base}: every field the file sets
+   * replaces the base's.
+   *
+   * @throws IllegalArgumentException naming the file, line and column of a syntax error or an unknown field
+   */
+  public static RunConfig mergeFile(RunConfig base, Path file) {
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      throw new IllegalArgumentException(file + ": no such config file");
+    } catch (MalformedInputException e) {
+      throw new IllegalArgumentException(file + ": not a text file (invalid UTF-8)");
+    } catch (IOException e) {
+      throw new IllegalArgumentException(file + ": cannot read: " + e.getMessage());
+    }
+    RunConfig.Builder b = base.toBuilder();
+    try {
+      TextFormat.merge(text, b);
+    } catch (TextFormat.ParseException e) {
+      throw new IllegalArgumentException(file + ":" + e.getLine() + ":" + e.getColumn() + ": " + stripPosition(e.getMessage()));
+    }
+    if (!b.getCommand().equals(base.getCommand())) {
+      throw new IllegalArgumentException(
+          file + ": a config for '" + b.getCommand() + "', not for '" + base.getCommand() + "'");
+    }
+    return b.build();
+  }
+
+  private static String stripPosition(String message) {
+    // ParseException messages start with "line:column: ".
+    return message.replaceFirst("^\\d+:\\d+: ", "");
+  }
+
+  /** Checks that {@code c} describes a run that can start; throws IllegalArgumentException naming the field. */
+  public static RunConfig validate(RunConfig c) {
+    require(!c.getData().getTrain().isBlank(), "data.train (--train) is required");
+    float split = c.getData().getValidationSplit();
+    require(split >= 0 && split < 1, "data.validation_split must be in [0, 1), got " + split);
+    require(
+        c.getData().getTest().isBlank() || split == 0,
+        "give either data.test (--test) or data.validation_split (--validation-split), not both");
+    require(!c.getModel().isBlank(), "model (--model) is required");
+    require(!c.getOutput().getRunDir().isBlank(), "output.run_dir (--run-dir) is required");
+    trainConfig(c);
+    if (c.getCommand().equals("distill")) {
+      require(!c.getDistillation().getTeacher().isBlank(), "distillation.teacher (--teacher) is required");
+      require(!c.getDistillation().getDivergence().isBlank(), "distillation.divergence (--divergence) is required");
+    }
+    EarlyStoppingConfig es = c.getEarlyStopping();
+    require(es.getPatience() >= 0, "early_stopping.patience must be >= 0, got " + es.getPatience());
+    require(
+        es.getMetric().equals("val_accuracy") || es.getMetric().equals("val_loss"),
+        "early_stopping.metric must be val_accuracy or val_loss, got '" + es.getMetric() + "'");
+    require(es.getMinDelta() >= 0, "early_stopping.min_delta must be >= 0, got " + es.getMinDelta());
+    require(
+        es.getPatience() == 0 || !c.getData().getTest().isBlank() || split > 0,
+        "early stopping needs validation data: give --test or --validation-split");
+    return c;
+  }
+
+  /** The trainer's settings of {@code c}; throws IllegalArgumentException for out-of-range values. */
+  public static TrainConfig trainConfig(RunConfig c) {
+    TrainingConfig t = c.getTraining();
+    OptimizerConfig opt =
+        new OptimizerConfig(
+            switch (t.getOptimizer()) {
+              case ADAM -> OptimizerConfig.Kind.ADAM;
+              case SGD -> OptimizerConfig.Kind.SGD;
+              default -> throw new IllegalArgumentException("training.optimizer: unknown value " + t.getOptimizerValue());
+            },
+            t.getLearningRate(),
+            t.getOptimizer() == TrainingConfig.Optimizer.SGD ? t.getMomentum() : 0f,
+            t.getWeightDecay(),
+            switch (t.getSchedule()) {
+              case CONSTANT -> OptimizerConfig.Schedule.CONSTANT;
+              case COSINE -> OptimizerConfig.Schedule.COSINE;
+              default -> throw new IllegalArgumentException("training.schedule: unknown value " + t.getScheduleValue());
+            });
+    return new TrainConfig(t.getEpochs(), t.getBatchSize(), opt, t.getSeed(), t.getThreads());
+  }
+
+  /** The text form of {@code c}, as saved with a run. */
+  public static String toText(RunConfig c) {
+    return "# tf-kd resolved run configuration (protobuf text format, tfkd.RunConfig).\n"
+        + "# Repeat the run with: tfkd " + c.getCommand() + " --config <this file>\n"
+        + TextFormat.printer().printToString(c);
+  }
+
+  /** Saves {@code c} as {@value #FILE_NAME} in {@code runDir}, atomically. */
+  public static Path save(RunConfig c, Path runDir) throws IOException {
+    Path file = runDir.resolve(FILE_NAME);
+    AtomicFiles.writeString(file, toText(c));
+    return file;
+  }
+
+  /** Parses an enum value given on the command line, case-insensitively. */
+  public static TrainingConfig.Optimizer optimizer(String name) {
+    try {
+      return TrainingConfig.Optimizer.valueOf(name.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("unknown optimizer '" + name + "'; known: adam, sgd");
+    }
+  }
+
+  /** Parses a schedule name given on the command line, case-insensitively. */
+  public static TrainingConfig.Schedule schedule(String name) {
+    try {
+      return TrainingConfig.Schedule.valueOf(name.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("unknown schedule '" + name + "'; known: constant, cosine");
+    }
+  }
+
+  private static void require(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+}

@@ -1,0 +1,82 @@
+package dev.tfkd.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RunConfigsTest {
+  @TempDir Path dir;
+
+  private RunConfig valid() {
+    RunConfig.Builder b = RunConfigs.defaults("distill").toBuilder();
+    b.getDataBuilder().setTrain("gmm").setTest("gmm");
+    b.getDistillationBuilder().setTeacher("t");
+    b.getOutputBuilder().setRunDir("runs/x");
+    return b.build();
+  }
+
+  @Test
+  void savedConfigReadsBackEqualIncludingZerosThatDifferFromDefaults() throws Exception {
+    RunConfig.Builder b = valid().toBuilder();
+    b.getTrainingBuilder().setSeed(0).setMomentum(0f).setOptimizer(TrainingConfig.Optimizer.SGD);
+    b.getDistillationBuilder().setCeWeight(0f);
+    RunConfig c = RunConfigs.validate(b.build());
+    Path file = RunConfigs.save(c, dir);
+    RunConfig back = RunConfigs.mergeFile(RunConfigs.defaults("distill"), file);
+    assertEquals(c, back);
+    assertEquals(0L, back.getTrainingOrBuilder().getSeed());
+    assertEquals(0f, back.getTraining().getMomentum());
+  }
+
+  @Test
+  void fileFieldsOverrideDefaultsAndUnsetFieldsKeepThem() throws Exception {
+    Path f = dir.resolve("run.pbtxt");
+    Files.writeString(f, "# comment\ntraining { epochs: 3 }\ndata { train: \"gmm\" }\n");
+    RunConfig c = RunConfigs.mergeFile(RunConfigs.defaults("distill"), f);
+    assertEquals(3, c.getTraining().getEpochs());
+    assertEquals(128, c.getTraining().getBatchSize());
+    assertEquals("gmm", c.getData().getTrain());
+    assertEquals(0.9f, c.getDistillation().getKdWeight());
+  }
+
+  @Test
+  void errorsNameTheFileLineAndField() throws Exception {
+    Path f = dir.resolve("bad.pbtxt");
+    Files.writeString(f, "data { train: \"gmm\" }\ntraining { epochz: 3 }\n");
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> RunConfigs.mergeFile(RunConfigs.defaults("distill"), f));
+    assertTrue(e.getMessage().startsWith(f + ":2:"), e.getMessage());
+    assertTrue(e.getMessage().contains("epochz"), e.getMessage());
+    Files.writeString(f, "command: \"train-teacher\"\n");
+    e = assertThrows(IllegalArgumentException.class, () -> RunConfigs.mergeFile(RunConfigs.defaults("distill"), f));
+    assertTrue(e.getMessage().contains("not for 'distill'"), e.getMessage());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> RunConfigs.mergeFile(RunConfigs.defaults("distill"), dir.resolve("none.pbtxt")));
+    assertTrue(e.getMessage().contains("no such config file"), e.getMessage());
+  }
+
+  @Test
+  void validationNamesTheField() {
+    RunConfig.Builder b = valid().toBuilder();
+    b.getTrainingBuilder().setEpochs(0);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RunConfigs.validate(b.build()));
+    assertTrue(e.getMessage().contains("epochs"), e.getMessage());
+    RunConfig.Builder c = valid().toBuilder();
+    c.getEarlyStoppingBuilder().setPatience(2);
+    c.getDataBuilder().clearTest();
+    e = assertThrows(IllegalArgumentException.class, () -> RunConfigs.validate(c.build()));
+    assertTrue(e.getMessage().contains("validation data"), e.getMessage());
+    RunConfig.Builder d = valid().toBuilder();
+    d.getDistillationBuilder().clearTeacher();
+    e = assertThrows(IllegalArgumentException.class, () -> RunConfigs.validate(d.build()));
+    assertTrue(e.getMessage().contains("--teacher"), e.getMessage());
+    assertEquals(5, RunConfigs.trainConfig(valid().toBuilder().setTraining(valid().getTraining().toBuilder().setEpochs(5)).build()).epochs());
+  }
+}
