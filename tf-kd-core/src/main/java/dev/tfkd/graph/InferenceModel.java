@@ -38,6 +38,7 @@ public final class InferenceModel implements AutoCloseable {
   private final Operand<TFloat32> logits;
   private final Operand<TFloat32> probabilities;
   private final Operand<TInt64> classes;
+  private final RestoredVariables variables = new RestoredVariables();
 
   private InferenceModel(Architecture architecture, ConfigProto config) {
     this.architecture = architecture;
@@ -47,7 +48,7 @@ public final class InferenceModel implements AutoCloseable {
       inputs =
           tf.withName(INPUTS).placeholder(TFloat32.class, Placeholder.shape(batchShape(architecture.inputShape())));
       Forward forward =
-          architecture.build(tf, inputs, new RestoredVariables(), Architecture.Mode.INFERENCE);
+          architecture.build(tf, inputs, variables, Architecture.Mode.INFERENCE);
       logits = tf.withName(LOGITS).identity(forward.logits());
       probabilities = tf.withName(PROBABILITIES).nn.softmax(logits);
       classes = tf.withName(CLASSES).math.argMax(logits, tf.constant(1), TInt64.class);
@@ -83,6 +84,23 @@ public final class InferenceModel implements AutoCloseable {
         .output(PROBABILITIES, probabilities)
         .output(CLASSES, classes)
         .build();
+  }
+
+  /**
+   * The current value of every model variable (weights and state such as moving averages), by name, flattened
+   * row-major: what {@link TrainingVariables} takes to start fine-tuning from this model.
+   */
+  public java.util.Map<String, float[]> variableValues() {
+    java.util.Map<String, float[]> out = new java.util.LinkedHashMap<>();
+    for (String name : variables.names()) {
+      try (Result r = session.runner().fetch(name).run()) {
+        TFloat32 t = (TFloat32) r.get(0);
+        float[] v = new float[(int) t.shape().size()];
+        t.asRawTensor().data().asFloats().read(v);
+        out.put(name, v);
+      }
+    }
+    return out;
   }
 
   public Architecture architecture() {

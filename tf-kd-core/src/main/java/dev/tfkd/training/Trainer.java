@@ -67,6 +67,20 @@ public final class Trainer {
    */
   public TrainedModel train(
       Architecture architecture, Dataset train, Objective objective, float[] teacherLogits, Path workDir) {
+    return train(architecture, train, objective, teacherLogits, workDir, TrainingSetup.NONE);
+  }
+
+  /**
+   * Trains {@code architecture} on {@code train}, starting from {@code setup}'s initial values if it has any
+   * (fine-tuning) and running its hooks.
+   */
+  public TrainedModel train(
+      Architecture architecture,
+      Dataset train,
+      Objective objective,
+      float[] teacherLogits,
+      Path workDir,
+      TrainingSetup setup) {
     checkCompatible(architecture, train);
     int k = architecture.numClasses();
     if (objective.needsTeacher()) {
@@ -91,8 +105,9 @@ public final class Trainer {
               ? tf.withName("teacher_logits").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, k)))
               : null;
 
-      TrainingVariables vars = new TrainingVariables(config.seed());
+      TrainingVariables vars = new TrainingVariables(config.seed(), setup.initialValues());
       Forward forward = architecture.build(tf, x, vars, Architecture.Mode.TRAINING);
+      vars.checkAllInitialValuesUsed();
       Operand<TFloat32> oneHot = tf.oneHot(labels, tf.constant(k), tf.constant(1f), tf.constant(0f));
       Objective.LossTerms built =
           objective.build(tf, forward.logits(), teacher, new LossContext(labels, oneHot, epoch));
@@ -113,7 +128,19 @@ public final class Trainer {
       long parameters = trainable.stream().mapToLong(v -> v.shape().size()).sum();
       List<TrainingListener.EpochMetrics> history = new ArrayList<>();
       try (Session session = new Session(graph, sessionConfig(config.threads()))) {
-        runEpochs(session, architecture, train, teacherLogits, x, labels, epoch, lr, teacher, terms, step, history);
+        TrainingContext context =
+            new TrainingContext(session, x, labels, forward.logits(), train, architecture.inputShape(), k);
+        try {
+          for (TrainingHook h : setup.hooks()) {
+            h.onStart(context);
+          }
+          runEpochs(session, architecture, train, teacherLogits, x, labels, epoch, lr, teacher, terms, step, history,
+              setup.hooks(), context);
+        } finally {
+          for (TrainingHook h : setup.hooks()) {
+            h.onEnd();
+          }
+        }
         Path prefix = workDir.resolve(architecture.name() + "-" + Long.toHexString(System.nanoTime())).resolve("variables");
         Files.createDirectories(prefix.getParent());
         session.save(prefix.toString());
@@ -136,7 +163,9 @@ public final class Trainer {
       Placeholder<TFloat32> teacher,
       Objective.LossTerms terms,
       Op step,
-      List<TrainingListener.EpochMetrics> history) {
+      List<TrainingListener.EpochMetrics> history,
+      List<TrainingHook> hooks,
+      TrainingContext context) {
     int n = train.size();
     int e = train.exampleSize();
     int k = architecture.numClasses();
@@ -150,6 +179,9 @@ public final class Trainer {
     long globalStep = 0;
     for (int ep = 0; ep < config.epochs(); ep++) {
       long start = System.nanoTime();
+      for (TrainingHook h : hooks) {
+        h.beforeEpoch(ep, context);
+      }
       int[] order = shuffled(n, orderRng.split());
       double sumTotal = 0, sumHard = 0, sumSoft = 0;
       for (int s = 0; s < stepsPerEpoch; s++, globalStep++) {
@@ -174,10 +206,24 @@ public final class Trainer {
           if (tt != null) {
             r.feed(teacher, tt);
           }
-          try (Result out = r.fetch(terms.total()).fetch(terms.hard()).fetch(terms.soft()).addTarget(step).run()) {
+          r.fetch(terms.total()).fetch(terms.hard()).fetch(terms.soft());
+          for (TrainingHook h : hooks) {
+            h.feed(r);
+            h.fetches().forEach(r::fetch);
+          }
+          try (Result out = r.addTarget(step).run()) {
             total = ((TFloat32) out.get(0)).getFloat();
             hard = ((TFloat32) out.get(1)).getFloat();
             soft = ((TFloat32) out.get(2)).getFloat();
+            int next = 3;
+            for (TrainingHook h : hooks) {
+              int count = h.fetches().size();
+              List<org.tensorflow.Tensor> fetched = new ArrayList<>(count);
+              for (int f = 0; f < count; f++) {
+                fetched.add(out.get(next++));
+              }
+              h.afterStep(fetched);
+            }
           }
         }
         if (!Float.isFinite(total)) {
