@@ -80,6 +80,9 @@ final class McmiExperimentCommand implements Callable<Integer> {
   @Option(names = "--centroids", description = "MCMI centroid policy: once (the paper's), epoch, ema (default: ${DEFAULT-VALUE}).", defaultValue = "once")
   String centroids;
 
+  @Option(names = "--finetune-lr", description = "MCMI fine-tuning base learning rate, SGD with cosine decay; the paper's is 0.05 (default: ${DEFAULT-VALUE}).", defaultValue = "0.05")
+  float finetuneLr;
+
   @Option(names = "--finetune-epochs", description = "MCMI fine-tuning epochs, SGD 0.9, lr 0.05 cosine, wd 5e-4 (default: ${DEFAULT-VALUE}).", defaultValue = "20")
   int finetuneEpochs;
 
@@ -117,7 +120,7 @@ final class McmiExperimentCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter o = spec.commandLine().getOut();
     OptimizerConfig adam = OptimizerConfig.adam(lr);
-    McmiFineTune ft = McmiFineTune.paper(lambda).withCentroids(CentroidPolicy.parse(centroids)).withEpochs(finetuneEpochs);
+    McmiFineTune ft = McmiFineTune.paper(lambda).withCentroids(CentroidPolicy.parse(centroids)).withEpochs(finetuneEpochs).withLearningRate(finetuneLr);
     Distillation kd = new Distillation(ceWeight, kdWeight, Divergences.parse(divergence));
     McmiExperiment.Protocols protocols = new McmiExperiment.Protocols(trainFraction, fewShotEpochs, omitClasses);
     Dataset[] sets = DataOptions.load(data, test, validationSplit, testFraction);

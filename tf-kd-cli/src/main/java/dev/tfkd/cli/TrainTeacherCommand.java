@@ -77,6 +77,9 @@ final class TrainTeacherCommand implements Callable<Integer> {
   @Option(names = "--centroids", description = "mcmi centroid policy: once, epoch, ema (default: ${DEFAULT-VALUE}).", defaultValue = "once")
   String centroids;
 
+  @Option(names = "--finetune-lr", description = "MCMI fine-tuning base learning rate, SGD with cosine decay; the paper's is 0.05 (default: ${DEFAULT-VALUE}).", defaultValue = "0.05")
+  float finetuneLr;
+
   @Option(names = "--finetune-epochs", description = "mcmi fine-tuning epochs (default: ${DEFAULT-VALUE}).", defaultValue = "20")
   int finetuneEpochs;
 
@@ -108,7 +111,7 @@ final class TrainTeacherCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter o = spec.commandLine().getOut();
     TeacherObjectives.Kind kind = TeacherObjectives.Kind.parse(objective);
-    McmiFineTune ft = McmiFineTune.paper(lambda).withCentroids(CentroidPolicy.parse(centroids)).withEpochs(finetuneEpochs);
+    McmiFineTune ft = McmiFineTune.paper(lambda).withCentroids(CentroidPolicy.parse(centroids)).withEpochs(finetuneEpochs).withLearningRate(finetuneLr);
     TeacherObjectives.Spec teacherSpec = new TeacherObjectives.Spec(kind, lambda, smoothing, ft);
     TrainConfig cfg = new TrainConfig(epochs, batchSize, OptimizerConfig.adam(lr), seed, threads);
     Dataset[] data = DataOptions.load(train, test, validationSplit, testFraction);

@@ -166,6 +166,7 @@ public final class McmiResult {
         .field("lambda", experiment.teacher().fineTune().lambda())
         .field("centroids", experiment.teacher().fineTune().centroids().cliName())
         .field("finetuneEpochs", experiment.teacher().fineTune().epochs())
+        .field("finetuneLr", experiment.teacher().fineTune().optimizer().learningRate())
         .field("student", experiment.student().architecture().name())
         .field("studentEpochs", experiment.student().config().epochs())
         .field("distillation", experiment.student().distillation().describe())

@@ -55,6 +55,14 @@ public record McmiFineTune(
     return new McmiFineTune(lambda, policy, emaMomentum, epochs, optimizer);
   }
 
+  /** The same schedule with another base learning rate (the paper's is 0.05). */
+  public McmiFineTune withLearningRate(float lr) {
+    return new McmiFineTune(
+        lambda, centroids, emaMomentum, epochs,
+        new dev.tfkd.training.OptimizerConfig(
+            optimizer.kind(), lr, optimizer.momentum(), optimizer.weightDecay(), optimizer.schedule()));
+  }
+
   public McmiFineTune withEpochs(int n) {
     return new McmiFineTune(lambda, centroids, emaMomentum, n, optimizer);
   }

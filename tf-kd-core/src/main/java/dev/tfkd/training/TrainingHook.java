@@ -24,7 +24,10 @@ public interface TrainingHook {
   /** Adds this hook's feeds to a step. Tensors it feeds stay owned by the hook. */
   default void feed(Session.Runner runner) {}
 
-  /** Outputs to fetch with every step; their values come back to {@link #afterStep} in this order. */
+  /**
+   * Outputs to fetch with every step; their values come back to {@link #afterStep} in this order. Must return the
+   * same list on every call.
+   */
   default List<Operand<?>> fetches() {
     return List.of();
   }
