@@ -75,10 +75,22 @@ class TeacherObjectivesTest {
     }
   }
 
+  /** One MLL teacher shared by the policy cases (its checkpoint lives in a class-wide temporary folder). */
+  @TempDir static Path shared;
+
+  private static TrainedModel sharedMll;
+
+  private TrainedModel mll() {
+    if (sharedMll == null) {
+      sharedMll = new Trainer(config, List.of()).train(arch, train, new CrossEntropy(), null, shared);
+    }
+    return sharedMll;
+  }
+
   @ParameterizedTest
   @EnumSource(CentroidPolicy.class)
   void mcmiFineTuningRaisesTheCmiOfTheMllTeacher(CentroidPolicy policy) {
-    TrainedModel mll = new Trainer(config, List.of()).train(arch, train, new CrossEntropy(), null, work);
+    TrainedModel mll = mll();
     McmiFineTune ft = McmiFineTune.paper(0.5f).withCentroids(policy).withEpochs(4);
     TrainedModel mcmi = ft.run(mll, train, config, List.of(), work);
     // The control: the same fine-tuning with lambda 0, so the gain is the CMI term's, not the extra epochs'.
@@ -94,7 +106,7 @@ class TeacherObjectivesTest {
 
   @Test
   void cmimLowersTheCmi() {
-    TrainedModel mll = new Trainer(config, List.of()).train(arch, train, new CrossEntropy(), null, work);
+    TrainedModel mll = mll();
     TrainedModel cmim =
         new Trainer(config, List.of()).train(arch, train, new Cmim(1f, Cmim.DEFAULT_TEMPERATURES), null, work);
     double a = cmi(logits(mll, test), test);
@@ -104,7 +116,7 @@ class TeacherObjectivesTest {
 
   @Test
   void fineTuningStartsFromTheGivenWeightsAndRejectsForeignOnes() {
-    TrainedModel mll = new Trainer(config, List.of()).train(arch, train, new CrossEntropy(), null, work);
+    TrainedModel mll = mll();
     Map<String, float[]> values = mll.variableValues(Trainer.sessionConfig(1));
     float[][] seen = new float[1][];
     TrainingHook probe =
