@@ -31,8 +31,8 @@ final class DataOptions {
       }
       // A file with no separate test file: hold out a fixed stratified part (seed 0, the same for every run).
       Dataset[] parts = Subsets.stratifiedSplit(train, testFraction, 0);
-      train = parts[0];
-      test = parts[1];
+      train = renamed(parts[0], trainSpec + " (held-out test removed)");
+      test = renamed(parts[1], trainSpec + " (held-out test " + testFraction + ")");
     }
     if (validationSplit > 0) {
       // The validation part is fixed (seed 1) and disjoint from the test data, which is then not used at all.
@@ -40,5 +40,9 @@ final class DataOptions {
       return parts;
     }
     return new Dataset[] {train, test};
+  }
+
+  private static Dataset renamed(Dataset d, String name) {
+    return new Dataset(name, d.features(), d.labels(), d.exampleShape(), d.numClasses(), d.posterior());
   }
 }

@@ -14,6 +14,9 @@ import picocli.CommandLine.Command;
     description = "Knowledge distillation for TensorFlow: train teachers, distill students, export SavedModels.",
     subcommands = {
       DemoCommand.class,
+      ModelsCommand.class,
+      DataCommand.class,
+      DivergencesCommand.class,
       TrainTeacherCommand.class,
       ExperimentCommand.class,
       CommandLine.HelpCommand.class

@@ -1,24 +1,74 @@
 package dev.tfkd.data;
 
+import dev.tfkd.data.io.Cifar;
+import dev.tfkd.data.io.CsvReader;
+import dev.tfkd.data.io.DataFormatException;
+import dev.tfkd.data.io.IdxReader;
+import dev.tfkd.data.io.ImageFolderReader;
+import dev.tfkd.data.io.TfRecordReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
 
 /**
- * Opens a dataset named on the command line: a built-in name (no download) or a file path.
+ * Opens a dataset named on the command line: a built-in name (no download) or a file or folder path.
  *
- * <p>Built-in data: {@code gmm} (the demo's 10-class Gaussian mixture in 20 dimensions with known posterior;
- * 20,000 training and 5,000 test examples).
+ * <p>Built-in data: {@code gmm} (the demo's 10-class Gaussian mixture in 20 dimensions with known posterior; 20,000
+ * training and 5,000 test examples), {@code shapes} (10 classes of procedurally drawn shapes, 32x32x3; 10,000
+ * training and 2,000 test images) and {@code shapes28} (the same as 28x28x1 grey images).
+ *
+ * <p>Formats ({@link Format}), detected when not given: a {@code .csv}/{@code .tsv} file is CSV; a
+ * {@code .tfrecord}/{@code .tfrecords}/{@code .tfr} file is TFRecord; a file starting (after gzip decompression)
+ * with an IDX magic number is IDX (its labels file is found beside it, see {@link IdxReader}); a {@code .bin} file
+ * whose size is a whole number of 3,073-byte (or 3,074-byte) records is CIFAR-10 (or CIFAR-100). A folder is read
+ * by split: {@code data_batch_1..5.bin} / {@code test_batch.bin} (CIFAR-10), {@code train.bin} / {@code test.bin}
+ * (CIFAR-100), {@code train-images-idx3-ubyte[.gz]} / {@code t10k-images-idx3-ubyte[.gz]} (IDX), {@code train/}
+ * / {@code test/} image folders; otherwise a folder with one sub-folder of images per class is an image folder.
+ * A single file is the same whatever the split.
  */
 public final class DataSources {
   private DataSources() {}
 
-  /** Which part of a built-in dataset to produce; files ignore it (pass separate files for train and test). */
+  /** Which part of a dataset to produce; a single file ignores it (pass separate files for train and test). */
   public enum Split {
     TRAIN,
     TEST
+  }
+
+  /** The file formats, by the names {@code --format} takes. */
+  public enum Format {
+    IDX,
+    CIFAR10,
+    CIFAR100,
+    CSV,
+    IMAGES,
+    TFRECORD;
+
+    /** The lower-case name used on the command line. */
+    public String id() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Parses a format name (case-insensitive). */
+    public static Format parse(String s) {
+      for (Format f : values()) {
+        if (f.id().equalsIgnoreCase(s.strip())) {
+          return f;
+        }
+      }
+      throw new IllegalArgumentException(
+          "unknown data format '" + s + "'; known: " + String.join(", ", Stream.of(values()).map(Format::id).toList()));
+    }
   }
 
   private static final Map<String, Function<Split, Dataset>> BUILTIN = new LinkedHashMap<>();
@@ -30,6 +80,18 @@ public final class DataSources {
             split == Split.TRAIN
                 ? GaussianMixture.demo().sample(20_000, 1, "gmm-train")
                 : GaussianMixture.demo().sample(5_000, 1_000_004L, "gmm-test"));
+    BUILTIN.put(
+        "shapes",
+        split ->
+            split == Split.TRAIN
+                ? new Shapes(32, 32, 3, 10).sample(10_000, 1, "shapes-train")
+                : new Shapes(32, 32, 3, 10).sample(2_000, 1_000_004L, "shapes-test"));
+    BUILTIN.put(
+        "shapes28",
+        split ->
+            split == Split.TRAIN
+                ? new Shapes(28, 28, 1, 10).sample(10_000, 2, "shapes28-train")
+                : new Shapes(28, 28, 1, 10).sample(2_000, 1_000_005L, "shapes28-test"));
   }
 
   /** Built-in dataset names. */
@@ -37,12 +99,18 @@ public final class DataSources {
     return java.util.Collections.unmodifiableSet(BUILTIN.keySet());
   }
 
+  /** {@link #load(String, String, Split, int)} inferring the class count from the labels. */
+  public static Dataset load(String spec, String format, Split split) {
+    return load(spec, format, split, 0);
+  }
+
   /**
    * Loads {@code spec}: a built-in name, or a path to a file or folder in a supported format.
    *
-   * @param format the file format, or {@code null} to detect it from the file
+   * @param format the format name ({@link Format#id()}), or {@code null} to detect it
+   * @param numClasses the class count, or 0 to take the format's (CIFAR) or the largest label plus one
    */
-  public static Dataset load(String spec, String format, Split split) {
+  public static Dataset load(String spec, String format, Split split, int numClasses) {
     Function<Split, Dataset> builtin = BUILTIN.get(spec);
     if (builtin != null) {
       return builtin.apply(split);
@@ -52,6 +120,129 @@ public final class DataSources {
       throw new IllegalArgumentException(
           spec + ": no such file, and not a built-in dataset (built-in: " + String.join(", ", BUILTIN.keySet()) + ")");
     }
-    throw new IllegalArgumentException(spec + ": no reader for this file" + (format == null ? "" : " (format " + format + ")"));
+    Format f = format == null || format.isBlank() ? null : Format.parse(format);
+    return Files.isDirectory(path) ? loadFolder(path, f, split, numClasses) : loadFile(path, f == null ? detect(path) : f, numClasses);
+  }
+
+  /** Reads one file in {@code format}. */
+  public static Dataset loadFile(Path file, Format format, int numClasses) {
+    Dataset d =
+        switch (format) {
+          case IDX -> IdxReader.read(file, numClasses);
+          case CIFAR10 -> Cifar.read(List.of(file), Cifar.Variant.CIFAR10, file.getFileName().toString());
+          case CIFAR100 -> Cifar.read(List.of(file), Cifar.Variant.CIFAR100, file.getFileName().toString());
+          case CSV -> CsvReader.read(file, numClasses);
+          case TFRECORD -> TfRecordReader.read(file, numClasses);
+          case IMAGES -> throw new IllegalArgumentException(file + ": the images format reads a folder, not a file");
+        };
+    return withClasses(d, numClasses);
+  }
+
+  /** The format of {@code file}, from its name and first bytes. */
+  public static Format detect(Path file) {
+    String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+    if (name.endsWith(".csv") || name.endsWith(".tsv")) {
+      return Format.CSV;
+    }
+    if (TfRecordReader.isTfRecordName(name)) {
+      return Format.TFRECORD;
+    }
+    if (IdxReader.looksLikeIdx(head(file))) {
+      return Format.IDX;
+    }
+    try {
+      long size = Files.size(file);
+      boolean c10 = size > 0 && size % Cifar.Variant.CIFAR10.recordSize() == 0;
+      boolean c100 = size > 0 && size % Cifar.Variant.CIFAR100.recordSize() == 0;
+      if (name.endsWith(".bin") && c10 != c100) {
+        return c10 ? Format.CIFAR10 : Format.CIFAR100;
+      }
+      if (name.endsWith(".bin")) {
+        throw new DataFormatException(
+            file, "", size + " bytes is a whole number of neither CIFAR-10 (3,073-byte) nor CIFAR-100 (3,074-byte)"
+                + " records; pass the format explicitly if it is one of them (truncated file?)");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    throw new IllegalArgumentException(
+        file + ": cannot tell the format from the name or the first bytes; give it explicitly (one of "
+            + String.join(", ", Stream.of(Format.values()).map(Format::id).toList()) + ")");
+  }
+
+  private static byte[] head(Path file) {
+    try (InputStream raw = Files.newInputStream(file)) {
+      byte[] h = raw.readNBytes(4);
+      if (h.length >= 2 && (h[0] & 0xff) == 0x1f && (h[1] & 0xff) == 0x8b) {
+        try (InputStream gz = new GZIPInputStream(Files.newInputStream(file))) {
+          return gz.readNBytes(4);
+        } catch (IOException e) {
+          throw new DataFormatException(file, "byte 0", "gzip file cannot be decompressed: " + e.getMessage(), e);
+        }
+      }
+      return h;
+    } catch (IOException e) {
+      throw new UncheckedIOException(file + ": cannot read: " + e.getMessage(), e);
+    }
+  }
+
+  private static Dataset loadFolder(Path dir, Format format, Split split, int numClasses) {
+    boolean train = split == Split.TRAIN;
+    if (format == null || format == Format.CIFAR10) {
+      List<Path> files = new ArrayList<>();
+      if (train) {
+        for (int i = 1; i <= 5; i++) {
+          if (Files.isRegularFile(dir.resolve("data_batch_" + i + ".bin"))) {
+            files.add(dir.resolve("data_batch_" + i + ".bin"));
+          }
+        }
+      } else if (Files.isRegularFile(dir.resolve("test_batch.bin"))) {
+        files.add(dir.resolve("test_batch.bin"));
+      }
+      if (!files.isEmpty()) {
+        return withClasses(Cifar.read(files, Cifar.Variant.CIFAR10, dir.getFileName() + "-" + split.name().toLowerCase(Locale.ROOT)), numClasses);
+      }
+    }
+    if (format == null || format == Format.CIFAR100) {
+      Path f = dir.resolve(train ? "train.bin" : "test.bin");
+      if (Files.isRegularFile(f)) {
+        return withClasses(Cifar.read(List.of(f), Cifar.Variant.CIFAR100, dir.getFileName() + "-" + split.name().toLowerCase(Locale.ROOT)), numClasses);
+      }
+    }
+    if (format == null || format == Format.IDX) {
+      String[] prefixes = train ? new String[] {"train"} : new String[] {"t10k", "test"};
+      for (String p : prefixes) {
+        for (String suffix : new String[] {"-images-idx3-ubyte.gz", "-images-idx3-ubyte", "-images-idx4-ubyte.gz", "-images-idx4-ubyte"}) {
+          Path f = dir.resolve(p + suffix);
+          if (Files.isRegularFile(f)) {
+            return IdxReader.read(f, numClasses);
+          }
+        }
+      }
+    }
+    if (format == null || format == Format.IMAGES) {
+      Path sub = dir.resolve(train ? "train" : "test");
+      if (Files.isDirectory(sub) && ImageFolderReader.looksLikeImageFolder(sub)) {
+        return withClasses(ImageFolderReader.read(sub), numClasses);
+      }
+      if (ImageFolderReader.looksLikeImageFolder(dir)) {
+        return withClasses(ImageFolderReader.read(dir), numClasses);
+      }
+    }
+    throw new IllegalArgumentException(
+        dir + ": no " + (format == null ? "" : format.id() + " ") + "data for the " + split.name().toLowerCase(Locale.ROOT)
+            + " split in this folder (expected CIFAR batches, train/t10k IDX files, train/ and test/ image folders,"
+            + " or one sub-folder of images per class)");
+  }
+
+  private static Dataset withClasses(Dataset d, int numClasses) {
+    if (numClasses <= 0 || numClasses == d.numClasses()) {
+      return d;
+    }
+    if (numClasses < d.numClasses()) {
+      // The Dataset constructor names the first label out of range.
+      return new Dataset(d.name(), d.features(), d.labels(), d.exampleShape(), numClasses, null);
+    }
+    return new Dataset(d.name(), d.features(), d.labels(), d.exampleShape(), numClasses, d.posterior());
   }
 }

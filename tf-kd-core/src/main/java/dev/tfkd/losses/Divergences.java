@@ -9,8 +9,10 @@ import java.util.Map;
  * The registry of distillation divergences, by name, for the command line and the Java API.
  *
  * <p>A divergence is named by a spec string: the name alone for the defaults ({@code kl}), or the name with
- * parameters in parentheses ({@code kl(T=2)}). Unknown names and parameters are rejected with a message that
- * lists what is accepted.
+ * parameters in parentheses ({@code kl(T=2)}); a {@code cswt:} prefix ({@code cswt:kl}, {@code cswt(Tmin=1,
+ * Tmax=8):dkd}) replaces the constant temperature of any {@link Tempered} divergence with the per-example CSWT
+ * policy ({@link Cswt}). Unknown names and parameters are rejected with a message that lists what is accepted.
+ * Each entry's description ends with its spec written out with every default.
  */
 public final class Divergences {
   private Divergences() {}
@@ -30,9 +32,106 @@ public final class Divergences {
     register(
         new Entry(
             "kl",
-            "T^2 KL(p || q), p = softmax(t/T), q = softmax(s/T) (Hinton et al. 2015). T=4.",
+            "T^2 KL(p || q), p = softmax(z_t/T), q = softmax(z_s/T) (Hinton et al. 2015). kl(T=4)",
             p -> new Kl(p.take("T", Kl.DEFAULT_TEMPERATURE))));
+    register(
+        new Entry(
+            "reverse-kl",
+            "T^2 KL(q || p), mode-seeking (MiniLLM, Gu et al. 2024). reverse-kl(T=4)",
+            p -> new ReverseKl(p.take("T", ReverseKl.DEFAULT_TEMPERATURE))));
+    register(
+        new Entry(
+            "js",
+            "beta KL(p || m) + (1-beta) KL(q || m), m = beta p + (1-beta) q (Lin 1991; DistiLLM 2024). js(beta=0.5, T=1)",
+            p -> new JensenShannon(p.take("beta", JensenShannon.DEFAULT_BETA), p.take("T", 1f))));
+    register(
+        new Entry(
+            "tvd",
+            "0.5 sum_k |p_k - q_k|, total variation (Wen et al. 2023). tvd(T=1)",
+            p -> new TotalVariation(p.take("T", 1f))));
+    register(
+        new Entry(
+            "symmetric-kl",
+            "(1-lambda) KL(p || q) + lambda KL(q || p) (Jeffreys 1946; Wu et al. 2024). symmetric-kl(lambda=0.5, T=1)",
+            p -> new SymmetricKl(p.take("lambda", SymmetricKl.DEFAULT_LAMBDA), p.take("T", 1f))));
+    register(
+        new Entry(
+            "skew-kl",
+            "KL(p || a p + (1-a) q) (DistiLLM, Ko et al. 2024). skew-kl(a=0.1, T=1)",
+            p -> new SkewKl(p.take("a", SkewKl.DEFAULT_SKEW), p.take("T", 1f), false)));
+    register(
+        new Entry(
+            "skew-reverse-kl",
+            "KL(q || a q + (1-a) p) (DistiLLM, Ko et al. 2024). skew-reverse-kl(a=0.1, T=1)",
+            p -> new SkewKl(p.take("a", SkewKl.DEFAULT_SKEW), p.take("T", 1f), true)));
+    register(
+        new Entry(
+            "alpha-beta",
+            "-(1/(ab)) sum_k [p^a q^b - a/(a+b) p^(a+b) - b/(a+b) q^(a+b)], exact limit forms at a=0, b=0, a+b=0"
+                + " (ABKD, Wang et al. 2025); (1,0) = KL(p||q), (0,1) = KL(q||p). alpha-beta(a=0.8, b=0.3, T=1)",
+            p -> new AlphaBeta(p.take("a", AlphaBeta.DEFAULT_ALPHA), p.take("b", AlphaBeta.DEFAULT_BETA), p.take("T", 1f))));
+    register(
+        new Entry(
+            "alpha",
+            "(1/(alpha(1-alpha))) sum_k [alpha p + (1-alpha) q - p^alpha q^(1-alpha)], Amari alpha-divergence;"
+                + " alpha=1: KL(p||q), alpha=0: KL(q||p). alpha(alpha=0.5, T=1)",
+            p -> new Alpha(p.take("alpha", Alpha.DEFAULT_ALPHA), p.take("T", 1f))));
+    register(
+        new Entry(
+            "cauchy-schwarz",
+            "-log sum_k p_k q_k + 0.5 log sum_k p_k^2 + 0.5 log sum_k q_k^2 (Principe et al. 2000). cauchy-schwarz(T=1)",
+            p -> new CauchySchwarz(p.take("T", 1f))));
+    register(
+        new Entry(
+            "sinkhorn",
+            "sum_ij P_ij W_ij over the batch, W_ij = ||q_i - p_j||_1, P = exp(-W/eps) after n row/column"
+                + " normalisations to 1/B (SinKD, Cui et al. 2024). sinkhorn(eps=0.1, iters=20, T=1)",
+            p ->
+                new Sinkhorn(
+                    p.take("eps", Sinkhorn.DEFAULT_EPSILON), p.takeInt("iters", Sinkhorn.DEFAULT_ITERATIONS), p.take("T", 1f))));
+    register(
+        new Entry(
+            "dkd",
+            "min(1,(epoch+1)/warmup) (alpha TCKD + beta NCKD), both T^2-scaled, target masked for NCKD"
+                + " (Zhao et al., CVPR 2022). dkd(alpha=1, beta=8, T=4, warmup=20)",
+            p ->
+                new Dkd(
+                    p.take("alpha", Dkd.DEFAULT_ALPHA),
+                    p.take("beta", Dkd.DEFAULT_BETA),
+                    p.take("T", Dkd.DEFAULT_TEMPERATURE),
+                    p.takeInt("warmup", Dkd.DEFAULT_WARMUP))));
+    register(
+        new Entry(
+            "nkd",
+            "-t_y log s_y + gamma T^2 KL(t^ || s^) over renormalised non-target classes (Yang et al., ICCV 2023)."
+                + " nkd(gamma=1.5, T=1)",
+            p -> new Nkd(p.take("gamma", Nkd.DEFAULT_GAMMA), p.take("T", 1f))));
+    register(
+        new Entry(
+            "bdkd",
+            "T^2 (w_f KL(p||q) + w_r KL(q||p)), weight w on reverse KL if H(q) > H(p), else on forward KL"
+                + " (BD-KD, Amara et al. 2022). bdkd(w=3, T=1)",
+            p -> new Bdkd(p.take("w", Bdkd.DEFAULT_WEIGHT), p.take("T", 1f))));
+    register(
+        new Entry(
+            "mse-logits",
+            "(1/K) sum_k (z_s,k - z_t,k)^2 on raw logits (Ba and Caruana 2014). mse-logits (no parameters)",
+            p -> new MseLogits()));
   }
+
+  /**
+   * The per-example temperature policy, written as a prefix of any divergence with a temperature:
+   * {@code cswt:kl}, {@code cswt(Tmin=2, Tmax=6):dkd(beta=4)}.
+   */
+  public static final String CSWT_DESCRIPTION =
+      "cswt(Tmin=2, Tmax=6):SPEC  per-example temperature T_i = Tmax - (Tmax-Tmin) rank_i/(B-1), rank of"
+          + " cos(softmax(z_s,i), softmax(z_t,i)) ascending in the batch: most similar gets Tmin (CSWT, Ham et al."
+          + " 2023); replaces T (and T^2) of any divergence that has one";
+
+  /** How a divergence is written on the command line. */
+  public static final String SPEC_SYNTAX =
+      "NAME | NAME(key=value, ...) | cswt:SPEC | cswt(Tmin=.., Tmax=..):SPEC   e.g. kl, kl(T=2), dkd(beta=4, warmup=0),"
+          + " cswt:kl";
 
   private static void register(Entry e) {
     ENTRIES.put(e.name(), e);
@@ -43,28 +142,66 @@ public final class Divergences {
     return List.copyOf(ENTRIES.values());
   }
 
-  /** Parses {@code name} or {@code name(key=value, ...)} into a divergence. */
+  /**
+   * Parses a divergence spec: {@code name}, {@code name(key=value, ...)}, or either behind the per-example
+   * temperature policy {@code cswt:} / {@code cswt(Tmin=2, Tmax=6):}. Unknown names, unknown or malformed
+   * parameters and out-of-range values throw IllegalArgumentException naming the spec.
+   */
   public static Divergence parse(String spec) {
     String s = spec.strip();
-    String name = s;
-    String args = "";
-    int open = s.indexOf('(');
-    if (open >= 0) {
-      if (!s.endsWith(")")) {
-        throw new IllegalArgumentException("divergence '" + spec + "': missing ')'");
+    int colon = s.indexOf(':');
+    if (colon >= 0) {
+      String policy = s.substring(0, colon).strip();
+      String[] nameArgs = split(spec, policy);
+      if (!nameArgs[0].equalsIgnoreCase("cswt")) {
+        throw new IllegalArgumentException(
+            "divergence '" + spec + "': unknown temperature policy '" + nameArgs[0] + "'; known: cswt");
       }
-      name = s.substring(0, open).strip();
-      args = s.substring(open + 1, s.length() - 1);
+      Divergence inner = parse(s.substring(colon + 1));
+      if (!(inner instanceof Tempered tempered)) {
+        throw new IllegalArgumentException(
+            "divergence '" + spec + "': cswt needs a divergence with a temperature; " + inner.name() + " has none");
+      }
+      Params params = Params.parse(spec, nameArgs[1]);
+      Divergence d =
+          wrap(spec, () -> new Cswt(tempered, params.take("Tmin", Cswt.DEFAULT_MIN), params.take("Tmax", Cswt.DEFAULT_MAX)));
+      params.checkAllUsed();
+      return d;
     }
-    Entry e = ENTRIES.get(name.toLowerCase(Locale.ROOT));
+    String[] nameArgs = split(spec, s);
+    Entry e = ENTRIES.get(nameArgs[0].toLowerCase(Locale.ROOT));
     if (e == null) {
       throw new IllegalArgumentException(
-          "unknown divergence '" + name + "'; known: " + String.join(", ", ENTRIES.keySet()));
+          "unknown divergence '" + nameArgs[0] + "'; known: " + String.join(", ", ENTRIES.keySet()));
     }
-    Params params = Params.parse(spec, args);
-    Divergence d = e.factory().create(params);
+    Params params = Params.parse(spec, nameArgs[1]);
+    Divergence d = wrap(spec, () -> e.factory().create(params));
     params.checkAllUsed();
     return d;
+  }
+
+  /** {@code name(args)} or {@code name} into {name, args}. */
+  private static String[] split(String spec, String s) {
+    int open = s.indexOf('(');
+    if (open < 0) {
+      return new String[] {s.strip(), ""};
+    }
+    if (!s.endsWith(")")) {
+      throw new IllegalArgumentException("divergence '" + spec + "': missing ')'");
+    }
+    return new String[] {s.substring(0, open).strip(), s.substring(open + 1, s.length() - 1)};
+  }
+
+  /** Prefixes a constructor's range error with the spec, so the user sees where it came from. */
+  private static Divergence wrap(String spec, java.util.function.Supplier<Divergence> make) {
+    try {
+      return make.get();
+    } catch (IllegalArgumentException ex) {
+      if (ex.getMessage() != null && ex.getMessage().startsWith("divergence '")) {
+        throw ex;
+      }
+      throw new IllegalArgumentException("divergence '" + spec + "': " + ex.getMessage(), ex);
+    }
   }
 
   /** Parsed {@code key=value} parameters; each must be consumed by the factory. */

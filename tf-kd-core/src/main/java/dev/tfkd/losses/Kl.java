@@ -10,10 +10,11 @@ import org.tensorflow.types.TFloat32;
  *
  * <p>The {@code T^2} factor keeps the soft-target gradient's magnitude comparable across temperatures. Computed as
  * {@code T^2 sum_k p_k (log p_k - log q_k)} with log-softmax on both sides, so it is finite for any finite logits.
+ * Zero exactly when the student's tempered distribution equals the teacher's; never negative.
  *
  * @param temperature T, positive and finite (default 4)
  */
-public record Kl(float temperature) implements Divergence {
+public record Kl(float temperature) implements Tempered {
   public static final float DEFAULT_TEMPERATURE = 4f;
 
   public Kl {
@@ -27,10 +28,9 @@ public record Kl(float temperature) implements Divergence {
 
   @Override
   public Operand<TFloat32> perExample(
-      Ops tf, Operand<TFloat32> studentLogits, Operand<TFloat32> teacherLogits, LossContext context) {
-    Operand<TFloat32> logP = SoftmaxOps.logSoftmax(tf, teacherLogits, temperature);
-    Operand<TFloat32> logQ = SoftmaxOps.logSoftmax(tf, studentLogits, temperature);
-    Operand<TFloat32> kl = SoftmaxOps.rowSum(tf, tf.math.mul(tf.math.exp(logP), tf.math.sub(logP, logQ)));
-    return tf.math.mul(kl, tf.constant(temperature * temperature));
+      Ops tf, Operand<TFloat32> studentLogits, Operand<TFloat32> teacherLogits, GraphTemperature t, LossContext context) {
+    Operand<TFloat32> logP = t.logSoftmax(tf, teacherLogits);
+    Operand<TFloat32> logQ = t.logSoftmax(tf, studentLogits);
+    return t.timesSquared(tf, SoftmaxOps.kl(tf, logP, logQ));
   }
 }

@@ -18,11 +18,22 @@ public interface Objective {
   boolean needsTeacher();
 
   /**
+   * Whether the objective's teacher is the model itself (self-distillation, e.g. {@link
+   * ProgressiveSelfDistillation}). The trainer then needs no teacher logits: it feeds, in their place, each
+   * example's own logits recorded during the previous epoch's training step (zeros during the first epoch), and
+   * records the current ones. Default false.
+   */
+  default boolean usesOwnPredictions() {
+    return false;
+  }
+
+  /**
    * Adds the loss to the graph.
    *
    * @param logits the model's logits {@code [batch, K]}
-   * @param teacherLogits the teacher's logits {@code [batch, K]}, or {@code null} when {@link #needsTeacher()} is
-   *     false
+   * @param teacherLogits the teacher's logits {@code [batch, K]} (the model's own previous-epoch logits when {@link
+   *     #usesOwnPredictions()}), or {@code null} when neither {@link #needsTeacher()} nor {@link
+   *     #usesOwnPredictions()} holds
    */
   LossTerms build(Ops tf, Operand<TFloat32> logits, Operand<TFloat32> teacherLogits, LossContext context);
 

@@ -38,7 +38,9 @@ import org.tensorflow.types.TInt32;
  *
  * <p>When the objective needs a teacher, the teacher's logits for every training example are passed in (computed
  * beforehand by the frozen teacher in its own graph), so the teacher's variables are never in this graph at all.
- * A NaN or infinite loss stops the run with a {@link TrainingDivergedException} naming the step.
+ * For self-distillation ({@link Objective#usesOwnPredictions()}) the model's own logits from the previous epoch
+ * take the teacher's place. A NaN or infinite loss stops the run with a {@link TrainingDivergedException} naming
+ * the step.
  */
 public final class Trainer {
   private final TrainConfig config;
@@ -101,7 +103,7 @@ public final class Trainer {
       Placeholder<TFloat32> epoch = tf.withName("epoch").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
       Placeholder<TFloat32> lr = tf.withName("learning_rate").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
       Placeholder<TFloat32> teacher =
-          objective.needsTeacher()
+          objective.needsTeacher() || objective.usesOwnPredictions()
               ? tf.withName("teacher_logits").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, k)))
               : null;
 
@@ -128,14 +130,16 @@ public final class Trainer {
       long parameters = trainable.stream().mapToLong(v -> v.shape().size()).sum();
       List<TrainingListener.EpochMetrics> history = new ArrayList<>();
       try (Session session = new Session(graph, sessionConfig(config.threads()))) {
+        OwnPredictions own =
+            objective.usesOwnPredictions() ? new OwnPredictions(train.size(), k, forward.logits()) : null;
         TrainingContext context =
             new TrainingContext(session, x, labels, forward.logits(), train, architecture.inputShape(), k);
         try {
           for (TrainingHook h : setup.hooks()) {
             h.onStart(context);
           }
-          runEpochs(session, architecture, train, teacherLogits, x, labels, epoch, lr, teacher, terms, step, history,
-              setup.hooks(), context);
+          runEpochs(session, architecture, train, teacherLogits, own, x, labels, epoch, lr, teacher, terms, step,
+              history, setup.hooks(), context);
         } finally {
           for (TrainingHook h : setup.hooks()) {
             h.onEnd();
@@ -156,6 +160,7 @@ public final class Trainer {
       Architecture architecture,
       Dataset train,
       float[] teacherLogits,
+      OwnPredictions own,
       Placeholder<TFloat32> x,
       Placeholder<TInt32> labels,
       Placeholder<TFloat32> epochInput,
@@ -183,6 +188,7 @@ public final class Trainer {
         h.beforeEpoch(ep, context);
       }
       int[] order = shuffled(n, orderRng.split());
+      float[] teacherSource = own != null ? own.previous() : teacherLogits;
       double sumTotal = 0, sumHard = 0, sumSoft = 0;
       for (int s = 0; s < stepsPerEpoch; s++, globalStep++) {
         int from = s * batch;
@@ -192,7 +198,7 @@ public final class Trainer {
           System.arraycopy(train.features(), src * e, xBuf, i * e, e);
           yBuf[i] = train.labels()[src];
           if (tBuf != null) {
-            System.arraycopy(teacherLogits, src * k, tBuf, i * k, k);
+            System.arraycopy(teacherSource, src * k, tBuf, i * k, k);
           }
         }
         float rate = config.optimizer().rateAt(globalStep, totalSteps);
@@ -206,16 +212,22 @@ public final class Trainer {
           if (tt != null) {
             r.feed(teacher, tt);
           }
-          r.fetch(terms.total()).fetch(terms.hard()).fetch(terms.soft());
+          r.fetch(terms.total()).fetch(terms.hard()).fetch(terms.soft()).addTarget(step);
+          if (own != null) {
+            r.fetch(own.logits());
+          }
           for (TrainingHook h : hooks) {
             h.feed(r);
             h.fetches().forEach(r::fetch);
           }
-          try (Result out = r.addTarget(step).run()) {
+          try (Result out = r.run()) {
             total = ((TFloat32) out.get(0)).getFloat();
             hard = ((TFloat32) out.get(1)).getFloat();
             soft = ((TFloat32) out.get(2)).getFloat();
             int next = 3;
+            if (own != null) {
+              own.record((TFloat32) out.get(next++), order, from, m);
+            }
             for (TrainingHook h : hooks) {
               int count = h.fetches().size();
               List<org.tensorflow.Tensor> fetched = new ArrayList<>(count);
@@ -239,6 +251,9 @@ public final class Trainer {
         for (TrainingListener l : listeners) {
           l.onStep(sm);
         }
+      }
+      if (own != null) {
+        own.endEpoch();
       }
       TrainingListener.EpochMetrics em =
           new TrainingListener.EpochMetrics(

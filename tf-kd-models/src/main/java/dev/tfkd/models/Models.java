@@ -1,17 +1,30 @@
 package dev.tfkd.models;
 
 import dev.tfkd.graph.Architecture;
+import dev.tfkd.graph.Init;
+import dev.tfkd.graph.RestoredVariables;
+import dev.tfkd.graph.Variables;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.types.TFloat32;
 
 /**
  * The model zoo's registry: architectures by name, for the command line and the Java API.
  *
- * <p>A model is named by a spec: the name alone ({@code mlp}) or the name with arguments after a colon
- * ({@code mlp:512,512} for the hidden widths).
+ * <p>A model is named by a spec: the name alone ({@code resnet56}) or the name with arguments after a colon
+ * ({@code mlp:512,512} for the hidden widths, {@code mlp:512,512,dropout=0.2}, {@code mobilenetv2:1.0} for the
+ * width multiplier). Models without arguments reject them. Every convolutional model takes NHWC images of any
+ * {@code H x W x C} (LeNet-5 needs at least 12x12).
  */
 public final class Models {
   private Models() {}
@@ -27,16 +40,84 @@ public final class Models {
 
   private static final Map<String, Entry> ENTRIES = new LinkedHashMap<>();
 
+  private static final int[] SMALL = {16, 16, 32, 64};
+  private static final int[] WIDE4 = {32, 64, 128, 256};
+
   static {
-    register(
-        new Entry(
-            "mlp",
-            "Multi-layer perceptron, ReLU; args: hidden widths (default 256,256), e.g. mlp:512,512",
-            (args, shape, k) -> new Mlp(shape, widths(args, new int[] {256, 256}), k, 0f)));
+    register("mlp", "Multi-layer perceptron, ReLU; args: hidden widths and optional dropout (default 256,256),"
+        + " e.g. mlp:512,512,dropout=0.2", Models::mlp);
+    register("lenet5", "LeNet-5 with ReLU and max pooling (conv5x5x6, pool, conv5x5x16, pool, 120, 84, K)",
+        noArgs("lenet5", LeNet5::new));
+    register("cnn", "Small CNN: conv3x3x32 ReLU, conv3x3x64 ReLU, maxpool 2, dense K (the benchmark CNN)",
+        noArgs("cnn", SmallCnn::new));
+    for (int depth : new int[] {8, 14, 20, 32, 44, 56, 110}) {
+      String name = "resnet" + depth;
+      register(name, "CIFAR ResNet-" + depth + " (basic blocks, widths 16/32/64, BN)",
+          noArgs(name, (s, k) -> new CifarResNet(name, depth, SMALL, s, k)));
+    }
+    register("resnet8x4", "CIFAR ResNet-8 with 4x widths (32/64/128/256), the benchmark student",
+        noArgs("resnet8x4", (s, k) -> new CifarResNet("resnet8x4", 8, WIDE4, s, k)));
+    register("resnet32x4", "CIFAR ResNet-32 with 4x widths (32/64/128/256), the benchmark teacher",
+        noArgs("resnet32x4", (s, k) -> new CifarResNet("resnet32x4", 32, WIDE4, s, k)));
+    for (int[] dw : new int[][] {{16, 1}, {16, 2}, {40, 1}, {40, 2}}) {
+      String name = "wrn_" + dw[0] + "_" + dw[1];
+      register(name, "Wide ResNet WRN-" + dw[0] + "-" + dw[1] + " (pre-activation, BN)",
+          noArgs(name, (s, k) -> new WideResNet(name, dw[0], dw[1], s, k)));
+    }
+    register("vgg8", "VGG-8 with BN (1 conv per block)", noArgs("vgg8", (s, k) -> new Vgg("vgg8", new int[] {1, 1, 1, 1, 1}, s, k)));
+    register("vgg11", "VGG-11 with BN", noArgs("vgg11", (s, k) -> new Vgg("vgg11", new int[] {1, 1, 2, 2, 2}, s, k)));
+    register("vgg13", "VGG-13 with BN", noArgs("vgg13", (s, k) -> new Vgg("vgg13", new int[] {2, 2, 2, 2, 2}, s, k)));
+    register("mobilenetv2", "MobileNetV2 (expansion 6); arg: width multiplier (default 0.5, the benchmark student),"
+        + " e.g. mobilenetv2:1.0", Models::mobileNet);
+    register("shufflenetv2", "ShuffleNetV2 net size 1 (widths 116/232/464, 1024 head)",
+        noArgs("shufflenetv2", ShuffleNetV2::new));
   }
 
-  private static void register(Entry e) {
-    ENTRIES.put(e.name(), e);
+  private static void register(String name, String description, Factory f) {
+    ENTRIES.put(name, new Entry(name, description, f));
+  }
+
+  private interface Simple {
+    Architecture create(long[] inputShape, int numClasses);
+  }
+
+  private static Factory noArgs(String name, Simple s) {
+    return (args, shape, k) -> {
+      if (!args.isBlank()) {
+        throw new IllegalArgumentException("model " + name + " takes no arguments, got '" + args + "'");
+      }
+      return s.create(shape, k);
+    };
+  }
+
+  private static Architecture mlp(String args, long[] shape, int k) {
+    float dropout = 0f;
+    List<String> widths = new ArrayList<>();
+    for (String part : args.isBlank() ? new String[0] : args.split(",")) {
+      String p = part.strip();
+      if (p.startsWith("dropout=")) {
+        try {
+          dropout = Float.parseFloat(p.substring("dropout=".length()));
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException("mlp: bad dropout '" + p + "'");
+        }
+      } else {
+        widths.add(p);
+      }
+    }
+    return new Mlp(shape, widths(String.join(",", widths), new int[] {256, 256}), k, dropout);
+  }
+
+  private static Architecture mobileNet(String args, long[] shape, int k) {
+    double width = 0.5;
+    if (!args.isBlank()) {
+      try {
+        width = Double.parseDouble(args.strip());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("mobilenetv2: expected a width multiplier such as 0.5, got '" + args + "'");
+      }
+    }
+    return new MobileNetV2(width, shape, k);
   }
 
   /** Every registered model, in registration order. */
@@ -55,6 +136,40 @@ public final class Models {
       throw new IllegalArgumentException("unknown model '" + name + "'; known: " + String.join(", ", ENTRIES.keySet()));
     }
     return e.factory().create(args, inputShape.clone(), numClasses);
+  }
+
+  /**
+   * The number of trainable scalars of {@code architecture} (kernels, biases, batch-norm scales and shifts; not
+   * the moving averages), counted by building its inference graph without initial values.
+   */
+  public static long parameterCount(Architecture architecture) {
+    try (Graph g = new Graph()) {
+      Ops tf = Ops.create(g);
+      long[] dims = new long[architecture.inputShape().length + 1];
+      dims[0] = -1;
+      System.arraycopy(architecture.inputShape(), 0, dims, 1, dims.length - 1);
+      Placeholder<TFloat32> x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(dims)));
+      Counting vars = new Counting();
+      architecture.build(tf, x, vars, Architecture.Mode.INFERENCE);
+      return vars.count;
+    }
+  }
+
+  /** Variables that count the trainable scalars asked for. */
+  private static final class Counting implements Variables {
+    private final RestoredVariables delegate = new RestoredVariables();
+    long count;
+
+    @Override
+    public Operand<TFloat32> weight(Ops tf, String name, Shape shape, Init init, int fanIn, int fanOut) {
+      count += shape.size();
+      return delegate.weight(tf, name, shape, init, fanIn, fanOut);
+    }
+
+    @Override
+    public Variable<TFloat32> state(Ops tf, String name, Shape shape, Init init) {
+      return delegate.state(tf, name, shape, init);
+    }
   }
 
   static int[] widths(String args, int[] fallback) {

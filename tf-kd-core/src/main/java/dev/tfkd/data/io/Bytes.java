@@ -1,0 +1,81 @@
+package dev.tfkd.data.io;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.GZIPInputStream;
+
+/** File access shared by the readers: gzip detection and reads that never trust a declared size. */
+final class Bytes {
+  private Bytes() {}
+
+  /** Whether {@code file} starts with the gzip magic {@code 1f 8b}. */
+  static boolean isGzip(Path file) {
+    byte[] head = head(file, 2);
+    return head.length == 2 && (head[0] & 0xff) == 0x1f && (head[1] & 0xff) == 0x8b;
+  }
+
+  /** Up to {@code n} first bytes of {@code file}, as stored (not decompressed). */
+  static byte[] head(Path file, int n) {
+    try (InputStream in = Files.newInputStream(file)) {
+      return in.readNBytes(n);
+    } catch (IOException e) {
+      throw new UncheckedIOException(file + ": cannot read: " + e.getMessage(), e);
+    }
+  }
+
+  /** Opens {@code file}, transparently decompressing gzip. */
+  static InputStream open(Path file) throws IOException {
+    InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
+    raw.mark(2);
+    int a = raw.read();
+    int b = raw.read();
+    raw.reset();
+    if (a == 0x1f && b == 0x8b) {
+      return new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16);
+    }
+    return raw;
+  }
+
+  /**
+   * Reads exactly {@code n} bytes that {@code file} declares at {@code offset}. For an uncompressed file the declared
+   * size is checked against the file size before anything is allocated; for a gzip file (whose size says nothing
+   * about its content) the buffer grows only with the bytes actually read.
+   */
+  static byte[] readDeclared(InputStream in, Path file, boolean gzip, long offset, long n, String what) throws IOException {
+    if (n > Integer.MAX_VALUE - 16) {
+      throw new DataFormatException(file, "byte " + offset, what + " declares " + n + " bytes, more than one array holds");
+    }
+    if (!gzip) {
+      long size = Files.size(file);
+      if (offset + n > size) {
+        throw new DataFormatException(
+            file, "byte " + offset, what + " declares " + n + " bytes of data but the file holds only " + (size - offset)
+                + " after the header (truncated file or wrong header)");
+      }
+      byte[] out = in.readNBytes((int) n);
+      if (out.length != n) {
+        throw new DataFormatException(file, "byte " + (offset + out.length), "file ends early (truncated)");
+      }
+      return out;
+    }
+    ByteArrayOutputStream buf = new ByteArrayOutputStream((int) Math.min(n, 1 << 20));
+    byte[] chunk = new byte[1 << 16];
+    long left = n;
+    while (left > 0) {
+      int r = in.read(chunk, 0, (int) Math.min(chunk.length, left));
+      if (r < 0) {
+        throw new DataFormatException(
+            file, "byte " + (offset + n - left) + " of the decompressed data",
+            what + " declares " + n + " bytes but the data ends after " + (n - left) + " (truncated file or wrong header)");
+      }
+      buf.write(chunk, 0, r);
+      left -= r;
+    }
+    return buf.toByteArray();
+  }
+}

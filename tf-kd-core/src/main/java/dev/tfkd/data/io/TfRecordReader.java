@@ -1,0 +1,170 @@
+package dev.tfkd.data.io;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.tfkd.data.Dataset;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.proto.Example;
+import org.tensorflow.proto.Feature;
+
+/**
+ * Reads a TFRecord file of {@code tf.Example} protos (uncompressed) into a dataset, checking every record's CRCs.
+ *
+ * <p>Each example holds an image and an int64 label. The image is either encoded bytes (PNG, JPEG) under
+ * {@code image/encoded}, {@code image} or {@code image_raw}, or float features under {@code image}, {@code features}
+ * or {@code x}, shaped by an optional int64 {@code shape} (or {@code image/shape}), e.g. {@code [28, 28, 1]}, and
+ * flat otherwise. The label is one int64 under {@code label}, {@code image/class/label} or {@code y}. Every example
+ * must have the same shape; a missing key, a label out of range or an undecodable image names its record.
+ */
+public final class TfRecordReader {
+  private TfRecordReader() {}
+
+  private static final List<String> BYTE_KEYS = List.of("image/encoded", "image", "image_raw");
+  private static final List<String> FLOAT_KEYS = List.of("image", "features", "x");
+  private static final List<String> SHAPE_KEYS = List.of("shape", "image/shape");
+  private static final List<String> LABEL_KEYS = List.of("label", "image/class/label", "y");
+
+  /** Whether {@code name} has a TFRecord extension. */
+  public static boolean isTfRecordName(String name) {
+    String n = name.toLowerCase(java.util.Locale.ROOT);
+    return n.endsWith(".tfrecord") || n.endsWith(".tfrecords") || n.endsWith(".tfr");
+  }
+
+  /**
+   * Reads {@code file}.
+   *
+   * @param numClasses the class count, or 0 to use the largest label plus one
+   */
+  public static Dataset read(Path file, int numClasses) {
+    if (Bytes.isGzip(file)) {
+      throw new DataFormatException(file, "byte 0", "gzip-compressed TFRecord files are not supported; decompress it first");
+    }
+    List<float[]> xs = new ArrayList<>();
+    List<Integer> ys = new ArrayList<>();
+    long[] shape = null;
+    int max = -1;
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+      TfRecord.Reader r = new TfRecord.Reader(in, file, Files.size(file));
+      byte[] data;
+      while (true) {
+        int index = r.recordIndex();
+        data = r.next();
+        if (data == null) {
+          break;
+        }
+        String place = "record " + index;
+        Example ex;
+        try {
+          ex = Example.parseFrom(data);
+        } catch (InvalidProtocolBufferException e) {
+          throw new DataFormatException(file, place, "not a tf.Example: " + e.getMessage(), e);
+        }
+        Map<String, Feature> f = ex.getFeatures().getFeatureMap();
+        Sample s = image(file, place, f);
+        if (shape == null) {
+          shape = s.shape;
+        } else if (!Arrays.equals(shape, s.shape)) {
+          throw new DataFormatException(
+              file, place, "example has shape " + Arrays.toString(s.shape) + " but record 0 has " + Arrays.toString(shape));
+        }
+        long label = label(file, place, f);
+        if (label < 0 || label > Integer.MAX_VALUE - 1 || (numClasses > 0 && label >= numClasses)) {
+          throw new DataFormatException(
+              file, place, "label " + label + " is outside [0, " + (numClasses > 0 ? numClasses : "2^31") + ")");
+        }
+        max = Math.max(max, (int) label);
+        xs.add(s.values);
+        ys.add((int) label);
+      }
+    } catch (IOException e) {
+      throw new DataFormatException(file, "", "cannot read: " + e.getMessage(), e);
+    }
+    if (xs.isEmpty()) {
+      throw new DataFormatException(file, "", "no records");
+    }
+    int e = xs.get(0).length;
+    float[] x = new float[xs.size() * e];
+    int[] y = new int[xs.size()];
+    for (int i = 0; i < xs.size(); i++) {
+      System.arraycopy(xs.get(i), 0, x, i * e, e);
+      y[i] = ys.get(i);
+    }
+    return new Dataset(file.getFileName().toString(), x, y, shape, numClasses > 0 ? numClasses : max + 1, null);
+  }
+
+  private record Sample(long[] shape, float[] values) {}
+
+  private static Sample image(Path file, String place, Map<String, Feature> f) {
+    for (String k : BYTE_KEYS) {
+      Feature feat = f.get(k);
+      if (feat != null && feat.getKindCase() == Feature.KindCase.BYTES_LIST) {
+        if (feat.getBytesList().getValueCount() != 1) {
+          throw new DataFormatException(file, place, "'" + k + "' must hold one encoded image, holds " + feat.getBytesList().getValueCount());
+        }
+        Images.Pixels p;
+        try {
+          p = Images.decode(feat.getBytesList().getValue(0).toByteArray());
+        } catch (IOException | RuntimeException e) {
+          throw new DataFormatException(file, place, "cannot decode the image in '" + k + "': " + e.getMessage(), e);
+        }
+        if (p == null) {
+          throw new DataFormatException(file, place, "'" + k + "' is not an image javax.imageio can decode");
+        }
+        return new Sample(new long[] {p.height(), p.width(), p.channels()}, p.values());
+      }
+    }
+    for (String k : FLOAT_KEYS) {
+      Feature feat = f.get(k);
+      if (feat != null && feat.getKindCase() == Feature.KindCase.FLOAT_LIST) {
+        List<Float> list = feat.getFloatList().getValueList();
+        float[] v = new float[list.size()];
+        for (int i = 0; i < v.length; i++) {
+          v[i] = list.get(i);
+          if (!Float.isFinite(v[i])) {
+            throw new DataFormatException(file, place, "'" + k + "' value " + i + " is not finite");
+          }
+        }
+        long[] shape = {v.length};
+        for (String sk : SHAPE_KEYS) {
+          Feature s = f.get(sk);
+          if (s != null && s.getKindCase() == Feature.KindCase.INT64_LIST) {
+            shape = s.getInt64List().getValueList().stream().mapToLong(Long::longValue).toArray();
+            long n = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+            if (shape.length == 0 || Arrays.stream(shape).anyMatch(d -> d < 1) || n != v.length) {
+              throw new DataFormatException(
+                  file, place, "'" + sk + "' " + Arrays.toString(shape) + " does not fit the " + v.length + " values of '" + k + "'");
+            }
+            break;
+          }
+        }
+        if (v.length == 0) {
+          throw new DataFormatException(file, place, "'" + k + "' is empty");
+        }
+        return new Sample(shape, v);
+      }
+    }
+    throw new DataFormatException(
+        file, place, "no image: expected encoded bytes under one of " + BYTE_KEYS + " or floats under one of " + FLOAT_KEYS
+            + "; keys present: " + f.keySet());
+  }
+
+  private static long label(Path file, String place, Map<String, Feature> f) {
+    for (String k : LABEL_KEYS) {
+      Feature feat = f.get(k);
+      if (feat != null && feat.getKindCase() == Feature.KindCase.INT64_LIST) {
+        if (feat.getInt64List().getValueCount() != 1) {
+          throw new DataFormatException(file, place, "'" + k + "' must hold one int64 label, holds " + feat.getInt64List().getValueCount());
+        }
+        return feat.getInt64List().getValue(0);
+      }
+    }
+    throw new DataFormatException(file, place, "no int64 label under one of " + LABEL_KEYS + "; keys present: " + f.keySet());
+  }
+}

@@ -1,0 +1,44 @@
+package dev.tfkd.losses;
+
+import org.tensorflow.Operand;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * Generalised Jensen-Shannon divergence (Lin 1991; as a distillation loss in DistiLLM, Ko et al. 2024):
+ * {@code beta KL(p || m) + (1 - beta) KL(q || m)} with the mixture {@code m = beta p + (1 - beta) q},
+ * {@code p = softmax(z_t / T)}, {@code q = softmax(z_s / T)}. Symmetric in p and q at {@code beta = 0.5}; bounded
+ * by the entropy of {@code (beta, 1 - beta)} ({@code ln 2} at 0.5). {@code log m} is formed with log-add-exp, never
+ * as {@code log} of a sum of probabilities. No {@code T^2} factor.
+ *
+ * @param beta the teacher's mixture weight, in (0, 1) (default 0.5)
+ * @param temperature T, positive and finite (default 1)
+ */
+public record JensenShannon(float beta, float temperature) implements Tempered {
+  public static final float DEFAULT_BETA = 0.5f;
+
+  public JensenShannon {
+    SoftmaxOps.checkRange("js beta", beta, 0f, false, 1f, false);
+    SoftmaxOps.checkTemperature(temperature);
+  }
+
+  @Override
+  public String name() {
+    return "js";
+  }
+
+  @Override
+  public Operand<TFloat32> perExample(
+      Ops tf, Operand<TFloat32> studentLogits, Operand<TFloat32> teacherLogits, GraphTemperature t, LossContext context) {
+    Operand<TFloat32> logP = t.logSoftmax(tf, teacherLogits);
+    Operand<TFloat32> logQ = t.logSoftmax(tf, studentLogits);
+    Operand<TFloat32> logM =
+        SoftmaxOps.logAddExp(
+            tf,
+            tf.math.add(logP, tf.constant((float) Math.log(beta))),
+            tf.math.add(logQ, tf.constant((float) Math.log1p(-beta))));
+    return tf.math.add(
+        tf.math.mul(tf.constant(beta), SoftmaxOps.kl(tf, logP, logM)),
+        tf.math.mul(tf.constant(1f - beta), SoftmaxOps.kl(tf, logQ, logM)));
+  }
+}

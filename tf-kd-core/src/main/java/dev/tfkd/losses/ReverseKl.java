@@ -1,0 +1,33 @@
+package dev.tfkd.losses;
+
+import org.tensorflow.Operand;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * Reverse (mode-seeking) KL, {@code T^2 KL(q || p)} with {@code p = softmax(z_t / T)}, {@code q = softmax(z_s /
+ * T)}; used for distillation of generative models (MiniLLM, Gu et al. 2024). Zero when {@code q = p}, never
+ * negative; log-space throughout.
+ *
+ * @param temperature T, positive and finite (default 4)
+ */
+public record ReverseKl(float temperature) implements Tempered {
+  public static final float DEFAULT_TEMPERATURE = 4f;
+
+  public ReverseKl {
+    SoftmaxOps.checkTemperature(temperature);
+  }
+
+  @Override
+  public String name() {
+    return "reverse-kl";
+  }
+
+  @Override
+  public Operand<TFloat32> perExample(
+      Ops tf, Operand<TFloat32> studentLogits, Operand<TFloat32> teacherLogits, GraphTemperature t, LossContext context) {
+    Operand<TFloat32> logP = t.logSoftmax(tf, teacherLogits);
+    Operand<TFloat32> logQ = t.logSoftmax(tf, studentLogits);
+    return t.timesSquared(tf, SoftmaxOps.kl(tf, logQ, logP));
+  }
+}

@@ -1,0 +1,176 @@
+package dev.tfkd.data;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** Normalisation, augmentation, splits, the batch pipeline and the shapes dataset. */
+class PipelineTest {
+
+  static Dataset counting(int n, int k) {
+    // Example i: a 2x2x2 image whose values are i*10 + position, label i mod k.
+    float[] x = new float[n * 8];
+    int[] y = new int[n];
+    for (int i = 0; i < n; i++) {
+      for (int p = 0; p < 8; p++) {
+        x[i * 8 + p] = i * 10 + p;
+      }
+      y[i] = i % k;
+    }
+    return new Dataset("counting", x, y, new long[] {2, 2, 2}, k, null);
+  }
+
+  @Test
+  void normalisationUsesPerChannelTrainingStatistics() {
+    // Two channels: channel 0 takes 1, 3; channel 1 takes 10, 10 (constant).
+    Dataset train = new Dataset("t", new float[] {1, 10, 3, 10}, new int[] {0, 1}, new long[] {1, 1, 2}, 2, null);
+    Normalization n = Normalization.fit(train);
+    assertArrayEquals(new float[] {2, 10}, n.mean());
+    assertArrayEquals(new float[] {1, 1}, n.std());
+    assertArrayEquals(new float[] {-1, 0, 1, 0}, n.apply(train).features());
+    Dataset test = new Dataset("s", new float[] {5, 12}, new int[] {0}, new long[] {1, 1, 2}, 2, null);
+    // The test split is transformed with the training statistics.
+    assertArrayEquals(new float[] {3, 2}, n.apply(test).features());
+    Dataset other = new Dataset("o", new float[] {1, 2, 3}, new int[] {0}, new long[] {1, 1, 3}, 2, null);
+    assertThrows(IllegalArgumentException.class, () -> n.apply(other));
+  }
+
+  @Test
+  void flipMirrorsAndCropShiftsWithZeroPadding() {
+    // One 1x3x1 image [1, 2, 3].
+    long[] shape = {1, 3, 1};
+    float[] scratch = new float[3];
+    boolean sawFlip = false;
+    boolean sawShift = false;
+    SplittableRandom rng = new SplittableRandom(3);
+    for (int t = 0; t < 50; t++) {
+      float[] img = {1, 2, 3};
+      new Augmentation(1, true).apply(img, 1, shape, rng, scratch);
+      List<float[]> allowed = new ArrayList<>();
+      for (float[] base : new float[][] {{1, 2, 3}, {3, 2, 1}}) {
+        allowed.add(base);
+        allowed.add(new float[] {base[1], base[2], 0}); // crop shifted right (dx = +1)
+        allowed.add(new float[] {0, base[0], base[1]}); // dx = -1
+      }
+      // dy = +-1 on a one-row image reads padding only.
+      allowed.add(new float[] {0, 0, 0});
+      assertTrue(allowed.stream().anyMatch(a -> Arrays.equals(a, img)), Arrays.toString(img));
+      sawFlip |= Arrays.equals(img, new float[] {3, 2, 1});
+      sawShift |= img[0] == 0 || img[2] == 0;
+    }
+    assertTrue(sawFlip && sawShift);
+    float[] same = {1, 2, 3};
+    new Augmentation(0, false).apply(same, 1, shape, rng, scratch);
+    assertArrayEquals(new float[] {1, 2, 3}, same);
+  }
+
+  @Test
+  void stratifiedSplitsKeepClassProportions() {
+    Dataset d = counting(100, 4);
+    Splits.Split s = Splits.stratified(d, 0.2, 9);
+    assertArrayEquals(new int[] {5, 5, 5, 5}, s.first().classCounts());
+    assertArrayEquals(new int[] {20, 20, 20, 20}, s.second().classCounts());
+    // Disjoint and complete: every example appears exactly once.
+    List<Float> firsts = new ArrayList<>();
+    for (Dataset part : List.of(s.first(), s.second())) {
+      for (int i = 0; i < part.size(); i++) {
+        firsts.add(part.features()[i * 8]);
+      }
+    }
+    assertEquals(100, firsts.stream().distinct().count());
+    // Seeded: the same seed gives the same split, another seed another one.
+    assertArrayEquals(s.first().features(), Splits.stratified(d, 0.2, 9).first().features());
+    assertFalse(Arrays.equals(s.first().features(), Splits.stratified(d, 0.2, 10).first().features()));
+    Dataset frac = Splits.stratifiedFraction(d, 0.5, 1);
+    assertArrayEquals(new int[] {13, 13, 13, 13}, frac.classCounts()); // round(12.5) = 13 of each 25
+    Dataset without = Splits.withoutClasses(d, 1, 3);
+    assertArrayEquals(new int[] {25, 0, 25, 0}, without.classCounts());
+    assertEquals(4, without.numClasses());
+    assertThrows(IllegalArgumentException.class, () -> Splits.withoutClasses(d, 4));
+    assertThrows(IllegalArgumentException.class, () -> Splits.stratified(d, 1.5, 1));
+  }
+
+  @Test
+  void shuffleIsASeededPermutation() {
+    Dataset d = counting(50, 5);
+    Dataset a = Splits.shuffled(d, 4);
+    assertArrayEquals(a.labels(), Splits.shuffled(d, 4).labels());
+    assertNotEquals(Arrays.toString(d.features()), Arrays.toString(a.features()));
+    float[] sorted = a.features().clone();
+    Arrays.sort(sorted);
+    float[] orig = d.features().clone();
+    Arrays.sort(orig);
+    assertArrayEquals(orig, sorted);
+  }
+
+  @Test
+  void batchPipelineVisitsEveryExampleOncePerEpochDeterministically() {
+    Dataset d = counting(10, 3);
+    List<String> first = new ArrayList<>();
+    try (BatchPipeline p = new BatchPipeline(d, 4, 3, 7, null, 2)) {
+      assertEquals(3, p.stepsPerEpoch());
+      int[] seen = new int[10];
+      int batches = 0;
+      while (p.hasNext()) {
+        BatchPipeline.Batch b = p.next();
+        batches++;
+        assertEquals(b.step() == 2 ? 2 : 4, b.size());
+        for (int i = 0; i < b.size(); i++) {
+          int src = b.indices()[i];
+          seen[src]++;
+          assertEquals(d.labels()[src], b.labels()[i]);
+          assertEquals(src * 10f, b.features()[i * 8]);
+        }
+        first.add(Arrays.toString(b.indices()));
+        float[] logits = new float[20];
+        for (int i = 0; i < 20; i++) {
+          logits[i] = i;
+        }
+        assertEquals(b.indices()[0] * 2f, b.gather(logits, 2)[0]);
+      }
+      assertEquals(9, batches);
+      for (int c : seen) {
+        assertEquals(3, c);
+      }
+    }
+    List<String> second = new ArrayList<>();
+    try (BatchPipeline p = new BatchPipeline(d, 4, 3, 7, null, 1)) {
+      p.forEachRemaining(b -> second.add(Arrays.toString(b.indices())));
+    }
+    assertEquals(first, second);
+    // Epochs are shuffled differently.
+    assertNotEquals(first.subList(0, 3), first.subList(3, 6));
+  }
+
+  @Test
+  void batchPipelineAugmentsAndCanStopEarly() {
+    Dataset d = new Shapes(8, 8, 3, 4).sample(64, 1, "s");
+    try (BatchPipeline p = new BatchPipeline(d, 16, 100, 1, Augmentation.cifar(), 2)) {
+      BatchPipeline.Batch b = p.next();
+      float[] original = d.select(b.indices(), "o").features();
+      assertFalse(Arrays.equals(original, b.features()));
+    }
+    assertThrows(IllegalArgumentException.class, () -> new BatchPipeline(counting(3, 2).select(new int[0], "e"), 1, 1, 1, null, 1));
+  }
+
+  @Test
+  void shapesAreSeededBalancedAndInRange() {
+    Shapes s = new Shapes(32, 32, 3, 10);
+    Dataset a = s.sample(200, 5, "a");
+    assertArrayEquals(a.features(), s.sample(200, 5, "b").features());
+    assertArrayEquals(new int[] {20, 20, 20, 20, 20, 20, 20, 20, 20, 20}, a.classCounts());
+    for (float v : a.features()) {
+      assertTrue(v >= 0 && v <= 1);
+    }
+    assertArrayEquals(new long[] {28, 28, 1}, DataSources.load("shapes28", null, DataSources.Split.TEST).exampleShape());
+  }
+}

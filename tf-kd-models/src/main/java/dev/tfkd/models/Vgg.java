@@ -1,0 +1,35 @@
+package dev.tfkd.models;
+
+import org.tensorflow.Operand;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * VGG with batch normalisation (Simonyan and Zisserman 2015) as the distillation benchmarks define it for CIFAR:
+ * five blocks of 3x3 convolutions (with bias) + BN + ReLU, max pooling after the first three blocks (and the fourth
+ * when the input is 64 pixels or more), global average pooling, one dense layer to K logits. Block widths 64, 128,
+ * 256, 512, 512; convolutions per block: VGG-8 {1,1,1,1,1}, VGG-11 {1,1,2,2,2}, VGG-13 {2,2,2,2,2}.
+ */
+final class Vgg extends ImageModel {
+  private static final int[] WIDTHS = {64, 128, 256, 512, 512};
+  private final int[] convs;
+
+  Vgg(String name, int[] convsPerBlock, long[] inputShape, int numClasses) {
+    super(name, inputShape, numClasses);
+    this.convs = convsPerBlock.clone();
+  }
+
+  @Override
+  Operand<TFloat32> body(Layers l, Operand<TFloat32> x) {
+    Operand<TFloat32> h = x;
+    for (int b = 0; b < 5; b++) {
+      for (int c = 0; c < convs[b]; c++) {
+        String p = "block" + b + "_" + c;
+        h = l.relu(l.batchNorm(p + "_bn", l.conv(p + "_conv", h, 3, WIDTHS[b], 1, true)));
+      }
+      if (b < 3 || (b == 3 && height() >= 64)) {
+        h = l.maxPool(h, 2);
+      }
+    }
+    return l.logits("classifier", l.globalAvgPool(h), numClasses());
+  }
+}
