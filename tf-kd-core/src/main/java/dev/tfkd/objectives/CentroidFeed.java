@@ -31,6 +31,7 @@ public final class CentroidFeed implements TrainingHook {
   private Placeholder<TFloat32> placeholder;
   private List<Operand<?>> stepFetches = List.of();
   private double[] centroids;
+  private double[] initial;
   private TFloat32 tensor;
 
   /**
@@ -68,6 +69,20 @@ public final class CentroidFeed implements TrainingHook {
     return placeholder;
   }
 
+  /**
+   * Starts from these centroids ({@code K x K} row-major, e.g. computed by the starting model in inference mode)
+   * instead of a full pass with the training graph at the start; later refreshes (policy {@code epoch}) still use
+   * the training graph.
+   */
+  public CentroidFeed startFrom(double[] centroids) {
+    if (centroids.length != numClasses * numClasses) {
+      throw new IllegalArgumentException(
+          "centroids must hold K*K = " + numClasses * numClasses + " values, got " + centroids.length);
+    }
+    this.initial = centroids.clone();
+    return this;
+  }
+
   /** The centroids last fed ({@code K x K} row-major), or null before training started. */
   public double[] centroids() {
     return centroids == null ? null : centroids.clone();
@@ -76,7 +91,11 @@ public final class CentroidFeed implements TrainingHook {
   @Override
   public void onStart(TrainingContext context) {
     requireAttached();
-    fullPass(context);
+    if (initial != null) {
+      use(initial.clone());
+    } else {
+      fullPass(context);
+    }
   }
 
   @Override
@@ -138,7 +157,10 @@ public final class CentroidFeed implements TrainingHook {
 
   private void fullPass(TrainingContext context) {
     float[] logits = context.logits(context.train());
-    double[] q = EmpiricalCmi.centroids(logits, context.train().labels(), numClasses, 1);
+    use(EmpiricalCmi.centroids(logits, context.train().labels(), numClasses, 1));
+  }
+
+  private void use(double[] q) {
     for (int i = 0; i < q.length; i++) {
       if (Double.isNaN(q[i])) {
         q[i] = 1.0 / numClasses;

@@ -1,6 +1,8 @@
 package dev.tfkd.objectives;
 
 import dev.tfkd.data.Dataset;
+import dev.tfkd.graph.InferenceModel;
+import dev.tfkd.metrics.EmpiricalCmi;
 import dev.tfkd.training.OptimizerConfig;
 import dev.tfkd.training.TrainConfig;
 import dev.tfkd.training.TrainedModel;
@@ -75,10 +77,17 @@ public record McmiFineTune(
   public TrainedModel run(
       TrainedModel start, Dataset train, TrainConfig base, List<TrainingListener> listeners, Path workDir) {
     TrainConfig cfg = new TrainConfig(epochs, base.batchSize(), optimizer, base.seed() + 1, base.threads());
-    CentroidFeed feed = new CentroidFeed(centroids, emaMomentum, start.architecture().numClasses());
+    int k = start.architecture().numClasses();
+    CentroidFeed feed = new CentroidFeed(centroids, emaMomentum, k);
+    java.util.Map<String, float[]> values;
+    // The starting centroids come from the trained model in inference mode (moving batch-norm statistics, no
+    // dropout), as a full pass of the trained teacher gives them.
+    try (InferenceModel m = start.load(Trainer.sessionConfig(base.threads()))) {
+      values = m.variableValues();
+      feed.startFrom(EmpiricalCmi.centroids(m.logits(train), train.labels(), k, 1));
+    }
     Mcmi objective = new Mcmi(lambda, feed);
-    TrainingSetup setup =
-        TrainingSetup.fineTune(start.variableValues(Trainer.sessionConfig(base.threads())), List.of(feed));
+    TrainingSetup setup = TrainingSetup.fineTune(values, List.of(feed));
     return new Trainer(cfg, listeners).train(start.architecture(), train, objective, null, workDir, setup);
   }
 }

@@ -147,5 +147,7 @@ class TeacherObjectivesTest {
     assertTrue(e.getMessage().contains("mcmi"), e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> McmiFineTune.paper(-1f));
     assertThrows(IllegalArgumentException.class, () -> new Cmim(0.1f, new float[0]));
+    assertThrows(
+        IllegalArgumentException.class, () -> new CentroidFeed(CentroidPolicy.ONCE, 0.9f, 4).startFrom(new double[15]));
   }
 }
