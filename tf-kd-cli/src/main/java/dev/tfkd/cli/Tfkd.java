@@ -22,6 +22,8 @@ import picocli.CommandLine.Command;
       InspectCommand.class,
       PredictCommand.class,
       EvaluateCommand.class,
+      TrainTeacherCommand.class,
+      ExperimentCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Tfkd implements Runnable {

@@ -86,6 +86,7 @@ public final class InferenceModel implements AutoCloseable {
   private final Operand<TInt64> classes;
   private final Operand<TString> classLabels;
   private final Operand<TFloat32> scores;
+  private final RestoredVariables variables = new RestoredVariables();
 
   private InferenceModel(Architecture architecture, ConfigProto config, Options options) {
     this.architecture = architecture;
@@ -124,7 +125,7 @@ public final class InferenceModel implements AutoCloseable {
         Ops pre = tf.withSubScope("preprocessing");
         x = pre.math.div(pre.math.sub(x, broadcastable(pre, norm.mean(), shape)), broadcastable(pre, norm.std(), shape));
       }
-      Forward forward = architecture.build(tf, x, new RestoredVariables(), Architecture.Mode.INFERENCE);
+      Forward forward = architecture.build(tf, x, variables, Architecture.Mode.INFERENCE);
       logits = tf.withName(LOGITS).identity(forward.logits());
       probabilities = tf.withName(PROBABILITIES).nn.softmax(logits);
       classes = tf.withName(CLASSES).math.argMax(logits, tf.constant(1), TInt64.class);
@@ -237,6 +238,23 @@ public final class InferenceModel implements AutoCloseable {
     throw new IllegalArgumentException(
         "normalization has " + values.length + " values; expected 1, " + shape[shape.length - 1] + " (per channel) or "
             + size + " (per element) for input shape " + Arrays.toString(shape));
+  }
+
+  /**
+   * The current value of every model variable (weights and state such as moving averages), by name, flattened
+   * row-major: what {@link TrainingVariables} takes to start fine-tuning from this model.
+   */
+  public java.util.Map<String, float[]> variableValues() {
+    java.util.Map<String, float[]> out = new java.util.LinkedHashMap<>();
+    for (String name : variables.names()) {
+      try (Result r = session.runner().fetch(name).run()) {
+        TFloat32 t = (TFloat32) r.get(0);
+        float[] v = new float[(int) t.shape().size()];
+        t.asRawTensor().data().asFloats().read(v);
+        out.put(name, v);
+      }
+    }
+    return out;
   }
 
   public Architecture architecture() {

@@ -17,16 +17,41 @@ import org.tensorflow.types.TFloat32;
 /**
  * Creates a model's variables for training, with initial values drawn in Java from {@code seed} and the variable's
  * name (so adding a layer does not change the others' starting values). Keeps the list of trainable variables:
- * that list, and nothing else, is what an optimizer may update. Not thread-safe; use while building one graph.
+ * that list, and nothing else, is what an optimizer may update. Alternatively starts every variable from given
+ * values by name (fine-tuning a trained model); then a variable missing from them, or of another size, is an
+ * error. Not thread-safe; use while building one graph.
  */
 public final class TrainingVariables implements Variables {
   private final long seed;
   private final List<Variable<TFloat32>> trainable = new ArrayList<>();
   private final Set<String> names = new LinkedHashSet<>();
   private final Map<String, Variable<TFloat32>> all = new LinkedHashMap<>();
+  private final Map<String, float[]> initialValues;
 
+  /** Seeded initial values. */
   public TrainingVariables(long seed) {
+    this(seed, Map.of());
+  }
+
+  /**
+   * Starting values taken from {@code initialValues} by variable name when it is not empty (fine-tuning), seeded
+   * ones otherwise.
+   */
+  public TrainingVariables(long seed, Map<String, float[]> initialValues) {
     this.seed = seed;
+    this.initialValues = Map.copyOf(initialValues);
+  }
+
+  /**
+   * Checks, after the model is built, that every given starting value was used: a leftover name means the values
+   * came from another architecture.
+   */
+  public void checkAllInitialValuesUsed() {
+    if (!initialValues.isEmpty() && !names.containsAll(initialValues.keySet())) {
+      Set<String> unused = new java.util.TreeSet<>(initialValues.keySet());
+      unused.removeAll(names);
+      throw new IllegalArgumentException("starting values for variables the model does not have: " + unused);
+    }
   }
 
   @Override
@@ -71,8 +96,21 @@ public final class TrainingVariables implements Variables {
 
   private Variable<TFloat32> create(Ops tf, String name, Shape shape, Init init, int fanIn, int fanOut) {
     checkName(names, name);
-    SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + name.hashCode());
-    float[] values = init.values((int) shape.size(), fanIn, fanOut, rng);
+    float[] values;
+    if (initialValues.isEmpty()) {
+      SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + name.hashCode());
+      values = init.values((int) shape.size(), fanIn, fanOut, rng);
+    } else {
+      values = initialValues.get(name);
+      if (values == null) {
+        throw new IllegalArgumentException("no starting value for variable " + name);
+      }
+      if (values.length != shape.size()) {
+        throw new IllegalArgumentException(
+            "starting value for " + name + " holds " + values.length + " values; shape " + shape + " needs "
+                + shape.size());
+      }
+    }
     Operand<TFloat32> initial = tf.constant(shape, DataBuffers.of(values, true, false));
     Variable<TFloat32> v = tf.withName(name).variable(initial);
     if (!v.op().name().endsWith(name)) {

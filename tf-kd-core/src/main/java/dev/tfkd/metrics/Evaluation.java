@@ -9,5 +9,38 @@ package dev.tfkd.metrics;
  * @param klToPosterior mean KL(true posterior || model), in nats; NaN when the posterior is unknown
  * @param bcpdError mean squared error between the model's probabilities and the true posterior (summed over
  *     classes, averaged over examples); NaN when the posterior is unknown
+ * @param perClassAccuracy accuracy on the examples of each class (length K); NaN for a class with no examples
+ * @param ece expected calibration error with {@value Metrics#ECE_BINS} equal-width confidence bins: {@code
+ *     sum_b (n_b / N) |accuracy_b - mean confidence_b|}, confidence the top softmax probability
+ * @param cmi empirical conditional mutual information {@code (1/N) sum_i KL(P_i || Q_{y_i})} at temperature 1,
+ *     in nats, with the centroids {@code Q} either given or computed from these predictions (see {@link Metrics})
  */
-public record Evaluation(int examples, double accuracy, double nll, double klToPosterior, double bcpdError) {}
+public record Evaluation(
+    int examples,
+    double accuracy,
+    double nll,
+    double klToPosterior,
+    double bcpdError,
+    double[] perClassAccuracy,
+    double ece,
+    double cmi) {
+
+  public Evaluation {
+    perClassAccuracy = perClassAccuracy.clone();
+  }
+
+  /** Figures without per-class accuracy, calibration error or CMI (those are empty and NaN). */
+  public Evaluation(int examples, double accuracy, double nll, double klToPosterior, double bcpdError) {
+    this(examples, accuracy, nll, klToPosterior, bcpdError, new double[0], Double.NaN, Double.NaN);
+  }
+
+  @Override
+  public double[] perClassAccuracy() {
+    return perClassAccuracy.clone();
+  }
+
+  /** Accuracy on the examples of class {@code c}; NaN if there are none. */
+  public double classAccuracy(int c) {
+    return perClassAccuracy[c];
+  }
+}

@@ -25,6 +25,13 @@ public record TrainedModel(
     history = List.copyOf(history);
   }
 
+  /** The trained variable values by name, to fine-tune from (see {@link TrainingSetup#fineTune}). */
+  public java.util.Map<String, float[]> variableValues(ConfigProto config) {
+    try (InferenceModel m = load(config)) {
+      return m.variableValues();
+    }
+  }
+
   /** Rebuilds the model as an inference graph with the trained values. The caller closes it. */
   public InferenceModel load(ConfigProto config) {
     return InferenceModel.restore(architecture, checkpointPrefix, config);

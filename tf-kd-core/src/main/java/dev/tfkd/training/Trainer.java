@@ -93,8 +93,28 @@ public final class Trainer {
    */
   public TrainedModel train(
       Architecture architecture, Dataset train, Objective objective, float[] teacherLogits, Path workDir) {
+    return train(architecture, train, objective, teacherLogits, workDir, TrainingSetup.NONE);
+  }
+
+  /**
+   * Trains {@code architecture} on {@code train}, starting from {@code setup}'s initial values if it has any
+   * (fine-tuning) and running its hooks.
+   */
+  public TrainedModel train(
+      Architecture architecture,
+      Dataset train,
+      Objective objective,
+      float[] teacherLogits,
+      Path workDir,
+      TrainingSetup setup) {
     Checkpoints cp = new Checkpoints(workDir.resolve(architecture.name() + "-" + Long.toHexString(System.nanoTime())));
-    return train(architecture, train, objective, teacherLogits, new RunOptions(null, cp, false, false));
+    return train(architecture, train, objective, teacherLogits, new RunOptions(null, cp, false, false), setup);
+  }
+
+  /** Trains with validation, checkpoints and resume as {@code options} say, and no hooks. */
+  public TrainedModel train(
+      Architecture architecture, Dataset train, Objective objective, float[] teacherLogits, RunOptions options) {
+    return train(architecture, train, objective, teacherLogits, options, TrainingSetup.NONE);
   }
 
   /**
@@ -106,7 +126,12 @@ public final class Trainer {
    * @throws TrainingDivergedException when a loss is not finite; the latest checkpoint is left as it was
    */
   public TrainedModel train(
-      Architecture architecture, Dataset train, Objective objective, float[] teacherLogits, RunOptions options) {
+      Architecture architecture,
+      Dataset train,
+      Objective objective,
+      float[] teacherLogits,
+      RunOptions options,
+      TrainingSetup setup) {
     checkCompatible(architecture, train);
     if (options.validation() != null) {
       checkCompatible(architecture, options.validation());
@@ -137,8 +162,9 @@ public final class Trainer {
               ? tf.withName("teacher_logits").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, k)))
               : null;
 
-      TrainingVariables vars = new TrainingVariables(config.seed());
+      TrainingVariables vars = new TrainingVariables(config.seed(), setup.initialValues());
       Forward forward = architecture.build(tf, x, vars, Architecture.Mode.TRAINING);
+      vars.checkAllInitialValuesUsed();
       Operand<TFloat32> oneHot = tf.oneHot(labels, tf.constant(k), tf.constant(1f), tf.constant(0f));
       Objective.LossTerms built =
           objective.build(tf, forward.logits(), teacher, new LossContext(labels, oneHot, epoch));
@@ -165,9 +191,21 @@ public final class Trainer {
           objective.usesOwnPredictions() ? new OwnPredictions(train.size(), k, forward.logits()) : null;
       Loop loop =
           new Loop(architecture, train, teacherLogits, own, options, x, labels, epoch, lr, teacher, terms,
-              forward.logits(), evalLogits, step);
+              forward.logits(), evalLogits, step, setup.hooks());
       try (Session session = new Session(graph, sessionConfig(config.threads()))) {
-        Checkpoints.Saved saved = loop.run(session);
+        TrainingContext context =
+            new TrainingContext(session, x, labels, forward.logits(), train, architecture.inputShape(), k);
+        Checkpoints.Saved saved;
+        try {
+          for (TrainingHook h : setup.hooks()) {
+            h.onStart(context);
+          }
+          saved = loop.run(session, context);
+        } finally {
+          for (TrainingHook h : setup.hooks()) {
+            h.onEnd();
+          }
+        }
         return new TrainedModel(architecture, saved.prefix(), fromState(saved.state()), parameters);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
@@ -191,6 +229,8 @@ public final class Trainer {
     private final Operand<TFloat32> logits;
     private final Operand<TFloat32> evalLogits;
     private final Op step;
+    private final List<TrainingHook> hooks;
+    private TrainingContext context;
 
     Loop(
         Architecture architecture,
@@ -206,7 +246,8 @@ public final class Trainer {
         Objective.LossTerms terms,
         Operand<TFloat32> logits,
         Operand<TFloat32> evalLogits,
-        Op step) {
+        Op step,
+        List<TrainingHook> hooks) {
       this.architecture = architecture;
       this.train = train;
       this.teacherLogits = teacherLogits;
@@ -221,10 +262,12 @@ public final class Trainer {
       this.logits = logits;
       this.evalLogits = evalLogits;
       this.step = step;
+      this.hooks = List.copyOf(hooks);
     }
 
     /** Runs the remaining epochs and returns the final checkpoint. */
-    Checkpoints.Saved run(Session session) throws IOException {
+    Checkpoints.Saved run(Session session, TrainingContext context) throws IOException {
+      this.context = context;
       List<TrainingListener.EpochMetrics> history = new ArrayList<>();
       Checkpoints.Saved saved = null;
       if (options.resume()) {
@@ -306,6 +349,9 @@ public final class Trainer {
       float[] tBuf = teacher == null ? null : new float[batch * k];
       float[] zBuf = new float[batch * k];
       long start = System.nanoTime();
+      for (TrainingHook h : hooks) {
+        h.beforeEpoch(ep, context);
+      }
       int[] order = epochOrder(n, config.seed(), ep);
       float[] teacherSource = own != null ? own.previous() : teacherLogits;
       double sumTotal = 0, sumHard = 0, sumSoft = 0;
@@ -334,14 +380,27 @@ public final class Trainer {
           if (tt != null) {
             r.feed(teacher, tt);
           }
-          try (Result out =
-              r.fetch(terms.total()).fetch(terms.hard()).fetch(terms.soft()).fetch(logits).addTarget(step).run()) {
+          r.fetch(terms.total()).fetch(terms.hard()).fetch(terms.soft()).fetch(logits).addTarget(step);
+          for (TrainingHook h : hooks) {
+            h.feed(r);
+            h.fetches().forEach(r::fetch);
+          }
+          try (Result out = r.run()) {
             total = ((TFloat32) out.get(0)).getFloat();
             hard = ((TFloat32) out.get(1)).getFloat();
             soft = ((TFloat32) out.get(2)).getFloat();
             ((TFloat32) out.get(3)).asRawTensor().data().asFloats().read(zBuf, 0, m * k);
             if (own != null) {
               own.record((TFloat32) out.get(3), order, from, m);
+            }
+            int next = 4;
+            for (TrainingHook h : hooks) {
+              int count = h.fetches().size();
+              List<org.tensorflow.Tensor> fetched = new ArrayList<>(count);
+              for (int f = 0; f < count; f++) {
+                fetched.add(out.get(next++));
+              }
+              h.afterStep(fetched);
             }
           }
         }
@@ -443,7 +502,9 @@ public final class Trainer {
       Evaluation v =
           r.getValExamples() == 0
               ? null
-              : new Evaluation(r.getValExamples(), r.getValAccuracy(), r.getValLoss(), r.getValKlToPosterior(), r.getValBcpdError());
+              : new Evaluation(
+                  r.getValExamples(), r.getValAccuracy(), r.getValLoss(), r.getValKlToPosterior(),
+                  r.getValBcpdError(), new double[0], Double.NaN, Double.NaN);
       out.add(
           new TrainingListener.EpochMetrics(
               r.getEpoch(), r.getTotal(), r.getHard(), r.getSoft(), r.getSeconds(), r.getAccuracy(),

@@ -1,0 +1,60 @@
+package dev.tfkd.cli;
+
+import static dev.tfkd.cli.DemoCommandTest.tfkd;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Smoke tests of {@code train-teacher} and {@code experiment mcmi} with tiny models and one or two epochs. */
+class McmiCommandsTest {
+
+  @Test
+  void trainTeacherMcmiExportsWithEvaluation(@TempDir Path root) throws Exception {
+    DemoCommandTest.Run r =
+        tfkd(
+            "train-teacher", "--objective", "mcmi", "--model", "mlp:16", "--epochs", "1", "--finetune-epochs", "1",
+            "--centroids", "epoch", "--threads", "1", "--out", root.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("BCPD error"), r.out());
+    Path v1 = root.resolve("teacher-mcmi").resolve("1");
+    assertTrue(Files.exists(v1.resolve("saved_model.pb")));
+    String json = Files.readString(v1.resolve("evaluation.json"));
+    assertTrue(json.contains("\"cmi\":") && json.contains("\"perClassAccuracy\":["), json);
+  }
+
+  @Test
+  void experimentWritesTablesForEveryProtocolAndSeed(@TempDir Path root) throws Exception {
+    DemoCommandTest.Run r =
+        tfkd(
+            "experiment", "mcmi", "--teacher-model", "mlp:32", "--student-model", "mlp:8", "--teacher-epochs", "1",
+            "--finetune-epochs", "1", "--student-epochs", "1", "--few-shot-epochs", "2", "--seeds", "2",
+            "--omit-classes", "3,5", "--control", "--threads", "1", "--out", root.toString());
+    assertEquals(0, r.code(), r.err());
+    String md = Files.readString(root.resolve("results.md"));
+    for (String s : new String[] {"| mcmi |", "| mll-ft0 |", "| kd-mcmi |", "class 3", "class 5", "zero-shot", "few-shot", "BCPD"}) {
+      assertTrue(md.contains(s), s + " missing from\n" + md);
+    }
+    String json = Files.readString(root.resolve("results.json"));
+    // 2 seeds x 3 settings x 4 students.
+    assertEquals(24, json.split("\"setting\":").length - 1, json);
+  }
+
+  @Test
+  void badInputIsOneLineAndExitTwo(@TempDir Path root) {
+    DemoCommandTest.Run r = tfkd("experiment", "mcmi", "--omit-classes", "12", "--out", root.resolve("x").toString());
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("outside"), r.err());
+    assertFalse(Files.exists(root.resolve("x")));
+    r = tfkd("train-teacher", "--objective", "mmi", "--out", root.toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("known: mll, mcmi"), r.err());
+    r = tfkd("train-teacher", "--centroids", "sometimes", "--out", root.toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("once, epoch, ema"), r.err());
+  }
+}

@@ -1,0 +1,196 @@
+package dev.tfkd.experiments;
+
+import dev.tfkd.data.Dataset;
+import dev.tfkd.data.Subsets;
+import dev.tfkd.graph.Architecture;
+import dev.tfkd.graph.InferenceModel;
+import dev.tfkd.metrics.EmpiricalCmi;
+import dev.tfkd.metrics.Evaluation;
+import dev.tfkd.metrics.Metrics;
+import dev.tfkd.objectives.McmiFineTune;
+import dev.tfkd.training.CrossEntropy;
+import dev.tfkd.training.Distillation;
+import dev.tfkd.training.Objective;
+import dev.tfkd.training.TrainConfig;
+import dev.tfkd.training.TrainedModel;
+import dev.tfkd.training.Trainer;
+import dev.tfkd.training.TrainingListener;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The MCMI experiment (Ye et al., ICLR 2024): for each seed, train an MLL teacher, fine-tune an MCMI teacher from
+ * it (and optionally a control fine-tuned the same way with lambda 0), then train students alone and distilled
+ * from each teacher under three protocols: full training data, few-shot (a stratified fraction of it) and
+ * zero-shot (the training data without some classes, which the teachers did see). Everything is evaluated on the
+ * held-out data; the result keeps every number per seed.
+ *
+ * @param teacher the teacher architecture, its (MLL) training configuration and the MCMI fine-tuning
+ * @param student the student architecture, its configuration and the distillation objective
+ * @param protocols the few-shot fraction and epochs, and the classes the zero-shot students never see
+ * @param seeds how many seeds, from {@code firstSeed}
+ * @param firstSeed the first seed
+ * @param control also fine-tune a lambda = 0 control teacher (isolates the CMI term from the extra epochs)
+ */
+public record McmiExperiment(
+    TeacherPlan teacher, StudentPlan student, Protocols protocols, int seeds, long firstSeed, boolean control) {
+
+  public McmiExperiment {
+    Objects.requireNonNull(teacher, "teacher");
+    Objects.requireNonNull(student, "student");
+    Objects.requireNonNull(protocols, "protocols");
+    if (seeds < 1) {
+      throw new IllegalArgumentException("--seeds must be >= 1, got " + seeds);
+    }
+  }
+
+  /** The teachers: architecture, MLL training configuration (its seed is replaced per run), MCMI fine-tuning. */
+  public record TeacherPlan(Architecture architecture, TrainConfig config, McmiFineTune fineTune) {}
+
+  /** The students: architecture, configuration (seed replaced per run), and the distillation objective. */
+  public record StudentPlan(Architecture architecture, TrainConfig config, Distillation distillation) {}
+
+  /**
+   * @param trainFraction the few-shot students' stratified fraction of the training data, in (0, 1]
+   * @param fewShotEpochs epochs of the few-shot students (they have fewer steps per epoch)
+   * @param omitClasses the classes the zero-shot students never see; at least one, not all
+   */
+  public record Protocols(double trainFraction, int fewShotEpochs, int[] omitClasses) {
+    public Protocols {
+      if (!(trainFraction > 0 && trainFraction <= 1)) {
+        throw new IllegalArgumentException("--train-fraction must be in (0, 1], got " + trainFraction);
+      }
+      if (fewShotEpochs < 1) {
+        throw new IllegalArgumentException("few-shot epochs must be >= 1, got " + fewShotEpochs);
+      }
+      omitClasses = omitClasses.clone();
+      if (omitClasses.length == 0) {
+        throw new IllegalArgumentException("--omit-classes needs at least one class");
+      }
+    }
+
+    @Override
+    public int[] omitClasses() {
+      return omitClasses.clone();
+    }
+  }
+
+  /** Teacher names in the result, in order. */
+  public List<String> teacherNames() {
+    return control ? List.of("mll", "mll-ft0", "mcmi") : List.of("mll", "mcmi");
+  }
+
+  /** Student rows: trained alone, then distilled from each teacher. */
+  public List<String> studentNames() {
+    List<String> names = new ArrayList<>(List.of("alone"));
+    teacherNames().forEach(t -> names.add("kd-" + t));
+    return names;
+  }
+
+  public static final List<String> SETTINGS = List.of("full", "few-shot", "zero-shot");
+
+  /**
+   * Runs the experiment.
+   *
+   * @param train the teachers' training data
+   * @param eval the held-out data every model is evaluated on (a test set, or a validation split when choosing
+   *     settings)
+   * @param log progress lines
+   * @param workDir scratch space for checkpoints, owned by the caller
+   */
+  public McmiResult run(Dataset train, Dataset eval, PrintWriter log, Path workDir) {
+    for (int c : protocols.omitClasses()) {
+      if (c < 0 || c >= train.numClasses()) {
+        throw new IllegalArgumentException("--omit-classes: class " + c + " is outside [0, " + train.numClasses() + ")");
+      }
+    }
+    if (Arrays.stream(protocols.omitClasses()).distinct().count() >= train.numClasses()) {
+      throw new IllegalArgumentException("--omit-classes would leave the zero-shot students no class to train on");
+    }
+    McmiResult result = new McmiResult(this, train.name(), eval.name(), eval.hasPosterior());
+    if (eval.hasPosterior()) {
+      result.bayes = Metrics.bayes(eval);
+    }
+    for (int s = 0; s < seeds; s++) {
+      long seed = firstSeed + s;
+      log.printf(Locale.ROOT, "seed %d (%d of %d)%n", seed, s + 1, seeds);
+      log.flush();
+      TrainConfig tCfg = teacher.config().withSeed(seed);
+      Map<String, TrainedModel> teachers = new LinkedHashMap<>();
+      log.printf("  teacher mll: %s, %d epochs%n", teacher.architecture().name(), tCfg.epochs());
+      TrainedModel mll = new Trainer(tCfg, List.of()).train(teacher.architecture(), train, new CrossEntropy(), null, workDir);
+      teachers.put("mll", mll);
+      if (control) {
+        log.printf("  teacher mll-ft0: %d epochs of fine-tuning with lambda 0%n", teacher.fineTune().epochs());
+        McmiFineTune zero =
+            new McmiFineTune(0f, teacher.fineTune().centroids(), teacher.fineTune().emaMomentum(),
+                teacher.fineTune().epochs(), teacher.fineTune().optimizer());
+        teachers.put("mll-ft0", zero.run(mll, train, tCfg, List.of(), workDir));
+      }
+      log.printf(
+          Locale.ROOT, "  teacher mcmi: %d epochs of fine-tuning, lambda %.3f, centroids %s%n",
+          teacher.fineTune().epochs(), teacher.fineTune().lambda(), teacher.fineTune().centroids().cliName());
+      teachers.put("mcmi", teacher.fineTune().run(mll, train, tCfg, List.of(), workDir));
+
+      Map<String, Dataset> settings = new LinkedHashMap<>();
+      settings.put("full", train);
+      settings.put("few-shot", Subsets.stratifiedFraction(train, protocols.trainFraction(), seed));
+      settings.put("zero-shot", Subsets.omitClasses(train, protocols.omitClasses()));
+      Map<String, Map<String, float[]>> teacherLogits = new LinkedHashMap<>();
+      for (Map.Entry<String, TrainedModel> t : teachers.entrySet()) {
+        try (InferenceModel m = t.getValue().load(Trainer.sessionConfig(tCfg.threads()))) {
+          float[] trainLogits = m.logits(train);
+          double[] centroids = EmpiricalCmi.centroids(trainLogits, train.labels(), train.numClasses(), 1);
+          Evaluation ev = Metrics.evaluate(m.logits(eval), eval);
+          double trainCmi = EmpiricalCmi.of(trainLogits, train.labels(), centroids, train.numClasses(), 1);
+          result.addTeacher(t.getKey(), seed, ev, trainCmi);
+          log.printf(
+              Locale.ROOT, "    %-8s accuracy %.4f  CMI(train) %.4f  CMI(eval) %.4f  BCPD error %.5f%n",
+              t.getKey(), ev.accuracy(), trainCmi, ev.cmi(), ev.bcpdError());
+          Map<String, float[]> perSetting = new LinkedHashMap<>();
+          for (Map.Entry<String, Dataset> st : settings.entrySet()) {
+            perSetting.put(st.getKey(), m.logits(st.getValue()));
+          }
+          teacherLogits.put(t.getKey(), perSetting);
+        }
+      }
+      for (Map.Entry<String, Dataset> st : settings.entrySet()) {
+        String setting = st.getKey();
+        Dataset data = st.getValue();
+        TrainConfig sCfg = student.config().withSeed(seed + 7919);
+        if (setting.equals("few-shot")) {
+          sCfg = sCfg.withEpochs(protocols.fewShotEpochs());
+        }
+        for (String name : studentNames()) {
+          Objective objective = name.equals("alone") ? new CrossEntropy() : student.distillation();
+          float[] tl = name.equals("alone") ? null : teacherLogits.get(name.substring(3)).get(setting);
+          TrainedModel sm = new Trainer(sCfg, List.of()).train(student.architecture(), data, objective, tl, workDir);
+          try (InferenceModel m = sm.load(Trainer.sessionConfig(sCfg.threads()))) {
+            Evaluation ev = Metrics.evaluate(m.logits(eval), eval);
+            result.addStudent(setting, name, seed, ev);
+            log.printf(
+                Locale.ROOT, "  student %-9s %-12s (%d examples) accuracy %.4f%s%n", setting, name, data.size(),
+                ev.accuracy(), setting.equals("zero-shot") ? "  omitted classes " + omittedAccuracies(ev) : "");
+            log.flush();
+          }
+        }
+      }
+    }
+    return result;
+  }
+
+  private String omittedAccuracies(Evaluation ev) {
+    StringBuilder b = new StringBuilder();
+    for (int c : protocols.omitClasses()) {
+      b.append(String.format(Locale.ROOT, "%s%d: %.4f", b.length() == 0 ? "" : ", ", c, ev.classAccuracy(c)));
+    }
+    return b.toString();
+  }
+}

@@ -1,0 +1,120 @@
+package dev.tfkd.metrics;
+
+/**
+ * The empirical conditional mutual information of a model's predictions, in float64 in plain Java (the
+ * evaluation counterpart of the graph op {@link dev.tfkd.losses.Cmi}).
+ *
+ * <p>{@code CMI = (1/N) sum_i KL(P_i || Q_{y_i})}, {@code P_i = softmax(z_i / T)}, {@code Q_y} the mean of
+ * {@code P_i} over the examples of class {@code y} (Ye et al., ICLR 2024). It is 0 when every example's prediction
+ * equals its class centroid, and grows as predictions of the same class spread out. Centroid entries are floored
+ * at 1e-300 before the logarithm. A class with no examples has a NaN centroid row, which no example reads.
+ */
+public final class EmpiricalCmi {
+  private EmpiricalCmi() {}
+
+  /**
+   * Class centroids of {@code softmax(logits / T)}: {@code K x K} row-major, row {@code y} the mean over the
+   * examples labelled {@code y} (NaN if there are none).
+   */
+  public static double[] centroids(float[] logits, int[] labels, int k, double temperature) {
+    check(logits, labels, k, temperature);
+    double[] sums = new double[k * k];
+    int[] counts = new int[k];
+    double[] p = new double[k];
+    for (int i = 0; i < labels.length; i++) {
+      softmax(logits, i * k, k, temperature, p);
+      int y = labels[i];
+      counts[y]++;
+      for (int c = 0; c < k; c++) {
+        sums[y * k + c] += p[c];
+      }
+    }
+    for (int y = 0; y < k; y++) {
+      for (int c = 0; c < k; c++) {
+        sums[y * k + c] = counts[y] == 0 ? Double.NaN : sums[y * k + c] / counts[y];
+      }
+    }
+    return sums;
+  }
+
+  /** {@code KL(softmax(z_i / T) || centroids[y_i])} for every example. */
+  public static double[] perExample(float[] logits, int[] labels, double[] centroids, int k, double temperature) {
+    check(logits, labels, k, temperature);
+    if (centroids.length != k * k) {
+      throw new IllegalArgumentException("centroids must hold K*K = " + k * k + " values, got " + centroids.length);
+    }
+    double[] out = new double[labels.length];
+    double[] logP = new double[k];
+    for (int i = 0; i < labels.length; i++) {
+      logSoftmax(logits, i * k, k, temperature, logP);
+      int y = labels[i];
+      double kl = 0;
+      for (int c = 0; c < k; c++) {
+        double pc = Math.exp(logP[c]);
+        if (pc > 0) {
+          kl += pc * (logP[c] - Math.log(Math.max(centroids[y * k + c], 1e-300)));
+        }
+      }
+      out[i] = kl;
+    }
+    return out;
+  }
+
+  /** The mean of {@link #perExample} with centroids from the same data: the empirical CMI; NaN for no data. */
+  public static double of(float[] logits, int[] labels, int k, double temperature) {
+    return mean(perExample(logits, labels, centroids(logits, labels, k, temperature), k, temperature));
+  }
+
+  /** The mean of {@link #perExample} with given centroids; NaN for no data. */
+  public static double of(float[] logits, int[] labels, double[] centroids, int k, double temperature) {
+    return mean(perExample(logits, labels, centroids, k, temperature));
+  }
+
+  static double mean(double[] v) {
+    if (v.length == 0) {
+      return Double.NaN;
+    }
+    double s = 0;
+    for (double d : v) {
+      s += d;
+    }
+    return s / v.length;
+  }
+
+  static void logSoftmax(float[] z, int off, int k, double temperature, double[] out) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (int c = 0; c < k; c++) {
+      max = Math.max(max, z[off + c] / temperature);
+    }
+    double sum = 0;
+    for (int c = 0; c < k; c++) {
+      sum += Math.exp(z[off + c] / temperature - max);
+    }
+    double lse = max + Math.log(sum);
+    for (int c = 0; c < k; c++) {
+      out[c] = z[off + c] / temperature - lse;
+    }
+  }
+
+  static void softmax(float[] z, int off, int k, double temperature, double[] out) {
+    logSoftmax(z, off, k, temperature, out);
+    for (int c = 0; c < k; c++) {
+      out[c] = Math.exp(out[c]);
+    }
+  }
+
+  private static void check(float[] logits, int[] labels, int k, double temperature) {
+    if (k < 1 || logits.length != (long) labels.length * k) {
+      throw new IllegalArgumentException(
+          "expected " + (long) labels.length * k + " logits for " + labels.length + " examples, got " + logits.length);
+    }
+    if (!(temperature > 0) || Double.isInfinite(temperature)) {
+      throw new IllegalArgumentException("temperature must be positive and finite, got " + temperature);
+    }
+    for (int y : labels) {
+      if (y < 0 || y >= k) {
+        throw new IllegalArgumentException("label " + y + " outside [0, " + k + ")");
+      }
+    }
+  }
+}

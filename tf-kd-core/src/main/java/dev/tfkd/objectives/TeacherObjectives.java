@@ -1,0 +1,152 @@
+package dev.tfkd.objectives;
+
+import dev.tfkd.data.Dataset;
+import dev.tfkd.graph.Architecture;
+import dev.tfkd.training.CrossEntropy;
+import dev.tfkd.training.Objective;
+import dev.tfkd.training.TrainConfig;
+import dev.tfkd.training.TrainedModel;
+import dev.tfkd.training.Trainer;
+import dev.tfkd.training.TrainingListener;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * The registry of teacher objectives by name, and the schedule that trains a teacher with each.
+ *
+ * <ul>
+ *   <li>{@code mll}: cross-entropy (maximum log-likelihood).
+ *   <li>{@code mcmi}: MLL training, then fine-tuning with {@code CE - lambda * CMI} ({@link Mcmi}, {@link
+ *       McmiFineTune}).
+ *   <li>{@code cmim}: {@code CE + lambda * sum_T CMI_T} from scratch ({@link Cmim}).
+ *   <li>{@code mse}: squared error between softmax and one-hot ({@link MseToOneHot}).
+ *   <li>{@code label-smoothing}: CE with smoothed targets ({@link LabelSmoothing}).
+ * </ul>
+ */
+public final class TeacherObjectives {
+  private TeacherObjectives() {}
+
+  /** The registered objectives. */
+  public enum Kind {
+    MLL("mll", "cross-entropy with the labels (maximum log-likelihood)"),
+    MCMI(
+        "mcmi",
+        "MLL, then fine-tune with CE - lambda*mean KL(P_x||Q_y), centroids Q held constant (Ye et al., ICLR 2024)"),
+    CMIM("cmim", "CE + lambda * sum over T=1,2,4,8 of the CMI with batch centroids (undistillable teachers, 2025)"),
+    MSE("mse", "mean squared error between softmax and one-hot label (ECCV 2024)"),
+    LABEL_SMOOTHING("label-smoothing", "CE with targets (1-eps)*onehot + eps/K");
+
+    private final String cliName;
+    private final String description;
+
+    Kind(String cliName, String description) {
+      this.cliName = cliName;
+      this.description = description;
+    }
+
+    public String cliName() {
+      return cliName;
+    }
+
+    public String description() {
+      return description;
+    }
+
+    /** Parses a command-line name. */
+    public static Kind parse(String s) {
+      for (Kind k : values()) {
+        if (k.cliName.equalsIgnoreCase(s.strip())) {
+          return k;
+        }
+      }
+      throw new IllegalArgumentException(
+          "unknown teacher objective '" + s + "'; known: mll, mcmi, cmim, mse, label-smoothing");
+    }
+  }
+
+  /**
+   * A teacher objective with its parameters.
+   *
+   * @param kind which objective
+   * @param lambda the CMI weight of mcmi and cmim
+   * @param smoothing epsilon of label-smoothing
+   * @param fineTune the MCMI fine-tuning phase (its lambda is {@code lambda}); used by mcmi only
+   */
+  public record Spec(Kind kind, float lambda, float smoothing, McmiFineTune fineTune) {
+    public Spec {
+      Objects.requireNonNull(kind, "kind");
+      Objects.requireNonNull(fineTune, "fineTune");
+      if (!(lambda >= 0) || Float.isInfinite(lambda)) {
+        throw new IllegalArgumentException("lambda must be finite and >= 0, got " + lambda);
+      }
+      if (!(smoothing >= 0 && smoothing < 1)) {
+        throw new IllegalArgumentException("label smoothing must be in [0, 1), got " + smoothing);
+      }
+    }
+
+    /** {@code kind} with default parameters (lambda 0.15, smoothing 0.1, the paper's fine-tuning). */
+    public static Spec of(Kind kind) {
+      return new Spec(kind, McmiFineTune.DEFAULT_LAMBDA, LabelSmoothing.DEFAULT_EPSILON, McmiFineTune.paper(0.15f));
+    }
+
+    /** The objective of the (first) training phase; for mcmi that is MLL. */
+    public Objective firstPhase() {
+      return switch (kind) {
+        case MLL, MCMI -> new CrossEntropy();
+        case CMIM -> new Cmim(lambda, Cmim.DEFAULT_TEMPERATURES);
+        case MSE -> new MseToOneHot();
+        case LABEL_SMOOTHING -> new LabelSmoothing(smoothing);
+      };
+    }
+
+    public String describe() {
+      return switch (kind) {
+        case MCMI ->
+            "mcmi: ce, then " + fineTune.epochs() + " epochs of ce - " + lambda + "*cmi (centroids "
+                + fineTune.centroids().cliName() + ")";
+        default -> kind.cliName() + ": " + firstPhase().describe();
+      };
+    }
+  }
+
+  /**
+   * A trained teacher.
+   *
+   * @param teacher the final model
+   * @param pretrained for mcmi, the MLL model it was fine-tuned from; null otherwise
+   */
+  public record Result(TrainedModel teacher, TrainedModel pretrained) {}
+
+  /**
+   * Trains a teacher with {@code spec}: {@code config} governs the first phase (for mcmi, the MLL training), and
+   * mcmi then fine-tunes as {@code spec.fineTune()} says with {@code spec.lambda()}.
+   */
+  public static Result train(
+      Architecture architecture,
+      Dataset train,
+      Spec spec,
+      TrainConfig config,
+      List<TrainingListener> listeners,
+      Path workDir) {
+    TrainedModel first = new Trainer(config, listeners).train(architecture, train, spec.firstPhase(), null, workDir);
+    if (spec.kind() != Kind.MCMI) {
+      return new Result(first, null);
+    }
+    McmiFineTune ft =
+        new McmiFineTune(
+            spec.lambda(), spec.fineTune().centroids(), spec.fineTune().emaMomentum(), spec.fineTune().epochs(),
+            spec.fineTune().optimizer());
+    return new Result(ft.run(first, train, config, listeners, workDir), first);
+  }
+
+  /** Lower-case names of every objective, for help texts. */
+  public static String names() {
+    StringBuilder b = new StringBuilder();
+    for (Kind k : Kind.values()) {
+      b.append(b.length() == 0 ? "" : ", ").append(k.cliName().toLowerCase(Locale.ROOT));
+    }
+    return b.toString();
+  }
+}

@@ -1,0 +1,85 @@
+package dev.tfkd.training;
+
+import dev.tfkd.data.Dataset;
+import dev.tfkd.graph.InferenceModel;
+import dev.tfkd.graph.Tensors;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+
+/**
+ * What a {@link TrainingHook} may see of a running training: the session, the graph's inputs, labels and logits,
+ * and the training data. Valid only during the run that passed it.
+ */
+public final class TrainingContext {
+  private final Session session;
+  private final Operand<TFloat32> inputs;
+  private final Operand<TInt32> labels;
+  private final Operand<TFloat32> logits;
+  private final Dataset train;
+  private final long[] inputShape;
+  private final int numClasses;
+
+  TrainingContext(
+      Session session,
+      Operand<TFloat32> inputs,
+      Operand<TInt32> labels,
+      Operand<TFloat32> logits,
+      Dataset train,
+      long[] inputShape,
+      int numClasses) {
+    this.session = session;
+    this.inputs = inputs;
+    this.labels = labels;
+    this.logits = logits;
+    this.train = train;
+    this.inputShape = inputShape.clone();
+    this.numClasses = numClasses;
+  }
+
+  public Session session() {
+    return session;
+  }
+
+  /** The input placeholder. */
+  public Operand<TFloat32> inputs() {
+    return inputs;
+  }
+
+  /** The label placeholder (int32 {@code [batch]}); fetching it returns the step's fed labels. */
+  public Operand<TInt32> labels() {
+    return labels;
+  }
+
+  /** The model's logits in the training graph. */
+  public Operand<TFloat32> logits() {
+    return logits;
+  }
+
+  /** The data being trained on. */
+  public Dataset train() {
+    return train;
+  }
+
+  /**
+   * The model's current logits for every example of {@code data} ({@code size x K}, row-major), computed by the
+   * training graph's forward pass without updating anything. Layers with training-mode behaviour (dropout, batch
+   * statistics) behave as in training.
+   */
+  public float[] logits(Dataset data) {
+    int k = numClasses;
+    int e = data.exampleSize();
+    float[] out = new float[data.size() * k];
+    int batch = 512;
+    for (int start = 0; start < data.size(); start += batch) {
+      int n = Math.min(batch, data.size() - start);
+      try (TFloat32 x = Tensors.floats(InferenceModel.batchShape(inputShape, n), data.features(), start * e, n * e);
+          Result r = session.runner().feed(inputs, x).fetch(logits).run()) {
+        ((TFloat32) r.get(0)).asRawTensor().data().asFloats().read(out, start * k, n * k);
+      }
+    }
+    return out;
+  }
+}
