@@ -40,6 +40,19 @@ public final class RunConfigs {
     if (command.equals("distill")) {
       b.getDistillationBuilder().setDivergence("kl").setCeWeight(0.1f).setKdWeight(0.9f);
     }
+    if (command.equals("train-teacher")) {
+      // The teacher objectives' defaults: lambda 0.15 (the paper's few-shot value), its fine-tuning schedule.
+      b.setModel("mlp:256,256");
+      b.getDataBuilder().setTrain("gmm");
+      b.getTeacherBuilder()
+          .setObjective("mll")
+          .setLambda(0.15f)
+          .setCentroids("once")
+          .setFinetuneEpochs(20)
+          .setFinetuneLearningRate(0.05f)
+          .setSmoothing(0.1f)
+          .setExportName("");
+    }
     b.getEarlyStoppingBuilder().setMetric("val_accuracy").setPatience(0).setMinDelta(0f);
     return b.build();
   }
@@ -93,6 +106,20 @@ public final class RunConfigs {
     if (c.getCommand().equals("distill")) {
       require(!c.getDistillation().getTeacher().isBlank(), "distillation.teacher (--teacher) is required");
       require(!c.getDistillation().getDivergence().isBlank(), "distillation.divergence (--divergence) is required");
+    }
+    if (c.getCommand().equals("train-teacher")) {
+      TeacherConfig t = c.getTeacher();
+      dev.tfkd.objectives.TeacherObjectives.Kind.parse(t.getObjective());
+      dev.tfkd.objectives.CentroidPolicy.parse(t.getCentroids());
+      require(t.getFinetuneEpochs() >= 1, "teacher.finetune_epochs (--finetune-epochs) must be >= 1, got " + t.getFinetuneEpochs());
+      require(
+          t.getFinetuneLearningRate() > 0 && Float.isFinite(t.getFinetuneLearningRate()),
+          "teacher.finetune_learning_rate (--finetune-lr) must be > 0, got " + t.getFinetuneLearningRate());
+      require(t.getLambda() >= 0 && Float.isFinite(t.getLambda()), "teacher.lambda (--lambda) must be finite and >= 0, got " + t.getLambda());
+      require(t.getSmoothing() >= 0 && t.getSmoothing() < 1, "teacher.smoothing (--smoothing) must be in [0, 1), got " + t.getSmoothing());
+      require(
+          t.getExportName().isEmpty() || t.getExportName().matches("[A-Za-z0-9._-]+"),
+          "teacher.export_name (--name) may hold only letters, digits, '.', '_' and '-', got '" + t.getExportName() + "'");
     }
     EarlyStoppingConfig es = c.getEarlyStopping();
     require(es.getPatience() >= 0, "early_stopping.patience must be >= 0, got " + es.getPatience());

@@ -147,6 +147,26 @@ public final class CentroidFeed implements TrainingHook {
     publish();
   }
 
+  /** The centroids in use, so that a resumed run feeds what the uninterrupted run would have fed. */
+  @Override
+  public java.util.Map<String, double[]> checkpointState() {
+    return centroids == null ? java.util.Map.of() : java.util.Map.of("centroids", centroids.clone());
+  }
+
+  @Override
+  public void restoreState(java.util.Map<String, double[]> state) {
+    double[] q = state.get("centroids");
+    if (q == null) {
+      // A checkpoint written without it: the policy's own starting values stand (exact for once and epoch).
+      return;
+    }
+    if (q.length != numClasses * numClasses) {
+      throw new IllegalArgumentException(
+          "checkpointed centroids hold " + q.length + " values, expected K*K = " + numClasses * numClasses);
+    }
+    use(q.clone());
+  }
+
   @Override
   public void onEnd() {
     if (tensor != null) {

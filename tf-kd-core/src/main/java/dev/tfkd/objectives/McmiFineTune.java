@@ -76,7 +76,31 @@ public record McmiFineTune(
    */
   public TrainedModel run(
       TrainedModel start, Dataset train, TrainConfig base, List<TrainingListener> listeners, Path workDir) {
-    TrainConfig cfg = new TrainConfig(epochs, base.batchSize(), optimizer, base.seed() + 1, base.threads());
+    return run(start, train, base, listeners, setup -> new Trainer(trainConfig(base), listeners)
+        .train(start.architecture(), train, setup.objective(), null, workDir, setup.setup()));
+  }
+
+  /**
+   * Fine-tunes {@code start} on {@code train} with validation, checkpoints and resume as {@code options} say. On
+   * resume the weights, the optimizer's slots and the centroids in use come from the latest checkpoint; the
+   * starting centroids are computed from {@code start} again, exactly as the first time.
+   */
+  public TrainedModel run(
+      TrainedModel start, Dataset train, TrainConfig base, List<TrainingListener> listeners, Trainer.RunOptions options) {
+    return run(start, train, base, listeners, setup -> new Trainer(trainConfig(base), listeners)
+        .train(start.architecture(), train, setup.objective(), null, options, setup.setup()));
+  }
+
+  /** The trainer settings of the fine-tuning phase: this record's epochs and optimizer, the seed after base's. */
+  public TrainConfig trainConfig(TrainConfig base) {
+    return new TrainConfig(epochs, base.batchSize(), optimizer, base.seed() + 1, base.threads());
+  }
+
+  private record Prepared(Mcmi objective, TrainingSetup setup) {}
+
+  private TrainedModel run(
+      TrainedModel start, Dataset train, TrainConfig base, List<TrainingListener> listeners,
+      java.util.function.Function<Prepared, TrainedModel> trainer) {
     int k = start.architecture().numClasses();
     CentroidFeed feed = new CentroidFeed(centroids, emaMomentum, k);
     java.util.Map<String, float[]> values;
@@ -87,7 +111,6 @@ public record McmiFineTune(
       feed.startFrom(EmpiricalCmi.centroids(m.logits(train), train.labels(), k, 1));
     }
     Mcmi objective = new Mcmi(lambda, feed);
-    TrainingSetup setup = TrainingSetup.fineTune(values, List.of(feed));
-    return new Trainer(cfg, listeners).train(start.architecture(), train, objective, null, workDir, setup);
+    return trainer.apply(new Prepared(objective, TrainingSetup.fineTune(values, List.of(feed))));
   }
 }

@@ -18,7 +18,8 @@ import java.util.List;
  * Logs a run's metrics in a run directory: {@code metrics/steps.jsonl} (one JSON object per step),
  * {@code metrics/epochs.jsonl} (one per epoch) and TensorBoard event files in {@code tensorboard/} (scalars
  * {@code loss/total}, {@code loss/hard}, {@code loss/soft}, {@code accuracy/train}, {@code learning_rate} per step;
- * {@code epoch/...} and {@code validation/...} per epoch, at the epoch's last global step).
+ * {@code epoch/...} (with {@code epoch/cmi}, the
+ * training CMI) and {@code validation/...} (with {@code validation/ece} and {@code validation/cmi}) per epoch, at the epoch's last global step).
  *
  * <p>Logs are flushed to disk at the end of every epoch. On resume, the JSON-lines files are cut back to the
  * checkpoint (what a killed run logged after it is written again by the resumed run), and a new event file starts
@@ -160,6 +161,9 @@ public final class RunLogs implements TrainingListener, AutoCloseable {
     events.scalar("epoch/loss_hard", step, e.hard());
     events.scalar("epoch/loss_soft", step, e.soft());
     events.scalar("epoch/accuracy", step, e.accuracy());
+    if (Double.isFinite(e.trainCmi())) {
+      events.scalar("epoch/cmi", step, e.trainCmi());
+    }
     Evaluation v = e.validation();
     if (v != null) {
       events.scalar("validation/loss", step, v.nll());
@@ -167,7 +171,13 @@ public final class RunLogs implements TrainingListener, AutoCloseable {
       if (Double.isFinite(v.klToPosterior())) {
         events.scalar("validation/kl_to_posterior", step, v.klToPosterior());
       }
+      if (Double.isFinite(v.ece())) {
+        events.scalar("validation/ece", step, v.ece());
       }
+      if (Double.isFinite(v.cmi())) {
+        events.scalar("validation/cmi", step, v.cmi());
+      }
+    }
   }
 
   /** The JSON line of one epoch. */
@@ -181,13 +191,16 @@ public final class RunLogs implements TrainingListener, AutoCloseable {
             .put("loss_soft", e.soft())
             .put("accuracy", e.accuracy())
             .put("learning_rate", e.learningRate())
+            .put("cmi", e.trainCmi())
             .put("seconds", e.seconds());
     Evaluation v = e.validation();
     if (v != null) {
       j.put("val_examples", v.examples())
           .put("val_loss", v.nll())
           .put("val_accuracy", v.accuracy())
-          .put("val_kl_to_posterior", v.klToPosterior());
+          .put("val_kl_to_posterior", v.klToPosterior())
+          .put("val_ece", v.ece())
+          .put("val_cmi", v.cmi());
     }
     return j.toString();
   }

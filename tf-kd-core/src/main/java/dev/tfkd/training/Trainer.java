@@ -315,6 +315,16 @@ public final class Trainer {
                 + ", but this run trains " + architecture.name() + " with seed " + config.seed());
       }
       session.restore(saved.prefix().toString());
+      for (int i = 0; i < hooks.size(); i++) {
+        java.util.Map<String, double[]> hs = new java.util.HashMap<>();
+        String prefix = i + "/";
+        for (dev.tfkd.config.HookValues hv : st.getHookStateList()) {
+          if (hv.getName().startsWith(prefix)) {
+            hs.put(hv.getName().substring(prefix.length()), hv.getValuesList().stream().mapToDouble(Double::doubleValue).toArray());
+          }
+        }
+        hooks.get(i).restoreState(hs);
+      }
       if (own != null) {
         own.restorePrevious(saved.floats(OWN_PREDICTIONS, own.previous().length));
       }
@@ -334,6 +344,16 @@ public final class Trainer {
               .setEpochsDone(history.size())
               .setGlobalStep(globalStep);
       history.forEach(e -> b.addHistory(toRecord(e)));
+      for (int i = 0; i < hooks.size(); i++) {
+        for (var v : hooks.get(i).checkpointState().entrySet()) {
+          // Prefixed by the hook's position, so two hooks may use the same names.
+          dev.tfkd.config.HookValues.Builder hv = dev.tfkd.config.HookValues.newBuilder().setName(i + "/" + v.getKey());
+          for (double d : v.getValue()) {
+            hv.addValues(d);
+          }
+          b.addHookState(hv);
+        }
+      }
       return b.build();
     }
 
@@ -356,6 +376,7 @@ public final class Trainer {
       float[] teacherSource = own != null ? own.previous() : teacherLogits;
       double sumTotal = 0, sumHard = 0, sumSoft = 0;
       long correctSum = 0;
+      TrainCmi cmi = new TrainCmi(k);
       long globalStep = firstStep;
       float rate = Float.NaN;
       for (int s = 0; s < stepsPerEpoch; s++, globalStep++) {
@@ -411,6 +432,7 @@ public final class Trainer {
         }
         int correct = correct(zBuf, yBuf, m, k);
         correctSum += correct;
+        cmi.add(zBuf, yBuf, m);
         sumTotal += (double) total * m;
         sumHard += (double) hard * m;
         sumSoft += (double) soft * m;
@@ -427,7 +449,7 @@ public final class Trainer {
       Evaluation validation = options.validation() == null ? null : evaluate(session, options.validation());
       return new TrainingListener.EpochMetrics(
           ep, sumTotal / n, sumHard / n, sumSoft / n, (System.nanoTime() - start) / 1e9, (double) correctSum / n,
-          rate, globalStep, validation);
+          rate, globalStep, validation, cmi.value());
     }
 
     /** Scores {@code data} with the inference-mode forward pass on the current weights. */
@@ -444,6 +466,67 @@ public final class Trainer {
         }
       }
       return Metrics.evaluate(out, data);
+    }
+  }
+
+  /**
+   * The empirical CMI {@code (1/N) sum_i KL(P_i || Q_{y_i})} of a stream of logits, in one pass: it equals
+   * {@code (1/N) sum_i sum_c P_ic log P_ic - sum_y (N_y / N) sum_c Q_yc log Q_yc}, because the centroid
+   * {@code Q_y} is the mean of the {@code P_i} of class {@code y}; so only the summed negative entropy and the
+   * per-class sums of probabilities need keeping.
+   */
+  static final class TrainCmi {
+    private final int k;
+    private final double[] classSums;
+    private final long[] counts;
+    private double negEntropy;
+    private long n;
+
+    TrainCmi(int k) {
+      this.k = k;
+      this.classSums = new double[k * k];
+      this.counts = new long[k];
+    }
+
+    void add(float[] z, int[] y, int m) {
+      double[] p = new double[k];
+      for (int i = 0; i < m; i++) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int c = 0; c < k; c++) {
+          max = Math.max(max, z[i * k + c]);
+        }
+        double sum = 0;
+        for (int c = 0; c < k; c++) {
+          p[c] = Math.exp(z[i * k + c] - max);
+          sum += p[c];
+        }
+        for (int c = 0; c < k; c++) {
+          p[c] /= sum;
+          if (p[c] > 0) {
+            negEntropy += p[c] * Math.log(p[c]);
+          }
+          classSums[y[i] * k + c] += p[c];
+        }
+        counts[y[i]]++;
+        n++;
+      }
+    }
+
+    double value() {
+      if (n == 0) {
+        return Double.NaN;
+      }
+      double centroidTerm = 0;
+      for (int y = 0; y < k; y++) {
+        for (int c = 0; c < k; c++) {
+          double q = counts[y] == 0 ? 0 : classSums[y * k + c] / counts[y];
+          if (q > 0) {
+            centroidTerm += counts[y] * q * Math.log(q);
+          }
+        }
+      }
+      // Rounding can leave a tiny negative value where the predictions do not depend on the example.
+      return Math.max(0, (negEntropy - centroidTerm) / n);
     }
   }
 
@@ -493,6 +576,11 @@ public final class Trainer {
         .setValAccuracy(v == null ? Double.NaN : v.accuracy())
         .setValKlToPosterior(v == null ? Double.NaN : v.klToPosterior())
         .setValBcpdError(v == null ? Double.NaN : v.bcpdError())
+        .setValEce(v == null ? Double.NaN : v.ece())
+        .setValCmi(v == null ? Double.NaN : v.cmi())
+        .setTrainCmi(e.trainCmi())
+        .addAllValPerClassAccuracy(
+            v == null ? List.of() : java.util.Arrays.stream(v.perClassAccuracy()).boxed().toList())
         .build();
   }
 
@@ -504,11 +592,14 @@ public final class Trainer {
               ? null
               : new Evaluation(
                   r.getValExamples(), r.getValAccuracy(), r.getValLoss(), r.getValKlToPosterior(),
-                  r.getValBcpdError(), new double[0], Double.NaN, Double.NaN);
+                  r.getValBcpdError(),
+                  r.getValPerClassAccuracyList().stream().mapToDouble(Double::doubleValue).toArray(),
+                  r.hasValEce() ? r.getValEce() : Double.NaN,
+                  r.hasValCmi() ? r.getValCmi() : Double.NaN);
       out.add(
           new TrainingListener.EpochMetrics(
               r.getEpoch(), r.getTotal(), r.getHard(), r.getSoft(), r.getSeconds(), r.getAccuracy(),
-              r.getLearningRate(), r.getGlobalStep(), v));
+              r.getLearningRate(), r.getGlobalStep(), v, r.hasTrainCmi() ? r.getTrainCmi() : Double.NaN));
     }
     return out;
   }

@@ -37,4 +37,18 @@ public interface TrainingHook {
 
   /** At the end of the run, also on failure: release native memory the hook holds. */
   default void onEnd() {}
+
+  /**
+   * State this hook keeps outside the graph that a checkpoint must hold for a resumed run to continue exactly, by
+   * name; asked when a checkpoint is written (after an epoch).
+   */
+  default java.util.Map<String, double[]> checkpointState() {
+    return java.util.Map.of();
+  }
+
+  /**
+   * On resume, after {@link #onStart} and the restore of the variables: the state {@link #checkpointState} gave
+   * when the checkpoint was written.
+   */
+  default void restoreState(java.util.Map<String, double[]> state) {}
 }

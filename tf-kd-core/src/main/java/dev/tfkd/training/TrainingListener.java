@@ -65,6 +65,8 @@ public interface TrainingListener {
    * @param learningRate the rate of the epoch's last step
    * @param globalStep steps completed at the end of the epoch
    * @param validation the model after this epoch on the validation data, or {@code null} without one
+   * @param trainCmi empirical CMI {@code (1/N) sum_i KL(P_i || Q_{y_i})} over the epoch's training batches, each
+   *     scored before its update (as {@code accuracy} is), centroids from the same predictions; NaN if not measured
    */
   record EpochMetrics(
       int epoch,
@@ -75,11 +77,25 @@ public interface TrainingListener {
       double accuracy,
       double learningRate,
       long globalStep,
-      Evaluation validation) {
+      Evaluation validation,
+      double trainCmi) {
+
+    /** Without a training CMI. */
+    public EpochMetrics(
+        int epoch, double total, double hard, double soft, double seconds, double accuracy, double learningRate,
+        long globalStep, Evaluation validation) {
+      this(epoch, total, hard, soft, seconds, accuracy, learningRate, globalStep, validation, Double.NaN);
+    }
+
+    /** The same figures, {@code epochs} epochs and {@code steps} steps later (a later phase of one run). */
+    public EpochMetrics shifted(int epochs, long steps) {
+      return new EpochMetrics(
+          epoch + epochs, total, hard, soft, seconds, accuracy, learningRate, globalStep + steps, validation, trainCmi);
+    }
 
     /** Losses and time only. */
     public EpochMetrics(int epoch, double total, double hard, double soft, double seconds) {
-      this(epoch, total, hard, soft, seconds, Double.NaN, Double.NaN, -1, null);
+      this(epoch, total, hard, soft, seconds, Double.NaN, Double.NaN, -1, null, Double.NaN);
     }
   }
 }
