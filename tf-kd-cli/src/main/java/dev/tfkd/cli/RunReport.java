@@ -67,7 +67,7 @@ final class RunReport {
       images.add(save(dir, "accuracy.png", accuracy(in.history())));
     }
     if (in.cmi() != null && in.cmi().length > 0) {
-      images.add(save(dir, "teacher_cmi.png", cmi(in.cmi())));
+      images.add(save(dir, "teacher_cmi.png", cmi(in.cmi(), in.history())));
     }
     if (in.reliability() != null) {
       images.add(save(dir, "reliability.png", reliability(in.reliability())));
@@ -122,12 +122,24 @@ final class RunReport {
   }
 
   static XYChart cmi(double[] cmi) {
+    return cmi(cmi, List.of());
+  }
+
+  /**
+   * The CMI per epoch ({@code cmi}, on the validation data), with the training CMI of {@code history} beside it
+   * when every epoch of it has one.
+   */
+  static XYChart cmi(double[] cmi, List<EpochMetrics> history) {
     XYChart c = lineChart("Teacher conditional mutual information per epoch", "CMI (nats)");
+    c.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
     double[] x = new double[cmi.length];
     for (int i = 0; i < x.length; i++) {
       x[i] = i + 1;
     }
-    c.addSeries("CMI", x, cmi);
+    c.addSeries("validation", x, cmi);
+    if (history.size() == cmi.length && history.stream().allMatch(e -> Double.isFinite(e.trainCmi()))) {
+      c.addSeries("training (batches before their update)", x, history.stream().mapToDouble(EpochMetrics::trainCmi).toArray());
+    }
     return c;
   }
 

@@ -1,145 +1,215 @@
 package dev.tfkd.cli;
 
-import dev.tfkd.data.Dataset;
-import dev.tfkd.export.ServingExporter;
+import dev.tfkd.config.RunConfig;
+import dev.tfkd.config.TeacherConfig;
+import dev.tfkd.data.DataSources;
 import dev.tfkd.graph.Architecture;
-import dev.tfkd.graph.InferenceModel;
+import dev.tfkd.io.AtomicFiles;
 import dev.tfkd.metrics.EmpiricalCmi;
 import dev.tfkd.metrics.Evaluation;
-import dev.tfkd.metrics.Metrics;
 import dev.tfkd.models.Models;
 import dev.tfkd.objectives.CentroidPolicy;
 import dev.tfkd.objectives.McmiFineTune;
 import dev.tfkd.objectives.TeacherObjectives;
-import dev.tfkd.training.OptimizerConfig;
 import dev.tfkd.training.TrainConfig;
+import dev.tfkd.training.TrainedModel;
 import dev.tfkd.training.Trainer;
-import java.io.IOException;
+import dev.tfkd.training.TrainingListener;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code tfkd train-teacher}: trains a teacher with a chosen objective, evaluates it and exports it. */
+/**
+ * {@code tfkd train-teacher}: trains a teacher with a chosen objective as a run like {@code distill} (checkpoints
+ * every epoch, {@code --resume}, JSON-lines and TensorBoard logs with the CMI per epoch, a report), evaluates it and
+ * exports it with {@code evaluation.json} beside the SavedModel.
+ *
+ * <p>An {@code mcmi} run has two phases, each checkpointed: MLL training in the run directory, then fine-tuning in
+ * {@code RUN_DIR/finetune/} (its own {@code checkpoints/}, {@code metrics/} and {@code tensorboard/}). A resumed run
+ * takes the first phase's final checkpoint if it had finished and continues whichever phase was interrupted.
+ */
 @Command(
     name = "train-teacher",
     mixinStandardHelpOptions = true,
     description = {
       "Train a teacher with one of the teacher objectives, evaluate it (accuracy, NLL, ECE, empirical CMI,",
       "per-class accuracy; BCPD error where the posterior is known) and export it as a SavedModel, with",
-      "evaluation.json beside saved_model.pb.",
+      "evaluation.json beside saved_model.pb. Every epoch is checkpointed (continue with --resume RUN_DIR);",
+      "metrics, with the CMI per epoch, go to JSON lines and TensorBoard; the run ends with a report",
+      "(RUN_DIR/report/index.html). Without --test or --validation-split, a built-in dataset is scored on its own",
+      "test split and a data file on a held-out 20% (--validation-split 0.2).",
       "",
       "Objectives:",
       "  mll              cross-entropy (maximum log-likelihood)",
       "  mcmi             MLL for --epochs, then --finetune-epochs of CE - lambda*CMI with SGD momentum 0.9,",
       "                   lr 0.05 cosine, wd 5e-4 (Ye et al., ICLR 2024); centroids: once (the paper's),",
-      "                   epoch, or ema",
+      "                   epoch, or ema. The fine-tuning phase lives in RUN_DIR/finetune/.",
       "  cmim             CE + lambda * CMI summed over T=1,2,4,8 (batch centroids): hard to distill",
       "  mse              squared error between softmax and one-hot",
       "  label-smoothing  CE with (1-eps)*onehot + eps/K targets (--smoothing)"
     },
     footer = {
-      "", "Examples:", "  tfkd train-teacher --objective mcmi --lambda 0.15 --out savedmodels",
-      "  tfkd train-teacher --train gmm --validation-split 0.2 --objective label-smoothing"
+      "",
+      "Examples:",
+      "  tfkd train-teacher --objective mcmi --lambda 0.15 --run-dir runs/mcmi",
+      "  tfkd train-teacher --train gmm --validation-split 0.2 --objective label-smoothing",
+      "  tfkd train-teacher --resume runs/mcmi",
+      "",
+      "Config files are tfkd.RunConfig in protobuf text format (see run_config.proto), for example:",
+      "  command: \"train-teacher\"  data { train: \"gmm\" test: \"gmm\" }  model: \"mlp:256,256\"",
+      "  training { epochs: 10 seed: 1 threads: 1 }",
+      "  teacher { objective: \"mcmi\" lambda: 0.15 centroids: \"once\" finetune_epochs: 20 }",
+      "",
+      "Exit codes: 0 done, 1 failed while running, 2 bad usage or bad input."
     })
 final class TrainTeacherCommand implements Callable<Integer> {
+  /** The fraction of a data file held out for evaluation when neither --test nor --validation-split is given. */
+  static final float DEFAULT_HELD_OUT = 0.2f;
+
   @Spec CommandSpec spec;
 
-  @Option(names = "--train", description = "Training data: built-in name or path (default: ${DEFAULT-VALUE}).", defaultValue = "gmm")
-  String train;
+  @Mixin RunOptions run;
 
-  @Option(names = "--test", description = "Test data (default: the built-in test split, or --test-fraction of a file).")
-  String test;
-
-  @Option(names = "--validation-split", description = "Evaluate on this stratified fraction of the training data instead of the test data (default: ${DEFAULT-VALUE}).", defaultValue = "0")
-  double validationSplit;
-
-  @Option(names = "--test-fraction", description = "Held-out fraction of a training file without --test (default: ${DEFAULT-VALUE}).", defaultValue = "0.2")
-  double testFraction;
-
-  @Option(names = "--model", description = "Architecture spec (default: ${DEFAULT-VALUE}).", defaultValue = "mlp:256,256")
-  String model;
-
-  @Option(names = "--objective", description = "mll, mcmi, cmim, mse or label-smoothing (default: ${DEFAULT-VALUE}).", defaultValue = "mll")
+  @Option(names = "--objective", description = "mll, mcmi, cmim, mse or label-smoothing (default: mll).")
   String objective;
 
-  @Option(names = "--lambda", description = "CMI weight of mcmi and cmim (default: ${DEFAULT-VALUE}).", defaultValue = "0.15")
-  float lambda;
+  @Option(names = "--lambda", description = "CMI weight of mcmi and cmim (default: 0.15).")
+  Float lambda;
 
-  @Option(names = "--centroids", description = "mcmi centroid policy: once, epoch, ema (default: ${DEFAULT-VALUE}).", defaultValue = "once")
+  @Option(names = "--centroids", description = "mcmi centroid policy: once, epoch, ema (default: once).")
   String centroids;
 
-  @Option(names = "--finetune-lr", description = "MCMI fine-tuning base learning rate, SGD with cosine decay; the paper's is 0.05 (default: ${DEFAULT-VALUE}).", defaultValue = "0.05")
-  float finetuneLr;
+  @Option(names = "--finetune-lr", description = "MCMI fine-tuning base learning rate, SGD with cosine decay; the paper's is 0.05 (default: 0.05).")
+  Float finetuneLr;
 
-  @Option(names = "--finetune-epochs", description = "mcmi fine-tuning epochs (default: ${DEFAULT-VALUE}).", defaultValue = "20")
-  int finetuneEpochs;
+  @Option(names = "--finetune-epochs", description = "mcmi fine-tuning epochs (default: 20).")
+  Integer finetuneEpochs;
 
-  @Option(names = "--smoothing", description = "label-smoothing epsilon (default: ${DEFAULT-VALUE}).", defaultValue = "0.1")
-  float smoothing;
-
-  @Option(names = "--epochs", description = "Epochs (for mcmi: of the MLL phase) (default: ${DEFAULT-VALUE}).", defaultValue = "10")
-  int epochs;
-
-  @Option(names = "--batch-size", description = "Batch size (default: ${DEFAULT-VALUE}).", defaultValue = "128")
-  int batchSize;
-
-  @Option(names = "--lr", description = "Adam learning rate of the first phase (default: ${DEFAULT-VALUE}).", defaultValue = "0.001")
-  float lr;
-
-  @Option(names = "--seed", description = "Seed (default: ${DEFAULT-VALUE}).", defaultValue = "1")
-  long seed;
-
-  @Option(names = "--threads", description = "TensorFlow intra-op threads, 0 = all cores (default: ${DEFAULT-VALUE}).", defaultValue = "0")
-  int threads;
-
-  @Option(names = "--out", description = "Export root (default: ${DEFAULT-VALUE}).", defaultValue = "savedmodels")
-  Path out;
+  @Option(names = "--smoothing", description = "label-smoothing epsilon (default: 0.1).")
+  Float smoothing;
 
   @Option(names = "--name", description = "Model name under the export root (default: teacher-<objective>).")
   String name;
 
   @Override
-  public Integer call() throws IOException {
-    PrintWriter o = spec.commandLine().getOut();
-    TeacherObjectives.Kind kind = TeacherObjectives.Kind.parse(objective);
-    McmiFineTune ft = McmiFineTune.paper(lambda).withCentroids(CentroidPolicy.parse(centroids)).withEpochs(finetuneEpochs).withLearningRate(finetuneLr);
-    TeacherObjectives.Spec teacherSpec = new TeacherObjectives.Spec(kind, lambda, smoothing, ft);
-    TrainConfig cfg = new TrainConfig(epochs, batchSize, OptimizerConfig.adam(lr), seed, threads);
-    Dataset[] data = DataOptions.load(train, test, validationSplit, testFraction);
-    Architecture arch = Models.create(model, data[0].exampleShape(), data[0].numClasses());
-    o.printf("training teacher %s on %s (%d examples): %s%n", arch.name(), data[0].name(), data[0].size(), teacherSpec.describe());
-    Path work = Files.createTempDirectory("tfkd-teacher-");
-    try {
-      TeacherObjectives.Result r =
-          TeacherObjectives.train(arch, data[0], teacherSpec, cfg, List.of(new EpochPrinter(o, epochs)), work);
-      try (InferenceModel m = r.teacher().load(Trainer.sessionConfig(threads))) {
-        float[] trainLogits = m.logits(data[0]);
-        double trainCmi = EmpiricalCmi.of(trainLogits, data[0].labels(), data[0].numClasses(), 1);
-        Evaluation ev = Metrics.evaluate(m.logits(data[1]), data[1]);
-        String evalJson = EvaluationJson.of(ev, data[1].name(), trainCmi, teacherSpec.describe(), seed);
-        o.printf(
-            Locale.ROOT,
-            "%s: accuracy %.4f  NLL %.4f  ECE %.4f  CMI %.4f (train %.4f)%s%n",
-            data[1].name(), ev.accuracy(), ev.nll(), ev.ece(), ev.cmi(), trainCmi,
-            data[1].hasPosterior() ? String.format(Locale.ROOT, "  BCPD error %.5f  KL(posterior||teacher) %.4f", ev.bcpdError(), ev.klToPosterior()) : "");
-        Path dir = ServingExporter.exportNextVersion(m, out, name == null ? "teacher-" + kind.cliName() : name);
-        Path tmp = dir.resolve(".evaluation.json.tmp");
-        Files.writeString(tmp, evalJson, StandardCharsets.UTF_8);
-        Files.move(tmp, dir.resolve("evaluation.json"), StandardCopyOption.ATOMIC_MOVE);
-        o.println("exported " + dir);
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    boolean own =
+        objective != null || lambda != null || centroids != null || finetuneLr != null || finetuneEpochs != null
+            || smoothing != null || name != null;
+    TrainingRun tr = TrainingRun.resolve(run, "train-teacher", this::apply, own);
+    RunConfig c = tr.config();
+    TeacherConfig t = c.getTeacher();
+    // Everything that can be wrong with the input is checked before the run directory is created.
+    TeacherObjectives.Kind kind = TeacherObjectives.Kind.parse(t.getObjective());
+    McmiFineTune ft =
+        McmiFineTune.paper(t.getLambda())
+            .withCentroids(CentroidPolicy.parse(t.getCentroids()))
+            .withEpochs(t.getFinetuneEpochs())
+            .withLearningRate(t.getFinetuneLearningRate());
+    TeacherObjectives.Spec teacherSpec = new TeacherObjectives.Spec(kind, t.getLambda(), t.getSmoothing(), ft);
+    TrainingRun.Data data = tr.loadData();
+    Architecture arch = Models.create(c.getModel(), data.train().exampleShape(), data.train().numClasses());
+    String exportName = t.getExportName().isEmpty() ? "teacher-" + kind.cliName() : t.getExportName();
+    TrainConfig tc = tr.trainConfig();
+    tr.start();
+    PrintWriter progress = run.json ? err : out;
+    if (!run.json) {
+      out.printf(
+          "training teacher %s on %s (%d examples, %d classes): %s%n",
+          arch.name(), data.train().name(), data.train().size(), arch.numClasses(), teacherSpec.describe());
+    }
+    boolean mcmi = kind == TeacherObjectives.Kind.MCMI;
+    TrainedModel first =
+        tr.train(
+            tr.runDir(), tc.epochs(), data, progress, mcmi ? "mll" : "teacher",
+            (listeners, options) ->
+                new Trainer(tc, listeners).train(arch, data.train(), teacherSpec.firstPhase(), null, options));
+    List<TrainingListener.EpochMetrics> history = new ArrayList<>(first.history());
+    int planned = tc.epochs();
+    TrainedModel teacher = first;
+    if (mcmi) {
+      teacher =
+          tr.train(
+              tr.runDir().resolve("finetune"), ft.epochs(), data, progress, "mcmi fine-tuning",
+              (listeners, options) -> ft.run(first, data.train(), tc, listeners, options));
+      // One run of two phases: the fine-tuning epochs are numbered on after the MLL epochs in the report.
+      int epochs = history.size();
+      long steps = history.isEmpty() ? 0 : history.get(history.size() - 1).globalStep();
+      teacher.history().forEach(e -> history.add(e.shifted(epochs, steps)));
+      planned += ft.epochs();
+    }
+    double[] cmi =
+        !history.isEmpty() && history.stream().allMatch(e -> e.validation() != null)
+            ? history.stream().mapToDouble(e -> e.validation().cmi()).toArray()
+            : null;
+    return tr.finish(
+        teacher, data, exportName, List.of(), out, run.json,
+        new TrainingRun.Extras(
+            history, planned, cmi,
+            (model, export, scored) -> {
+              if (scored == null) {
+                return;
+              }
+              float[] trainLogits = model.logits(data.train());
+              double trainCmi = EmpiricalCmi.of(trainLogits, data.train().labels(), data.train().numClasses(), 1);
+              Evaluation ev = scored.evaluation();
+              if (!run.json) {
+                out.printf(
+                    Locale.ROOT,
+                    "%s: accuracy %.4f  NLL %.4f  ECE %.4f  CMI %.4f (train %.4f)%s%n",
+                    data.test().name(), ev.accuracy(), ev.nll(), ev.ece(), ev.cmi(), trainCmi,
+                    data.test().hasPosterior()
+                        ? String.format(
+                            Locale.ROOT, "  BCPD error %.5f  KL(posterior||teacher) %.4f", ev.bcpdError(),
+                            ev.klToPosterior())
+                        : "");
+              }
+              AtomicFiles.writeString(
+                  export.resolve("evaluation.json"),
+                  EvaluationJson.of(ev, data.test().name(), trainCmi, teacherSpec.describe(), c.getTraining().getSeed()));
+            }));
+  }
+
+  private void apply(RunConfig.Builder b) {
+    TeacherConfig.Builder t = b.getTeacherBuilder();
+    if (objective != null) {
+      t.setObjective(objective);
+    }
+    if (lambda != null) {
+      t.setLambda(lambda);
+    }
+    if (centroids != null) {
+      t.setCentroids(centroids);
+    }
+    if (finetuneLr != null) {
+      t.setFinetuneLearningRate(finetuneLr);
+    }
+    if (finetuneEpochs != null) {
+      t.setFinetuneEpochs(finetuneEpochs);
+    }
+    if (smoothing != null) {
+      t.setSmoothing(smoothing);
+    }
+    if (name != null) {
+      t.setExportName(name);
+    }
+    var d = b.getDataBuilder();
+    if (d.getTest().isBlank() && d.getValidationSplit() == 0) {
+      // A teacher is always evaluated: a built-in dataset on its own test split, a file on a held-out part.
+      if (DataSources.builtinNames().contains(d.getTrain())) {
+        d.setTest(d.getTrain());
+      } else {
+        d.setValidationSplit(DEFAULT_HELD_OUT);
       }
-      return Errors.OK;
-    } finally {
-      Workspace.deleteQuietly(work);
     }
   }
 }

@@ -185,16 +185,39 @@ final class TrainingRun {
       Architecture architecture, Data data, Objective objective, float[] teacherLogits, PrintWriter progressOut,
       String label) throws IOException {
     TrainConfig tc = trainConfig();
-    Checkpoints checkpoints = new Checkpoints(runDir.resolve("checkpoints"));
+    return train(
+        runDir, tc.epochs(), data, progressOut, label,
+        (listeners, options) ->
+            new Trainer(tc, listeners).train(architecture, data.train(), objective, teacherLogits, options));
+  }
+
+  /** One training phase of a run, given its listeners and its checkpoint and validation options. */
+  interface Phase {
+    TrainedModel run(List<TrainingListener> listeners, Trainer.RunOptions options);
+  }
+
+  /**
+   * Runs one phase of the run with checkpoints in {@code phaseDir/checkpoints}, logs in {@code phaseDir/metrics}
+   * and {@code phaseDir/tensorboard}, progress on {@code progressOut} and early stopping if configured. In a
+   * resumed run the phase continues from its latest checkpoint; a phase that had finished returns its final
+   * checkpoint without training, and one that had not started starts from the beginning.
+   *
+   * @param phaseDir the run directory, or a directory inside it for a later phase
+   * @param epochs the phase's epochs (for the progress display)
+   * @param data the run's data; its validation part is scored after every epoch
+   */
+  TrainedModel train(Path phaseDir, int epochs, Data data, PrintWriter progressOut, String label, Phase phase)
+      throws IOException {
+    Checkpoints checkpoints = new Checkpoints(phaseDir.resolve("checkpoints"));
     // A run killed before its first checkpoint starts again from the beginning.
     boolean fromCheckpoint = resume && checkpoints.latest().isPresent();
-    try (RunLogs logs = new RunLogs(runDir)) {
+    try (RunLogs logs = new RunLogs(phaseDir)) {
       if (resume && !fromCheckpoint) {
         // Killed before its first checkpoint: whatever it logged is written again from the start.
         logs.onResume(List.of());
       }
       List<TrainingListener> listeners = new ArrayList<>();
-      listeners.add(new Progress(progressOut, label, tc.epochs(), Progress.isTerminal(), 10));
+      listeners.add(new Progress(progressOut, label, epochs, Progress.isTerminal(), 10));
       listeners.add(logs);
       var es = config.getEarlyStopping();
       if (es.getPatience() > 0) {
@@ -202,11 +225,8 @@ final class TrainingRun {
             new EarlyStopping(
                 EarlyStopping.Metric.valueOf(es.getMetric().toUpperCase(Locale.ROOT)), es.getPatience(), es.getMinDelta()));
       }
-      Trainer trainer = new Trainer(tc, listeners);
       try {
-        return trainer.train(
-            architecture, data.train(), objective, teacherLogits,
-            new Trainer.RunOptions(data.validation(), checkpoints, true, fromCheckpoint));
+        return phase.run(listeners, new Trainer.RunOptions(data.validation(), checkpoints, true, fromCheckpoint));
       } catch (TrainingDivergedException e) {
         String kept =
             checkpoints.latest().map(s -> "; the last good checkpoint is kept in " + s.prefix().getParent()).orElse("");
@@ -238,6 +258,30 @@ final class TrainingRun {
   int finish(
       TrainedModel model, Data data, String exportName, List<Scored> others, PrintWriter out, boolean json)
       throws IOException {
+    return finish(
+        model, data, exportName, others, out, json,
+        new Extras(model.history(), config.getTraining().getEpochs(), null, null));
+  }
+
+  /** Done with the exported model while it is loaded: e.g. more figures written beside the export. */
+  interface AfterExport {
+    void accept(InferenceModel model, Path export, Scored scored) throws IOException;
+  }
+
+  /**
+   * What a command adds to the end of a run.
+   *
+   * @param history the epochs to plot and count (e.g. of every phase of the run, numbered on)
+   * @param plannedEpochs the epochs the run would have had without early stopping
+   * @param cmi the teacher's conditional mutual information per epoch for the report, or null
+   * @param afterExport run with the exported model, or null
+   */
+  record Extras(List<TrainingListener.EpochMetrics> history, int plannedEpochs, double[] cmi, AfterExport afterExport) {}
+
+  /** As {@link #finish(TrainedModel, Data, String, List, PrintWriter, boolean)}, with {@code extras}. */
+  int finish(
+      TrainedModel model, Data data, String exportName, List<Scored> others, PrintWriter out, boolean json,
+      Extras extras) throws IOException {
     Path exportRoot =
         config.getOutput().getExportDir().isBlank() ? runDir.resolve("export") : Path.of(config.getOutput().getExportDir());
     Scored scored = null;
@@ -247,13 +291,16 @@ final class TrainingRun {
         scored = Scored.of(exportName, m.logits(data.test()), data.test(), model.trainableParameters());
       }
       export = ServingExporter.exportNextVersion(m, exportRoot, exportName);
+      if (extras.afterExport() != null) {
+        extras.afterExport().accept(m, export, scored);
+      }
     }
     List<Scored> all = new ArrayList<>(others);
     if (scored != null) {
       all.add(scored);
     }
-    List<TrainingListener.EpochMetrics> h = model.history();
-    int planned = config.getTraining().getEpochs();
+    List<TrainingListener.EpochMetrics> h = extras.history();
+    int planned = extras.plannedEpochs();
     JsonLine results =
         new JsonLine()
             .put("command", config.getCommand())
@@ -277,6 +324,7 @@ final class TrainingRun {
               .put("accuracy", s.evaluation().accuracy())
               .put("nll", s.evaluation().nll())
               .put("ece", s.reliability().ece())
+              .put("cmi", s.evaluation().cmi())
               .put("kl_to_posterior", s.evaluation().klToPosterior())
               .toString());
     }
@@ -287,7 +335,7 @@ final class TrainingRun {
             new RunReport.Inputs(
                 config.getCommand() + ": " + model.architecture().name() + " (" + runDir.getFileName() + ")",
                 h,
-                null,
+                extras.cmi(),
                 scored == null ? null : scored.reliability(),
                 scored == null ? null : scored.perClass(),
                 data.train().classCounts(),

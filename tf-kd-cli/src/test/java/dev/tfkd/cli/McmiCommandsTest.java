@@ -18,7 +18,8 @@ class McmiCommandsTest {
     DemoCommandTest.Run r =
         tfkd(
             "train-teacher", "--objective", "mcmi", "--model", "mlp:16", "--epochs", "1", "--finetune-epochs", "1",
-            "--centroids", "epoch", "--threads", "1", "--out", root.toString());
+            "--centroids", "epoch", "--threads", "1", "--run-dir", root.resolve("run").toString(), "--export-dir",
+            root.toString());
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("BCPD error"), r.out());
     Path v1 = root.resolve("teacher-mcmi").resolve("1");
@@ -50,10 +51,11 @@ class McmiCommandsTest {
     assertEquals(2, r.code(), r.err());
     assertTrue(r.err().contains("outside"), r.err());
     assertFalse(Files.exists(root.resolve("x")));
-    r = tfkd("train-teacher", "--objective", "mmi", "--out", root.toString());
+    r = tfkd("train-teacher", "--objective", "mmi", "--run-dir", root.resolve("t").toString());
     assertEquals(2, r.code());
+    assertFalse(Files.exists(root.resolve("t")));
     assertTrue(r.err().contains("known: mll, mcmi"), r.err());
-    r = tfkd("train-teacher", "--centroids", "sometimes", "--out", root.toString());
+    r = tfkd("train-teacher", "--centroids", "sometimes", "--run-dir", root.resolve("t").toString());
     assertEquals(2, r.code());
     assertTrue(r.err().contains("once, epoch, ema"), r.err());
   }
