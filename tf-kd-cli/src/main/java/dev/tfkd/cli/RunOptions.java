@@ -19,7 +19,7 @@ final class RunOptions {
   @Option(names = "--resume", paramLabel = "RUN_DIR", description = "Continue the run in RUN_DIR from its latest checkpoint, with its saved configuration.")
   Path resume;
 
-  @Option(names = "--train", paramLabel = "DATA", description = "Training data: a file or a built-in name (gmm).")
+  @Option(names = "--train", paramLabel = "DATA", description = "Training data: a file or a built-in name (gmm; train-teacher's default).")
   String train;
 
   @Option(names = "--test", paramLabel = "DATA", description = "Test data, also used for validation after each epoch.")
@@ -31,7 +31,7 @@ final class RunOptions {
   @Option(names = "--format", description = "Data file format (default: detected from the file).")
   String format;
 
-  @Option(names = "--model", paramLabel = "SPEC", description = "Model spec, see 'tfkd models' (default: mlp).")
+  @Option(names = "--model", paramLabel = "SPEC", description = "Model spec, see 'tfkd models' (default: mlp; for train-teacher mlp:256,256).")
   String model;
 
   @Option(names = "--epochs", description = "Passes over the training data (default: 10).")

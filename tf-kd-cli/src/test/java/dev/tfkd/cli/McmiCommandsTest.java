@@ -26,6 +26,15 @@ class McmiCommandsTest {
     assertTrue(Files.exists(v1.resolve("saved_model.pb")));
     String json = Files.readString(v1.resolve("evaluation.json"));
     assertTrue(json.contains("\"cmi\":") && json.contains("\"perClassAccuracy\":["), json);
+    // A run like distill: both phases checkpointed, the CMI logged per epoch, a report, a config that repeats it.
+    Path run = root.resolve("run");
+    assertTrue(Files.exists(run.resolve("checkpoints/latest")) && Files.exists(run.resolve("finetune/checkpoints/latest")));
+    assertTrue(Files.readString(run.resolve("finetune/metrics/epochs.jsonl")).contains("\"val_cmi\":"));
+    assertTrue(Files.exists(run.resolve("report/teacher_cmi.png")));
+    assertTrue(Files.readString(run.resolve("run_config.pbtxt")).contains("objective: \"mcmi\""));
+    DemoCommandTest.Run again = tfkd("train-teacher", "--resume", run.toString(), "--lambda", "0.2");
+    assertEquals(2, again.code(), again.err());
+    assertTrue(again.err().contains("--resume continues a run"), again.err());
   }
 
   @Test
