@@ -137,6 +137,7 @@ final class TrainTeacherCommand implements Callable<Integer> {
     List<TrainingListener.EpochMetrics> history = new ArrayList<>(first.history());
     int planned = tc.epochs();
     TrainedModel teacher = first;
+    String note = null;
     if (mcmi) {
       teacher =
           tr.train(
@@ -147,6 +148,7 @@ final class TrainTeacherCommand implements Callable<Integer> {
       long steps = history.isEmpty() ? 0 : history.get(history.size() - 1).globalStep();
       teacher.history().forEach(e -> history.add(e.shifted(epochs, steps)));
       planned += ft.epochs();
+      note = "MLL epochs 1-" + epochs + ", MCMI fine-tuning epochs " + (epochs + 1) + "-" + history.size();
     }
     double[] cmi =
         !history.isEmpty() && history.stream().allMatch(e -> e.validation() != null)
@@ -177,7 +179,8 @@ final class TrainTeacherCommand implements Callable<Integer> {
               AtomicFiles.writeString(
                   export.resolve("evaluation.json"),
                   EvaluationJson.of(ev, data.test().name(), trainCmi, teacherSpec.describe(), c.getTraining().getSeed()));
-            }));
+            },
+            note));
   }
 
   private void apply(RunConfig.Builder b) {

@@ -260,7 +260,7 @@ final class TrainingRun {
       throws IOException {
     return finish(
         model, data, exportName, others, out, json,
-        new Extras(model.history(), config.getTraining().getEpochs(), null, null));
+        new Extras(model.history(), config.getTraining().getEpochs(), null, null, null));
   }
 
   /** Done with the exported model while it is loaded: e.g. more figures written beside the export. */
@@ -275,8 +275,10 @@ final class TrainingRun {
    * @param plannedEpochs the epochs the run would have had without early stopping
    * @param cmi the teacher's conditional mutual information per epoch for the report, or null
    * @param afterExport run with the exported model, or null
+   * @param note a line under the report's title (e.g. which epochs belong to which phase), or null
    */
-  record Extras(List<TrainingListener.EpochMetrics> history, int plannedEpochs, double[] cmi, AfterExport afterExport) {}
+  record Extras(
+      List<TrainingListener.EpochMetrics> history, int plannedEpochs, double[] cmi, AfterExport afterExport, String note) {}
 
   /** As {@link #finish(TrainedModel, Data, String, List, PrintWriter, boolean)}, with {@code extras}. */
   int finish(
@@ -333,7 +335,8 @@ final class TrainingRun {
         RunReport.write(
             reportDir,
             new RunReport.Inputs(
-                config.getCommand() + ": " + model.architecture().name() + " (" + runDir.getFileName() + ")",
+                config.getCommand() + ": " + model.architecture().name() + " (" + runDir.getFileName() + ")"
+                    + (extras.note() == null ? "" : "; " + extras.note()),
                 h,
                 extras.cmi(),
                 scored == null ? null : scored.reliability(),
