@@ -39,6 +39,33 @@ public record Evaluation(
     return perClassAccuracy.clone();
   }
 
+  /** Equal when every figure is equal (NaN equals NaN, as for record components of type double). */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Evaluation e
+        && examples == e.examples
+        && Double.compare(accuracy, e.accuracy) == 0
+        && Double.compare(nll, e.nll) == 0
+        && Double.compare(klToPosterior, e.klToPosterior) == 0
+        && Double.compare(bcpdError, e.bcpdError) == 0
+        && java.util.Arrays.equals(perClassAccuracy, e.perClassAccuracy)
+        && Double.compare(ece, e.ece) == 0
+        && Double.compare(cmi, e.cmi) == 0;
+  }
+
+  @Override
+  public int hashCode() {
+    return java.util.Objects.hash(examples, accuracy, nll, klToPosterior, bcpdError, ece, cmi)
+        + 31 * java.util.Arrays.hashCode(perClassAccuracy);
+  }
+
+  @Override
+  public String toString() {
+    return "Evaluation[examples=" + examples + ", accuracy=" + accuracy + ", nll=" + nll + ", klToPosterior="
+        + klToPosterior + ", bcpdError=" + bcpdError + ", perClassAccuracy="
+        + java.util.Arrays.toString(perClassAccuracy) + ", ece=" + ece + ", cmi=" + cmi + "]";
+  }
+
   /** Accuracy on the examples of class {@code c}; NaN if there are none. */
   public double classAccuracy(int c) {
     return perClassAccuracy[c];

@@ -493,6 +493,10 @@ public final class Trainer {
         .setValAccuracy(v == null ? Double.NaN : v.accuracy())
         .setValKlToPosterior(v == null ? Double.NaN : v.klToPosterior())
         .setValBcpdError(v == null ? Double.NaN : v.bcpdError())
+        .setValEce(v == null ? Double.NaN : v.ece())
+        .setValCmi(v == null ? Double.NaN : v.cmi())
+        .addAllValPerClassAccuracy(
+            v == null ? List.of() : java.util.Arrays.stream(v.perClassAccuracy()).boxed().toList())
         .build();
   }
 
@@ -504,7 +508,9 @@ public final class Trainer {
               ? null
               : new Evaluation(
                   r.getValExamples(), r.getValAccuracy(), r.getValLoss(), r.getValKlToPosterior(),
-                  r.getValBcpdError(), new double[0], Double.NaN, Double.NaN);
+                  r.getValBcpdError(),
+                  r.getValPerClassAccuracyList().stream().mapToDouble(Double::doubleValue).toArray(),
+                  r.getValEce(), r.getValCmi());
       out.add(
           new TrainingListener.EpochMetrics(
               r.getEpoch(), r.getTotal(), r.getHard(), r.getSoft(), r.getSeconds(), r.getAccuracy(),
