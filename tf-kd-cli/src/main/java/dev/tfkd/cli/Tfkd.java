@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Versions.class,
     description = "Knowledge distillation for TensorFlow: train teachers, distill students, export SavedModels.",
-    subcommands = {DemoCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {DemoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Tfkd implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
-import java.util.SplittableRandom;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
@@ -44,9 +43,27 @@ public final class Trainer {
   private final TrainConfig config;
   private final List<TrainingListener> listeners;
 
+  private final ConfigProto session;
+  private final int prefetch;
+
   public Trainer(TrainConfig config, List<TrainingListener> listeners) {
+    this(config, listeners, null);
+  }
+
+  /**
+   * @param session the training session's options (threads, device); {@code null}: {@link
+   *     #sessionConfig(int) sessionConfig(config.threads())}
+   */
+  public Trainer(TrainConfig config, List<TrainingListener> listeners, ConfigProto session) {
+    this(config, listeners, session, BatchFeeder.DEFAULT_PREFETCH);
+  }
+
+  /** With {@code prefetch} batches prepared ahead (0: each batch is assembled on the training thread). */
+  Trainer(TrainConfig config, List<TrainingListener> listeners, ConfigProto session, int prefetch) {
     this.config = Objects.requireNonNull(config, "config");
     this.listeners = List.copyOf(listeners);
+    this.session = session == null ? sessionConfig(config.threads()) : session;
+    this.prefetch = prefetch;
   }
 
   /** Session options for {@code threads} intra-op threads (0: TensorFlow's default). */
@@ -67,9 +84,33 @@ public final class Trainer {
    */
   public TrainedModel train(
       Architecture architecture, Dataset train, Objective objective, float[] teacherLogits, Path workDir) {
+    return train(architecture, train, objective, teacherLogits, null, workDir);
+  }
+
+  /**
+   * Trains {@code architecture} on {@code train} with the frozen {@code teacher} running online: its forward pass
+   * is part of the training graph and sees every batch exactly as the student does (augmented, if the input is).
+   */
+  public TrainedModel trainOnline(
+      Architecture architecture, Dataset train, Objective objective, FrozenTeacher teacher, Path workDir) {
+    Objects.requireNonNull(teacher, "teacher");
+    if (!objective.needsTeacher()) {
+      throw new IllegalArgumentException(objective.describe() + " reads no teacher");
+    }
+    checkCompatible(teacher.architecture(), train);
+    return train(architecture, train, objective, null, teacher, workDir);
+  }
+
+  private TrainedModel train(
+      Architecture architecture,
+      Dataset train,
+      Objective objective,
+      float[] teacherLogits,
+      FrozenTeacher onlineTeacher,
+      Path workDir) {
     checkCompatible(architecture, train);
     int k = architecture.numClasses();
-    if (objective.needsTeacher()) {
+    if (objective.needsTeacher() && onlineTeacher == null) {
       if (teacherLogits == null) {
         throw new IllegalArgumentException(objective.describe() + " needs teacher logits");
       }
@@ -87,7 +128,7 @@ public final class Trainer {
       Placeholder<TFloat32> epoch = tf.withName("epoch").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
       Placeholder<TFloat32> lr = tf.withName("learning_rate").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
       Placeholder<TFloat32> teacher =
-          objective.needsTeacher()
+          objective.needsTeacher() && onlineTeacher == null
               ? tf.withName("teacher_logits").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, k)))
               : null;
 
@@ -95,7 +136,11 @@ public final class Trainer {
       Forward forward = architecture.build(tf, x, vars, Architecture.Mode.TRAINING);
       Operand<TFloat32> oneHot = tf.oneHot(labels, tf.constant(k), tf.constant(1f), tf.constant(0f));
       Objective.LossTerms built =
-          objective.build(tf, forward.logits(), teacher, new LossContext(labels, oneHot, epoch));
+          objective.build(
+              tf,
+              forward.logits(),
+              onlineTeacher != null ? onlineTeacher.logits(tf, x) : teacher,
+              new LossContext(labels, oneHot, epoch));
       // Named reads, so the three can be fetched together even when an objective returns one operand twice.
       Objective.LossTerms terms =
           new Objective.LossTerms(
@@ -112,7 +157,7 @@ public final class Trainer {
 
       long parameters = trainable.stream().mapToLong(v -> v.shape().size()).sum();
       List<TrainingListener.EpochMetrics> history = new ArrayList<>();
-      try (Session session = new Session(graph, sessionConfig(config.threads()))) {
+      try (Session session = new Session(graph, this.session)) {
         runEpochs(session, architecture, train, teacherLogits, x, labels, epoch, lr, teacher, terms, step, history);
         Path prefix = workDir.resolve(architecture.name() + "-" + Long.toHexString(System.nanoTime())).resolve("variables");
         Files.createDirectories(prefix.getParent());
@@ -138,68 +183,90 @@ public final class Trainer {
       Op step,
       List<TrainingListener.EpochMetrics> history) {
     int n = train.size();
-    int e = train.exampleSize();
-    int k = architecture.numClasses();
     int batch = Math.min(config.batchSize(), n);
-    int stepsPerEpoch = (n + batch - 1) / batch;
-    long totalSteps = (long) stepsPerEpoch * config.epochs();
-    float[] xBuf = new float[batch * e];
-    int[] yBuf = new int[batch];
-    float[] tBuf = teacher == null ? null : new float[batch * k];
-    SplittableRandom orderRng = new SplittableRandom(config.seed() ^ 0x5DEECE66DL);
-    long globalStep = 0;
-    for (int ep = 0; ep < config.epochs(); ep++) {
-      long start = System.nanoTime();
-      int[] order = shuffled(n, orderRng.split());
-      double sumTotal = 0, sumHard = 0, sumSoft = 0;
-      for (int s = 0; s < stepsPerEpoch; s++, globalStep++) {
-        int from = s * batch;
-        int m = Math.min(batch, n - from);
-        for (int i = 0; i < m; i++) {
-          int src = order[from + i];
-          System.arraycopy(train.features(), src * e, xBuf, i * e, e);
-          yBuf[i] = train.labels()[src];
-          if (tBuf != null) {
-            System.arraycopy(teacherLogits, src * k, tBuf, i * k, k);
+    long totalSteps = (long) ((n + batch - 1) / batch) * config.epochs();
+    // Batches are copied into reused tensors by a background thread while the previous step runs; the scalar
+    // inputs are rebuilt only when their value changes. The step itself is fed and fetched through handles
+    // resolved once, when the graph was built.
+    try (BatchFeeder feeder =
+            new BatchFeeder(train, teacher == null ? null : teacherLogits, architecture.numClasses(), batch,
+                config.epochs(), config.seed(), prefetch);
+        Scalar epochValue = new Scalar();
+        Scalar rateValue = new Scalar()) {
+      int stepsPerEpoch = feeder.stepsPerEpoch();
+      long globalStep = 0;
+      boolean stop = false;
+      for (int ep = 0; ep < config.epochs() && !stop; ep++) {
+        long start = System.nanoTime();
+        double sumTotal = 0, sumHard = 0, sumSoft = 0;
+        long seen = 0;
+        for (int s = 0; s < stepsPerEpoch && !stop; s++, globalStep++) {
+          float rate = config.optimizer().rateAt(globalStep, totalSteps);
+          float total, hard, soft;
+          int m;
+          BatchFeeder.Batch b = feeder.next();
+          try {
+            m = b.size();
+            Session.Runner r =
+                session.runner().feed(x, b.x()).feed(labels, b.labels()).feed(epochInput, epochValue.of(ep))
+                    .feed(lr, rateValue.of(rate));
+            if (teacher != null) {
+              r.feed(teacher, b.teacherLogits());
+            }
+            try (Result out = r.fetch(terms.total()).fetch(terms.hard()).fetch(terms.soft()).addTarget(step).run()) {
+              total = ((TFloat32) out.get(0)).getFloat();
+              hard = ((TFloat32) out.get(1)).getFloat();
+              soft = ((TFloat32) out.get(2)).getFloat();
+            }
+          } finally {
+            feeder.release(b);
+          }
+          if (!Float.isFinite(total)) {
+            throw new TrainingDivergedException(
+                architecture.name() + ": loss became " + total + " at epoch " + (ep + 1) + ", step " + (s + 1)
+                    + " (global step " + (globalStep + 1) + "); lower the learning rate or check the data for NaN");
+          }
+          sumTotal += (double) total * m;
+          sumHard += (double) hard * m;
+          sumSoft += (double) soft * m;
+          seen += m;
+          TrainingListener.StepMetrics sm =
+              new TrainingListener.StepMetrics(ep, s, stepsPerEpoch, globalStep, m, rate, total, hard, soft);
+          for (TrainingListener l : listeners) {
+            l.onStep(sm);
+            stop |= l.stopRequested();
           }
         }
-        float rate = config.optimizer().rateAt(globalStep, totalSteps);
-        float total, hard, soft;
-        try (TFloat32 xt = Tensors.floats(InferenceModel.batchShape(architecture.inputShape(), m), xBuf, 0, m * e);
-            TInt32 yt = Tensors.ints(Shape.of(m), yBuf, 0, m);
-            TFloat32 et = Tensors.scalar(ep);
-            TFloat32 lt = Tensors.scalar(rate);
-            TFloat32 tt = tBuf == null ? null : Tensors.floats(Shape.of(m, k), tBuf, 0, m * k)) {
-          Session.Runner r = session.runner().feed(x, xt).feed(labels, yt).feed(epochInput, et).feed(lr, lt);
-          if (tt != null) {
-            r.feed(teacher, tt);
-          }
-          try (Result out = r.fetch(terms.total()).fetch(terms.hard()).fetch(terms.soft()).addTarget(step).run()) {
-            total = ((TFloat32) out.get(0)).getFloat();
-            hard = ((TFloat32) out.get(1)).getFloat();
-            soft = ((TFloat32) out.get(2)).getFloat();
-          }
-        }
-        if (!Float.isFinite(total)) {
-          throw new TrainingDivergedException(
-              architecture.name() + ": loss became " + total + " at epoch " + (ep + 1) + ", step " + (s + 1)
-                  + " (global step " + (globalStep + 1) + "); lower the learning rate or check the data for NaN");
-        }
-        sumTotal += (double) total * m;
-        sumHard += (double) hard * m;
-        sumSoft += (double) soft * m;
-        TrainingListener.StepMetrics sm =
-            new TrainingListener.StepMetrics(ep, s, stepsPerEpoch, globalStep, m, rate, total, hard, soft);
+        TrainingListener.EpochMetrics em =
+            new TrainingListener.EpochMetrics(
+                ep, sumTotal / seen, sumHard / seen, sumSoft / seen, (System.nanoTime() - start) / 1e9);
+        history.add(em);
         for (TrainingListener l : listeners) {
-          l.onStep(sm);
+          l.onEpoch(em);
         }
       }
-      TrainingListener.EpochMetrics em =
-          new TrainingListener.EpochMetrics(
-              ep, sumTotal / n, sumHard / n, sumSoft / n, (System.nanoTime() - start) / 1e9);
-      history.add(em);
-      for (TrainingListener l : listeners) {
-        l.onEpoch(em);
+    }
+  }
+
+  /** A float scalar input whose tensor is rebuilt only when its value changes. */
+  private static final class Scalar implements AutoCloseable {
+    private TFloat32 tensor;
+    private float value;
+
+    TFloat32 of(float v) {
+      if (tensor == null || Float.floatToRawIntBits(v) != Float.floatToRawIntBits(value)) {
+        close();
+        tensor = Tensors.scalar(v);
+        value = v;
+      }
+      return tensor;
+    }
+
+    @Override
+    public void close() {
+      if (tensor != null) {
+        tensor.close();
+        tensor = null;
       }
     }
   }
@@ -232,19 +299,5 @@ public final class Trainer {
     if (data.size() == 0) {
       throw new IllegalArgumentException(data.name() + " has no examples");
     }
-  }
-
-  private static int[] shuffled(int n, SplittableRandom rng) {
-    int[] a = new int[n];
-    for (int i = 0; i < n; i++) {
-      a[i] = i;
-    }
-    for (int i = n - 1; i > 0; i--) {
-      int j = rng.nextInt(i + 1);
-      int t = a[i];
-      a[i] = a[j];
-      a[j] = t;
-    }
-    return a;
   }
 }

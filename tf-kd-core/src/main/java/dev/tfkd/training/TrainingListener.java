@@ -13,6 +13,14 @@ public interface TrainingListener {
   default void onEpoch(EpochMetrics epoch) {}
 
   /**
+   * Asked after every {@link #onStep}: {@code true} ends the run there (the epoch so far is reported and the
+   * weights are saved as usual). For time-boxed runs such as benchmarks.
+   */
+  default boolean stopRequested() {
+    return false;
+  }
+
+  /**
    * One step's figures.
    *
    * @param epoch the epoch, from 0
