@@ -49,7 +49,7 @@ class TrainerFastPathTest {
     FrozenTeacher teacher = teacher();
     Distillation kd = new Distillation(0.1f, 0.9f, new Kl(4f));
     TinyMlp student = new TinyMlp(6, 8, 4);
-    float[] cached = TeacherLogitCache.inMemory().logits(teacher, train, 64, Trainer.sessionConfig(1));
+    float[] cached = TeacherLogitCache.inMemory().logits(teacher, train, 500, Trainer.sessionConfig(1));
     TrainedModel withCache = new Trainer(oneThread, List.of()).train(student, train, kd, cached, work);
     TrainedModel online = new Trainer(oneThread, List.of()).trainOnline(student, train, kd, teacher, work);
     assertArrayEquals(logitsOf(withCache), logitsOf(online));
