@@ -20,8 +20,17 @@ import org.tensorflow.types.TFloat32;
 public final class MatmulCeiling {
   private MatmulCeiling() {}
 
-  /** GFLOP/s of {@code n x n} by {@code n x n} products, the median of the protocol's windows. */
-  public static double gflops(int n, ConfigProto config, Protocol protocol) {
+  /**
+   * The rate reached.
+   *
+   * @param gflops GFLOP per wall-clock second, the median of the protocol's windows
+   * @param cpuGflops GFLOP per second of this process's CPU time (all threads), NaN where unknown: steadier than
+   *     {@code gflops} on a machine shared with other work
+   */
+  public record Rate(double gflops, double cpuGflops) {}
+
+  /** GFLOP/s of {@code n x n} by {@code n x n} products. */
+  public static Rate measure(int n, ConfigProto config, Protocol protocol) {
     if (n < 1) {
       throw new IllegalArgumentException("matrix size must be >= 1, got " + n);
     }
@@ -37,7 +46,8 @@ public final class MatmulCeiling {
           s.run(product);
           timer.stepDone();
         }
-        return timer.medianRate() * 2.0 * n * n * n / 1e9;
+        double flop = 2.0 * n * n * n;
+        return new Rate(timer.medianRate() * flop / 1e9, flop / 1e6 / timer.medianCpuMsPerStep());
       }
     }
   }

@@ -13,6 +13,8 @@ import java.util.List;
 public final class StepTimer implements TrainingListener {
   private final Protocol protocol;
   private final List<Double> rates = new ArrayList<>();
+  private final List<Double> cpuPerStep = new ArrayList<>();
+  private long windowCpu;
   private long steps;
   private long windowStart;
   private long windowSteps;
@@ -41,6 +43,7 @@ public final class StepTimer implements TrainingListener {
     }
     if (steps == warm) {
       windowStart = now;
+      windowCpu = processCpuNanos();
       windowSteps = 0;
       rssAfterWarmup = Rss.read().currentKb();
       return;
@@ -49,6 +52,9 @@ public final class StepTimer implements TrainingListener {
     double elapsed = (now - windowStart) / 1e9;
     if (elapsed >= protocol.windowSeconds()) {
       rates.add(windowSteps / elapsed);
+      long cpu = processCpuNanos();
+      cpuPerStep.add(cpu < 0 ? -1.0 : (cpu - windowCpu) / 1e6 / windowSteps);
+      windowCpu = cpu;
       windowStart = now;
       windowSteps = 0;
     }
@@ -77,6 +83,27 @@ public final class StepTimer implements TrainingListener {
     }
     Arrays.sort(r);
     return r.length % 2 == 1 ? r[r.length / 2] : (r[r.length / 2 - 1] + r[r.length / 2]) / 2;
+  }
+
+  /**
+   * The median over windows of this process's CPU time per step (all threads, ms), or NaN where the JVM cannot
+   * tell. On a machine shared with other work it is steadier than the wall-clock rate: it counts only this
+   * process's cycles.
+   */
+  public double medianCpuMsPerStep() {
+    double[] c = cpuPerStep.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    if (c.length == 0 || c[0] < 0) {
+      return Double.NaN;
+    }
+    return c.length % 2 == 1 ? c[c.length / 2] : (c[c.length / 2 - 1] + c[c.length / 2]) / 2;
+  }
+
+  private static long processCpuNanos() {
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      return os.getProcessCpuTime();
+    }
+    return -1;
   }
 
   /** Steps counted, warm-up included. */
