@@ -384,7 +384,10 @@ final class BenchCommand implements Callable<Integer> {
               long kb = Rss.read().currentKb();
               samples.add(new long[] {steps, kb});
               if (!json) {
-                o.printf(Locale.ROOT, "soak config=%s step=%d rss_mb=%.1f%n", config, steps, kb / 1024.0);
+                // The Java heap's share of the resident memory, to tell heap sizing from native growth.
+                Runtime rt = Runtime.getRuntime();
+                o.printf(Locale.ROOT, "soak config=%s step=%d rss_mb=%.1f heap_committed_mb=%.1f heap_used_mb=%.1f%n",
+                    config, steps, kb / 1024.0, rt.totalMemory() / 1048576.0, (rt.totalMemory() - rt.freeMemory()) / 1048576.0);
                 o.flush();
               }
             }

@@ -35,9 +35,16 @@ import org.tensorflow.types.TInt32;
  * mode, the loss, gradients for the model's own trainable variables only, and the optimizer), runs the epochs
  * over seeded shuffles of the data, and saves the trained variables as a checkpoint.
  *
- * <p>When the objective needs a teacher, the teacher's logits for every training example are passed in (computed
- * beforehand by the frozen teacher in its own graph), so the teacher's variables are never in this graph at all.
+ * <p>When the objective needs a teacher, either the teacher's logits for every training example are passed in
+ * (computed beforehand by the frozen teacher in its own graph, e.g. through {@link TeacherLogitCache}), or a {@link
+ * FrozenTeacher} runs online ({@link #trainOnline}): its forward pass is built into this graph with its weights as
+ * constants, so it sees each batch exactly as the student does. Either way nothing of the teacher is trained; an
+ * online teacher's state (batch-norm moving statistics, held in {@code teacher/...} variables) is written to the
+ * checkpoint beside the student's variables, and the student's inference graph and exports ignore it.
  * A NaN or infinite loss stops the run with a {@link TrainingDivergedException} naming the step.
+ *
+ * <p>The step loop does no graph building and no per-step tensor allocation for the batch: a {@link BatchFeeder}
+ * prepares the next batch in reused tensors on a background thread while the current step runs.
  */
 public final class Trainer {
   private final TrainConfig config;
