@@ -30,7 +30,7 @@ import org.tensorflow.types.TInt32;
  * to the feeder: do not close them, and do not use a batch after releasing it. One consumer thread only.
  */
 public final class BatchFeeder implements AutoCloseable {
-  /** Batches prepared ahead by default: one is enough to hide the copy behind a step. */
+  /** Batches prepared ahead by default: one hides the copy behind a step, a second absorbs a slow copy. */
   public static final int DEFAULT_PREFETCH = 2;
 
   private final Dataset data;
