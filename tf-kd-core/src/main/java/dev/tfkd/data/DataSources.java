@@ -121,7 +121,9 @@ public final class DataSources {
           spec + ": no such file, and not a built-in dataset (built-in: " + String.join(", ", BUILTIN.keySet()) + ")");
     }
     Format f = format == null || format.isBlank() ? null : Format.parse(format);
-    return Files.isDirectory(path) ? loadFolder(path, f, split, numClasses) : loadFile(path, f == null ? detect(path) : f, numClasses);
+    // The readers reject non-finite values they can produce; this guards every format against NaN reaching training.
+    return DataChecks.requireFinite(
+        Files.isDirectory(path) ? loadFolder(path, f, split, numClasses) : loadFile(path, f == null ? detect(path) : f, numClasses));
   }
 
   /** Reads one file in {@code format}. */

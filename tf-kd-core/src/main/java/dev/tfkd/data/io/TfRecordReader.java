@@ -75,9 +75,9 @@ public final class TfRecordReader {
               file, place, "example has shape " + Arrays.toString(s.shape) + " but record 0 has " + Arrays.toString(shape));
         }
         long label = label(file, place, f);
-        if (label < 0 || label > Integer.MAX_VALUE - 1 || (numClasses > 0 && label >= numClasses)) {
+        if (label < 0 || label >= Labels.bound(numClasses)) {
           throw new DataFormatException(
-              file, place, "label " + label + " is outside [0, " + (numClasses > 0 ? numClasses : "2^31") + ")");
+              file, place, "label " + label + " is outside [0, " + Labels.bound(numClasses) + ")");
         }
         max = Math.max(max, (int) label);
         xs.add(s.values);
