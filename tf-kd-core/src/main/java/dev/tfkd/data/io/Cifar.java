@@ -48,6 +48,7 @@ public final class Cifar {
     if (total * 3 * PIXELS > Integer.MAX_VALUE - 16) {
       throw new IllegalArgumentException(name + ": " + total + " CIFAR images do not fit in one array");
     }
+    Bytes.checkHeap(files.get(0), "", total * 3 * PIXELS * Float.BYTES, total + " CIFAR images");
     float[] x = new float[(int) total * 3 * PIXELS];
     int[] y = new int[(int) total];
     int at = 0;

@@ -145,6 +145,11 @@ public final class IdxReader {
       }
       int es = elementSize(magic[2]);
       long offset = 4 + 4L * ndims;
+      // The bytes read (grown, then copied out) and the floats made of them must fit. A raw file too short for
+      // its header is reported as truncated by readDeclared, without this check or any allocation.
+      if (gzip || offset + count * es <= Files.size(file)) {
+        Bytes.checkHeap(file, "header", count * (2L * es + Float.BYTES), "the " + count + " values the header declares");
+      }
       byte[] data = Bytes.readDeclared(in, file, gzip, offset, count * es, "the IDX header");
       float[] values = new float[(int) count];
       ByteBuffer b = ByteBuffer.wrap(data);

@@ -59,6 +59,7 @@ public final class ImageFolderReader {
     List<Integer> labels = new ArrayList<>();
     Path firstFile = null;
     int channels = 1;
+    long pixels = 0;
     for (int k = 0; k < classDirs.size(); k++) {
       List<Path> files;
       try (Stream<Path> s = Files.list(classDirs.get(k))) {
@@ -84,6 +85,9 @@ public final class ImageFolderReader {
                   + "x" + images.get(0).width() + " (all images must have the same size)");
         }
         channels = Math.max(channels, p.channels());
+        // Encoded images expand up to a thousandfold: the pixels so far, as RGB, and their final copy must fit.
+        pixels += (long) p.height() * p.width();
+        Bytes.checkHeap(f, "", 2L * 3 * Float.BYTES * pixels, "the " + pixels + " pixels decoded so far");
         images.add(p);
         labels.add(k);
       }
@@ -94,6 +98,9 @@ public final class ImageFolderReader {
     int h = images.get(0).height();
     int w = images.get(0).width();
     int e = h * w * channels;
+    if ((long) images.size() * e > Integer.MAX_VALUE - 16) {
+      throw new DataFormatException(root, "", images.size() + " images of " + e + " values do not fit in one array");
+    }
     float[] x = new float[images.size() * e];
     int[] y = new int[images.size()];
     for (int i = 0; i < images.size(); i++) {

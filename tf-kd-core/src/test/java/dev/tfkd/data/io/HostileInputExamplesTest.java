@@ -71,15 +71,35 @@ class HostileInputExamplesTest {
       byte[] header = idxHeader(0x08, Integer.MAX_VALUE, 1, 1);
       Files.write(images, gzip ? HostileInputTest.gzip(concat(header, new byte[60])) : concat(header, new byte[60]));
       rejects(images, () -> load(images, null), "header", "declares more than 2^31 values");
-      // 2^30 bytes declared, 60 held: an error after reading what there is, not a 1 GiB allocation.
-      byte[] lie = concat(idxHeader(0x08, 1 << 30, 1, 1), new byte[60]);
+      // 2^24 bytes declared, 60 held: an error after reading what there is, not an allocation of the declared size.
+      byte[] lie = concat(idxHeader(0x08, 1 << 24, 1, 1), new byte[60]);
       Files.write(images, gzip ? HostileInputTest.gzip(lie) : lie);
-      rejects(images, () -> load(images, null), "declares 1073741824 bytes", "truncated file or wrong header");
+      rejects(images, () -> load(images, null), "declares 16777216 bytes", "truncated file or wrong header");
       // Two dimensions of 2^31 - 1: more values than an array holds.
       byte[] two = idxHeader(0x08, 5, Integer.MAX_VALUE, Integer.MAX_VALUE);
       Files.write(images, gzip ? HostileInputTest.gzip(two) : two);
       rejects(images, () -> load(images, null), "more than 2^31 values");
     }
+  }
+
+  @Test
+  void gzipIdxDeclaringMoreThanTheHeapHoldsIsRefusedBeforeReading() throws IOException {
+    // A gzip file's size says nothing of its content (zeros compress a thousandfold): the declared values are
+    // checked against the heap before any is read.
+    long heap = Runtime.getRuntime().maxMemory();
+    int n = (int) Math.min(Integer.MAX_VALUE - 16, heap / 2 / 6 + 1);
+    org.junit.jupiter.api.Assumptions.assumeTrue(n < Integer.MAX_VALUE - 16, "heap too large for this example");
+    Path images = TestFiles.mnistLike(dir, "train", 5, 3, 4, 3, true);
+    Files.write(images, HostileInputTest.gzip(concat(idxHeader(0x08, n, 1, 1), new byte[60])));
+    rejects(images, () -> load(images, null), "header", "the " + n + " values the header declares would need", "heap");
+  }
+
+  @Test
+  void checkHeapNamesTheFileAndTheNeed() {
+    Path f = dir.resolve("x.bin");
+    Bytes.checkHeap(f, "byte 4", 1 << 20, "small");
+    rejects(f, () -> Bytes.checkHeap(f, "byte 4", Long.MAX_VALUE, "this"), "byte 4", "this would need", "MiB heap");
+    rejects(f, () -> Bytes.checkHeap(f, "byte 4", -1, "overflowed"), "over 2^63 bytes");
   }
 
   @Test
@@ -120,6 +140,17 @@ class HostileInputExamplesTest {
       Files.write(file, b);
       rejects(file, () -> load(file, null), "record 0 (byte 0)", "record declares " + length + " bytes");
     }
+  }
+
+  @Test
+  void tfrecordShapeWhoseProductWrapsAroundIsRejected() throws IOException {
+    // 6 * 7 * 0x6db6db6db6db6db7 is 6 modulo 2^64: the product in longs accepted a shape of 2^63 values for 6
+    // values, and the Dataset constructor (whose product wraps the same way) let it through.
+    long[] shape = {6, 7, 0x6db6db6db6db6db7L};
+    assertEquals(6, shape[0] * shape[1] * shape[2]);
+    Path file =
+        TestFiles.tfrecord(dir.resolve("data.tfrecord"), TestFiles.floatExample(new float[] {1, 2, 3, 4, 5, 6}, shape, 0));
+    rejects(file, () -> load(file, null), "record 0", "does not fit the 6 values");
   }
 
   @Test
