@@ -70,7 +70,14 @@ public final class ImageFolderReader {
       for (Path f : files) {
         Images.Pixels p;
         try {
+          // readAllBytes throws an OutOfMemoryError for a file past an array's size: checked first.
+          Bytes.checkHeap(f, "", Files.size(f), "reading the " + Files.size(f) + "-byte file");
+          if (Files.size(f) > Integer.MAX_VALUE - 16) {
+            throw new DataFormatException(f, "", Files.size(f) + " bytes is too large for one image file");
+          }
           p = Images.decode(Files.readAllBytes(f));
+        } catch (DataFormatException e) {
+          throw e;
         } catch (IOException | RuntimeException e) {
           throw new DataFormatException(f, "", "cannot decode the image: " + e.getMessage(), e);
         }

@@ -217,6 +217,19 @@ class HostileInputExamplesTest {
   }
 
   @Test
+  void imageFilePastTwoGibibytesIsRejectedNotAnOutOfMemoryError() throws IOException {
+    // Files.readAllBytes throws OutOfMemoryError("Required array size too large") past 2 GiB. A sparse file
+    // costs no disk.
+    Path root = dir.resolve("pets");
+    Files.createDirectories(root.resolve("cat"));
+    Path big = root.resolve("cat/0.png");
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(big.toFile(), "rw")) {
+      f.setLength((1L << 31) + 100);
+    }
+    rejects(big, () -> load(root, null), "bytes");
+  }
+
+  @Test
   void checkSizeAcceptsOrdinaryImagesAndNamesTheDeclaredSize() {
     Images.checkSize(224, 224);
     Images.checkSize(4000, 3000);

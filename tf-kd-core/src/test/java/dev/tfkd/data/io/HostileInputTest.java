@@ -191,7 +191,7 @@ class HostileInputTest {
     long e = 1;
     for (long s : d.exampleShape()) {
       assertTrue(s >= 1, "bad shape " + Arrays.toString(d.exampleShape()));
-      e *= s;
+      e = Math.multiplyExact(e, s); // a shape whose product wraps around is itself a bug
     }
     assertEquals(d.size() * e, d.features().length, "shape inconsistent with the values");
     for (int y : d.labels()) {
@@ -488,6 +488,67 @@ class HostileInputTest {
     } finally {
       delete(dir);
     }
+  }
+
+  /**
+   * Structured lies inside valid framing: tf.Examples whose shape, value count, label and keys are generated, so
+   * the checks behind the CRCs (shape against values, label range, missing keys) are exercised directly.
+   */
+  @Property
+  void tfrecordExamples(
+      @ForAll("shapeLists") List<Long> shape,
+      @ForAll @IntRange(min = 0, max = 12) int count,
+      @ForAll("labelValues") long label,
+      @ForAll("featureKeys") String featureKey,
+      @ForAll("labelKeys") String labelKey,
+      @ForAll boolean secondDiffers)
+      throws IOException {
+    Path dir = tempDir();
+    try {
+      float[] v = new float[count];
+      for (int i = 0; i < count; i++) {
+        v[i] = i * 0.25f;
+      }
+      Example.Builder first = TestFiles.floatExample(v, shape.isEmpty() ? null : shape.stream().mapToLong(Long::longValue).toArray(), label).toBuilder();
+      org.tensorflow.proto.Features.Builder f = first.getFeaturesBuilder();
+      if (!featureKey.equals("features")) {
+        f.putFeature(featureKey, f.getFeatureMap().get("features")).removeFeature("features");
+      }
+      if (!labelKey.equals("label")) {
+        f.putFeature(labelKey, f.getFeatureMap().get("label")).removeFeature("label");
+      }
+      Example second = TestFiles.floatExample(secondDiffers ? new float[] {1, 2, 3} : v, null, 0);
+      Path file = TestFiles.tfrecord(dir.resolve("data.tfrecord"), first.build(), second);
+      readOrReject(dir, () -> DataSources.load(file.toString(), null, DataSources.Split.TRAIN));
+    } finally {
+      delete(dir);
+    }
+  }
+
+  @Provide
+  Arbitrary<List<Long>> shapeLists() {
+    return Arbitraries.oneOf(
+            Arbitraries.of(0L, 1L, 2L, 3L, 4L, 6L, 7L, -1L, 0x6db6db6db6db6db7L, 1L << 32, 1L << 62, Long.MAX_VALUE),
+            Arbitraries.longs().between(1, 12))
+        .list()
+        .ofMaxSize(4);
+  }
+
+  @Provide
+  Arbitrary<Long> labelValues() {
+    return Arbitraries.oneOf(
+        Arbitraries.of(-1L, 0L, 1L, 2L, (1L << 20) - 1, 1L << 20, (long) Integer.MAX_VALUE, 1L << 40, Long.MIN_VALUE),
+        Arbitraries.longs().between(0, 5));
+  }
+
+  @Provide
+  Arbitrary<String> featureKeys() {
+    return Arbitraries.of("features", "x", "image", "image/encoded", "pixels");
+  }
+
+  @Provide
+  Arbitrary<String> labelKeys() {
+    return Arbitraries.of("label", "y", "image/class/label", "class");
   }
 
   // ---------------------------------------------------------------- image folders (PNG, JPEG, BMP)
