@@ -120,6 +120,10 @@ public final class DataSources {
       throw new IllegalArgumentException(
           spec + ": no such file, and not a built-in dataset (built-in: " + String.join(", ", BUILTIN.keySet()) + ")");
     }
+    if (!Files.isDirectory(path) && !Files.isRegularFile(path)) {
+      // Reading a named pipe or a device would block or never end.
+      throw new IllegalArgumentException(spec + ": not a regular file or a folder (a pipe or a device is not a dataset)");
+    }
     Format f = format == null || format.isBlank() ? null : Format.parse(format);
     // The readers reject non-finite values they can produce; this guards every format against NaN reaching training.
     return DataChecks.requireFinite(

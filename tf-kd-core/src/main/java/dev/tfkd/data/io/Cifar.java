@@ -90,6 +90,12 @@ public final class Cifar {
               file, "record " + r + " (byte " + (long) r * rec.length + ")",
               "label " + label + " is outside [0, " + v.classes + ") for " + v);
         }
+        // The coarse label is not used, but one out of range means the record is corrupt.
+        if (v == Variant.CIFAR100 && (rec[0] & 0xff) >= 20) {
+          throw new DataFormatException(
+              file, "record " + r + " (byte " + (long) r * rec.length + ")",
+              "coarse label " + (rec[0] & 0xff) + " is outside [0, 20) for " + v);
+        }
         int i = first + r;
         y[i] = label;
         int base = i * 3 * PIXELS;

@@ -178,6 +178,28 @@ class HostileInputExamplesTest {
     rejects(file, () -> load(file, null), "whole number of neither");
   }
 
+  @Test
+  void cifar100CoarseLabelOutOfRangeIsRejected() throws IOException {
+    Path file = Files.write(dir.resolve("train.bin"), concat(TestFiles.cifarRecord(3, 30), TestFiles.cifarRecord(20, 30)));
+    rejects(file, () -> load(file, "cifar100"), "record 1 (byte 3074)", "coarse label 20 is outside [0, 20)");
+  }
+
+  // ---------------------------------------------------------------- pipes
+
+  @Test
+  void namedPipeIsRefusedInsteadOfBlocking() throws Exception {
+    Path fifo = dir.resolve("data.csv");
+    int rc;
+    try {
+      rc = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor();
+    } catch (IOException e) {
+      rc = -1;
+    }
+    org.junit.jupiter.api.Assumptions.assumeTrue(rc == 0 && Files.exists(fifo), "mkfifo unavailable");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> load(fifo, null));
+    assertTrue(e.getMessage().startsWith(fifo + ": not a regular file or a folder"), e.getMessage());
+  }
+
   // ---------------------------------------------------------------- CSV
 
   @Test
