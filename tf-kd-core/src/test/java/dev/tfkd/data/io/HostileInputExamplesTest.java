@@ -154,6 +154,24 @@ class HostileInputExamplesTest {
   }
 
   @Test
+  void keysQuotedFromTheFileCannotBreakTheMessageIntoLines() throws IOException {
+    // Found by the tfrecord property (10,000 tries): a mutated key "imag\nencoded" was quoted verbatim, and the
+    // command line, which prints the first line of a message, cut the error in half.
+    org.tensorflow.proto.Features.Builder f = org.tensorflow.proto.Features.newBuilder();
+    f.putFeature("imag\n\u001b[31mencoded", org.tensorflow.proto.Feature.getDefaultInstance());
+    for (int i = 0; i < 200; i++) {
+      f.putFeature("key" + i, org.tensorflow.proto.Feature.getDefaultInstance());
+    }
+    Path file =
+        TestFiles.tfrecord(dir.resolve("data.tfrecord"), org.tensorflow.proto.Example.newBuilder().setFeatures(f).build());
+    DataFormatException e = rejects(file, () -> load(file, null), "record 0", "no image");
+    assertTrue(e.getMessage().contains("imag\\u000a\\u001b[31mencoded"), e.getMessage());
+    assertTrue(e.getMessage().lines().count() == 1, e.getMessage());
+    assertEquals(DataFormatException.MAX_LENGTH + 3, e.getMessage().length(), e.getMessage());
+    assertTrue(e.getMessage().endsWith("..."), e.getMessage());
+  }
+
+  @Test
   void tfrecordHugeLabelIsOutOfRange() throws IOException {
     Path file =
         TestFiles.tfrecord(dir.resolve("data.tfrecord"), TestFiles.floatExample(new float[] {1, 2}, null, 1L << 40));
