@@ -625,6 +625,9 @@ public final class Trainer {
     if (data.size() == 0) {
       throw new IllegalArgumentException(data.name() + " has no examples");
     }
+    // NaN or infinite features are refused before the first step, naming the example, rather than surfacing as a
+    // diverged loss later.
+    dev.tfkd.data.DataChecks.requireFinite(data);
   }
 
   private static int[] shuffled(int n, SplittableRandom rng) {
