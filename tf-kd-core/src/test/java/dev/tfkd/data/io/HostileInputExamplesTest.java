@@ -116,7 +116,7 @@ class HostileInputExamplesTest {
     Path images = TestFiles.mnistLike(dir, "train", 5, 3, 4, 3, true);
     byte[] b = Files.readAllBytes(images);
     Files.write(images, Arrays.copyOf(b, b.length - 12));
-    rejects(images, () -> load(images, null), "corrupt or truncated gzip data");
+    rejects(images, () -> load(images, null), "gzip stream is truncated or corrupt");
   }
 
   @Test
