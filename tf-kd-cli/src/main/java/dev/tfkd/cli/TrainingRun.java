@@ -185,6 +185,11 @@ final class TrainingRun {
       Architecture architecture, Data data, Objective objective, float[] teacherLogits, PrintWriter progressOut,
       String label) throws IOException {
     TrainConfig tc = trainConfig();
+    // Refused before the first step rather than when the disk fills halfway through.
+    dev.tfkd.io.DiskSpace.require(
+        runDir,
+        dev.tfkd.io.DiskSpace.trainingRunBytes(dev.tfkd.models.Models.parameterCount(architecture)),
+        "the checkpoints and export of " + architecture.name());
     Checkpoints checkpoints = new Checkpoints(runDir.resolve("checkpoints"));
     // A run killed before its first checkpoint starts again from the beginning.
     boolean fromCheckpoint = resume && checkpoints.latest().isPresent();
