@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
       EvaluateCommand.class,
       TrainTeacherCommand.class,
       ExperimentCommand.class,
+      BenchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Tfkd implements Runnable {

@@ -131,7 +131,7 @@ final class TrainTeacherCommand implements Callable<Integer> {
     boolean mcmi = kind == TeacherObjectives.Kind.MCMI;
     TrainedModel first =
         tr.train(
-            tr.runDir(), tc.epochs(), data, progress, mcmi ? "mll" : "teacher",
+            tr.runDir(), arch, tc.epochs(), data, progress, mcmi ? "mll" : "teacher",
             (listeners, options) ->
                 new Trainer(tc, listeners).train(arch, data.train(), teacherSpec.firstPhase(), null, options));
     List<TrainingListener.EpochMetrics> history = new ArrayList<>(first.history());
@@ -141,7 +141,7 @@ final class TrainTeacherCommand implements Callable<Integer> {
     if (mcmi) {
       teacher =
           tr.train(
-              tr.runDir().resolve("finetune"), ft.epochs(), data, progress, "mcmi fine-tuning",
+              tr.runDir().resolve("finetune"), arch, ft.epochs(), data, progress, "mcmi fine-tuning",
               (listeners, options) -> ft.run(first, data.train(), tc, listeners, options));
       // One run of two phases: the fine-tuning epochs are numbered on after the MLL epochs in the report.
       int epochs = history.size();

@@ -186,7 +186,7 @@ final class TrainingRun {
       String label) throws IOException {
     TrainConfig tc = trainConfig();
     return train(
-        runDir, tc.epochs(), data, progressOut, label,
+        runDir, architecture, tc.epochs(), data, progressOut, label,
         (listeners, options) ->
             new Trainer(tc, listeners).train(architecture, data.train(), objective, teacherLogits, options));
   }
@@ -203,11 +203,18 @@ final class TrainingRun {
    * checkpoint without training, and one that had not started starts from the beginning.
    *
    * @param phaseDir the run directory, or a directory inside it for a later phase
+   * @param architecture the model the phase trains (for the disk-space check)
    * @param epochs the phase's epochs (for the progress display)
    * @param data the run's data; its validation part is scored after every epoch
    */
-  TrainedModel train(Path phaseDir, int epochs, Data data, PrintWriter progressOut, String label, Phase phase)
-      throws IOException {
+  TrainedModel train(
+      Path phaseDir, Architecture architecture, int epochs, Data data, PrintWriter progressOut, String label,
+      Phase phase) throws IOException {
+    // Refused before the first step rather than when the disk fills halfway through.
+    dev.tfkd.io.DiskSpace.require(
+        phaseDir,
+        dev.tfkd.io.DiskSpace.trainingRunBytes(dev.tfkd.models.Models.parameterCount(architecture)),
+        "the checkpoints and export of " + architecture.name());
     Checkpoints checkpoints = new Checkpoints(phaseDir.resolve("checkpoints"));
     // A run killed before its first checkpoint starts again from the beginning.
     boolean fromCheckpoint = resume && checkpoints.latest().isPresent();

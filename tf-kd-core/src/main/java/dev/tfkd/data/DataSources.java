@@ -120,8 +120,14 @@ public final class DataSources {
       throw new IllegalArgumentException(
           spec + ": no such file, and not a built-in dataset (built-in: " + String.join(", ", BUILTIN.keySet()) + ")");
     }
+    if (!Files.isDirectory(path) && !Files.isRegularFile(path)) {
+      // Reading a named pipe or a device would block or never end.
+      throw new IllegalArgumentException(spec + ": not a regular file or a folder (a pipe or a device is not a dataset)");
+    }
     Format f = format == null || format.isBlank() ? null : Format.parse(format);
-    return Files.isDirectory(path) ? loadFolder(path, f, split, numClasses) : loadFile(path, f == null ? detect(path) : f, numClasses);
+    // The readers reject non-finite values they can produce; this guards every format against NaN reaching training.
+    return DataChecks.requireFinite(
+        Files.isDirectory(path) ? loadFolder(path, f, split, numClasses) : loadFile(path, f == null ? detect(path) : f, numClasses));
   }
 
   /** Reads one file in {@code format}. */

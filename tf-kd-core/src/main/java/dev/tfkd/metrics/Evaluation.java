@@ -39,7 +39,7 @@ public record Evaluation(
     return perClassAccuracy.clone();
   }
 
-  /** Equal figures, per-class accuracies compared by value (a record compares arrays by identity). */
+  /** Equal when every figure is equal (NaN equals NaN, as for record components of type double). */
   @Override
   public boolean equals(Object o) {
     return o instanceof Evaluation e
@@ -55,14 +55,15 @@ public record Evaluation(
 
   @Override
   public int hashCode() {
-    return java.util.Objects.hash(examples, accuracy, nll, klToPosterior, bcpdError, java.util.Arrays.hashCode(perClassAccuracy), ece, cmi);
+    return java.util.Objects.hash(examples, accuracy, nll, klToPosterior, bcpdError, ece, cmi)
+        + 31 * java.util.Arrays.hashCode(perClassAccuracy);
   }
 
   @Override
   public String toString() {
     return "Evaluation[examples=" + examples + ", accuracy=" + accuracy + ", nll=" + nll + ", klToPosterior="
-        + klToPosterior + ", bcpdError=" + bcpdError + ", perClassAccuracy=" + java.util.Arrays.toString(perClassAccuracy)
-        + ", ece=" + ece + ", cmi=" + cmi + "]";
+        + klToPosterior + ", bcpdError=" + bcpdError + ", perClassAccuracy="
+        + java.util.Arrays.toString(perClassAccuracy) + ", ece=" + ece + ", cmi=" + cmi + "]";
   }
 
   /** Accuracy on the examples of class {@code c}; NaN if there are none. */

@@ -18,8 +18,8 @@ import java.util.List;
  * Logs a run's metrics in a run directory: {@code metrics/steps.jsonl} (one JSON object per step),
  * {@code metrics/epochs.jsonl} (one per epoch) and TensorBoard event files in {@code tensorboard/} (scalars
  * {@code loss/total}, {@code loss/hard}, {@code loss/soft}, {@code accuracy/train}, {@code learning_rate} per step;
- * {@code epoch/...} (with {@code epoch/cmi}, the
- * training CMI) and {@code validation/...} (with {@code validation/ece} and {@code validation/cmi}) per epoch, at the epoch's last global step).
+ * {@code epoch/...} (with {@code epoch/cmi}, the training CMI) and {@code validation/...} (with
+ * {@code validation/ece} and {@code validation/cmi}) per epoch, at the epoch's last global step).
  *
  * <p>Logs are flushed to disk at the end of every epoch. On resume, the JSON-lines files are cut back to the
  * checkpoint (what a killed run logged after it is written again by the resumed run), and a new event file starts

@@ -55,10 +55,27 @@ public final class Trainer {
 
   private final TrainConfig config;
   private final List<TrainingListener> listeners;
+  private final ConfigProto session;
+  private final int prefetch;
 
   public Trainer(TrainConfig config, List<TrainingListener> listeners) {
+    this(config, listeners, null);
+  }
+
+  /**
+   * @param session the training session's options (threads, device); {@code null}: {@link
+   *     #sessionConfig(int) sessionConfig(config.threads())}
+   */
+  public Trainer(TrainConfig config, List<TrainingListener> listeners, ConfigProto session) {
+    this(config, listeners, session, BatchFeeder.DEFAULT_PREFETCH);
+  }
+
+  /** With {@code prefetch} batches prepared ahead (0: each batch is assembled on the training thread). */
+  Trainer(TrainConfig config, List<TrainingListener> listeners, ConfigProto session, int prefetch) {
     this.config = Objects.requireNonNull(config, "config");
     this.listeners = List.copyOf(listeners);
+    this.session = session == null ? sessionConfig(config.threads()) : session;
+    this.prefetch = prefetch;
   }
 
   /** Session options for {@code threads} intra-op threads (0: TensorFlow's default). */
@@ -111,6 +128,21 @@ public final class Trainer {
     return train(architecture, train, objective, teacherLogits, new RunOptions(null, cp, false, false), setup);
   }
 
+  /**
+   * Trains {@code architecture} on {@code train} with the frozen {@code teacher} running online: its forward pass
+   * is part of the training graph and sees every batch exactly as the student does (augmented, if the input is).
+   */
+  public TrainedModel trainOnline(
+      Architecture architecture, Dataset train, Objective objective, FrozenTeacher teacher, Path workDir) {
+    Objects.requireNonNull(teacher, "teacher");
+    if (!objective.needsTeacher()) {
+      throw new IllegalArgumentException(objective.describe() + " reads no teacher");
+    }
+    checkCompatible(teacher.architecture(), train);
+    Checkpoints cp = new Checkpoints(workDir.resolve(architecture.name() + "-" + Long.toHexString(System.nanoTime())));
+    return train(architecture, train, objective, null, teacher, new RunOptions(null, cp, false, false), TrainingSetup.NONE);
+  }
+
   /** Trains with validation, checkpoints and resume as {@code options} say, and no hooks. */
   public TrainedModel train(
       Architecture architecture, Dataset train, Objective objective, float[] teacherLogits, RunOptions options) {
@@ -132,6 +164,17 @@ public final class Trainer {
       float[] teacherLogits,
       RunOptions options,
       TrainingSetup setup) {
+    return train(architecture, train, objective, teacherLogits, null, options, setup);
+  }
+
+  private TrainedModel train(
+      Architecture architecture,
+      Dataset train,
+      Objective objective,
+      float[] teacherLogits,
+      FrozenTeacher onlineTeacher,
+      RunOptions options,
+      TrainingSetup setup) {
     checkCompatible(architecture, train);
     if (options.validation() != null) {
       checkCompatible(architecture, options.validation());
@@ -140,7 +183,7 @@ public final class Trainer {
     if (objective.needsTeacher() && objective.usesOwnPredictions()) {
       throw new IllegalArgumentException(objective.describe() + " cannot both need a teacher and use its own predictions");
     }
-    if (objective.needsTeacher()) {
+    if (objective.needsTeacher() && onlineTeacher == null) {
       if (teacherLogits == null) {
         throw new IllegalArgumentException(objective.describe() + " needs teacher logits");
       }
@@ -158,7 +201,7 @@ public final class Trainer {
       Placeholder<TFloat32> epoch = tf.withName("epoch").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
       Placeholder<TFloat32> lr = tf.withName("learning_rate").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
       Placeholder<TFloat32> teacher =
-          objective.needsTeacher() || objective.usesOwnPredictions()
+          (objective.needsTeacher() && onlineTeacher == null) || objective.usesOwnPredictions()
               ? tf.withName("teacher_logits").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, k)))
               : null;
 
@@ -167,7 +210,11 @@ public final class Trainer {
       vars.checkAllInitialValuesUsed();
       Operand<TFloat32> oneHot = tf.oneHot(labels, tf.constant(k), tf.constant(1f), tf.constant(0f));
       Objective.LossTerms built =
-          objective.build(tf, forward.logits(), teacher, new LossContext(labels, oneHot, epoch));
+          objective.build(
+              tf,
+              forward.logits(),
+              onlineTeacher != null ? onlineTeacher.logits(tf, x) : teacher,
+              new LossContext(labels, oneHot, epoch));
       // Named reads, so the three can be fetched together even when an objective returns one operand twice.
       Objective.LossTerms terms =
           new Objective.LossTerms(
@@ -192,7 +239,7 @@ public final class Trainer {
       Loop loop =
           new Loop(architecture, train, teacherLogits, own, options, x, labels, epoch, lr, teacher, terms,
               forward.logits(), evalLogits, step, setup.hooks());
-      try (Session session = new Session(graph, sessionConfig(config.threads()))) {
+      try (Session session = new Session(graph, this.session)) {
         TrainingContext context =
             new TrainingContext(session, x, labels, forward.logits(), train, architecture.inputShape(), k);
         Checkpoints.Saved saved;
@@ -359,88 +406,95 @@ public final class Trainer {
 
     private TrainingListener.EpochMetrics runEpoch(Session session, int ep, long firstStep) {
       int n = train.size();
-      int e = train.exampleSize();
       int k = architecture.numClasses();
       int batch = Math.min(config.batchSize(), n);
       int stepsPerEpoch = (n + batch - 1) / batch;
       long totalSteps = (long) stepsPerEpoch * config.epochs();
-      float[] xBuf = new float[batch * e];
-      int[] yBuf = new int[batch];
-      float[] tBuf = teacher == null ? null : new float[batch * k];
       float[] zBuf = new float[batch * k];
       long start = System.nanoTime();
       for (TrainingHook h : hooks) {
         h.beforeEpoch(ep, context);
       }
       int[] order = epochOrder(n, config.seed(), ep);
-      float[] teacherSource = own != null ? own.previous() : teacherLogits;
+      float[] teacherSource = teacher == null ? null : own != null ? own.previous() : teacherLogits;
       double sumTotal = 0, sumHard = 0, sumSoft = 0;
       long correctSum = 0;
       TrainCmi cmi = new TrainCmi(k);
+      long seen = 0;
       long globalStep = firstStep;
       float rate = Float.NaN;
-      for (int s = 0; s < stepsPerEpoch; s++, globalStep++) {
-        int from = s * batch;
-        int m = Math.min(batch, n - from);
-        for (int i = 0; i < m; i++) {
-          int src = order[from + i];
-          System.arraycopy(train.features(), src * e, xBuf, i * e, e);
-          yBuf[i] = train.labels()[src];
-          if (tBuf != null) {
-            System.arraycopy(teacherSource, src * k, tBuf, i * k, k);
-          }
-        }
-        rate = config.optimizer().rateAt(globalStep, totalSteps);
-        float total, hard, soft;
-        try (TFloat32 xt = Tensors.floats(InferenceModel.batchShape(architecture.inputShape(), m), xBuf, 0, m * e);
-            TInt32 yt = Tensors.ints(Shape.of(m), yBuf, 0, m);
-            TFloat32 et = Tensors.scalar(ep);
-            TFloat32 lt = Tensors.scalar(rate);
-            TFloat32 tt = tBuf == null ? null : Tensors.floats(Shape.of(m, k), tBuf, 0, m * k)) {
-          Session.Runner r = session.runner().feed(x, xt).feed(labels, yt).feed(epochInput, et).feed(lr, lt);
-          if (tt != null) {
-            r.feed(teacher, tt);
-          }
-          r.fetch(terms.total()).fetch(terms.hard()).fetch(terms.soft()).fetch(logits).addTarget(step);
-          for (TrainingHook h : hooks) {
-            h.feed(r);
-            h.fetches().forEach(r::fetch);
-          }
-          try (Result out = r.run()) {
-            total = ((TFloat32) out.get(0)).getFloat();
-            hard = ((TFloat32) out.get(1)).getFloat();
-            soft = ((TFloat32) out.get(2)).getFloat();
-            ((TFloat32) out.get(3)).asRawTensor().data().asFloats().read(zBuf, 0, m * k);
-            if (own != null) {
-              own.record((TFloat32) out.get(3), order, from, m);
+      // One feeder per epoch: it copies the next batches into reused tensors on a background thread while the
+      // current step runs, and a teacher source that changes between epochs (self-distillation) is read only after
+      // the previous epoch has finished.
+      try (BatchFeeder feeder = new BatchFeeder(train, teacherSource, k, batch, ep, order, prefetch);
+          Scalar epochValue = new Scalar();
+          Scalar rateValue = new Scalar()) {
+        for (int s = 0; s < stepsPerEpoch; s++, globalStep++) {
+          int from = s * batch;
+          rate = config.optimizer().rateAt(globalStep, totalSteps);
+          float total, hard, soft;
+          int m;
+          BatchFeeder.Batch b = feeder.next();
+          try {
+            m = b.size();
+            Session.Runner r =
+                session.runner().feed(x, b.x()).feed(labels, b.labels()).feed(epochInput, epochValue.of(ep))
+                    .feed(lr, rateValue.of(rate));
+            if (teacher != null) {
+              r.feed(teacher, b.teacherLogits());
             }
-            int next = 4;
+            r.fetch(terms.total()).fetch(terms.hard()).fetch(terms.soft()).fetch(logits).addTarget(step);
             for (TrainingHook h : hooks) {
-              int count = h.fetches().size();
-              List<org.tensorflow.Tensor> fetched = new ArrayList<>(count);
-              for (int f = 0; f < count; f++) {
-                fetched.add(out.get(next++));
-              }
-              h.afterStep(fetched);
+              h.feed(r);
+              h.fetches().forEach(r::fetch);
             }
+            try (Result out = r.run()) {
+              total = ((TFloat32) out.get(0)).getFloat();
+              hard = ((TFloat32) out.get(1)).getFloat();
+              soft = ((TFloat32) out.get(2)).getFloat();
+              ((TFloat32) out.get(3)).asRawTensor().data().asFloats().read(zBuf, 0, m * k);
+              if (own != null) {
+                own.record((TFloat32) out.get(3), order, from, m);
+              }
+              int next = 4;
+              for (TrainingHook h : hooks) {
+                int count = h.fetches().size();
+                List<org.tensorflow.Tensor> fetched = new ArrayList<>(count);
+                for (int f = 0; f < count; f++) {
+                  fetched.add(out.get(next++));
+                }
+                h.afterStep(fetched);
+              }
+            }
+          } finally {
+            feeder.release(b);
           }
-        }
-        if (!Float.isFinite(total)) {
-          throw new TrainingDivergedException(
-              architecture.name() + ": loss became " + total + " at epoch " + (ep + 1) + ", step " + (s + 1)
-                  + " (global step " + (globalStep + 1) + "); lower the learning rate or check the data for NaN");
-        }
-        int correct = correct(zBuf, yBuf, m, k);
-        correctSum += correct;
-        cmi.add(zBuf, yBuf, m);
-        sumTotal += (double) total * m;
-        sumHard += (double) hard * m;
-        sumSoft += (double) soft * m;
-        TrainingListener.StepMetrics sm =
-            new TrainingListener.StepMetrics(
-                ep, s, stepsPerEpoch, globalStep, m, rate, total, hard, soft, (float) correct / m);
-        for (TrainingListener l : listeners) {
-          l.onStep(sm);
+          if (!Float.isFinite(total)) {
+            throw new TrainingDivergedException(
+                architecture.name() + ": loss became " + total + " at epoch " + (ep + 1) + ", step " + (s + 1)
+                    + " (global step " + (globalStep + 1) + "); lower the learning rate or check the data for NaN");
+          }
+          int correct = correct(zBuf, train.labels(), order, from, m, k);
+          correctSum += correct;
+          cmi.add(zBuf, train.labels(), order, from, m);
+          sumTotal += (double) total * m;
+          sumHard += (double) hard * m;
+          sumSoft += (double) soft * m;
+          TrainingListener.StepMetrics sm =
+              new TrainingListener.StepMetrics(
+                  ep, s, stepsPerEpoch, globalStep, m, rate, total, hard, soft, (float) correct / m);
+          seen += m;
+          boolean stop = false;
+          for (TrainingListener l : listeners) {
+            l.onStep(sm);
+            stop |= l.stopRequested();
+          }
+          if (stop) {
+            // A listener that stops mid-epoch (a time-boxed benchmark) ends the run here; the epoch's figures
+            // cover the examples seen.
+            globalStep++;
+            break;
+          }
         }
       }
       if (own != null) {
@@ -448,7 +502,8 @@ public final class Trainer {
       }
       Evaluation validation = options.validation() == null ? null : evaluate(session, options.validation());
       return new TrainingListener.EpochMetrics(
-          ep, sumTotal / n, sumHard / n, sumSoft / n, (System.nanoTime() - start) / 1e9, (double) correctSum / n,
+          ep, sumTotal / seen, sumHard / seen, sumSoft / seen, (System.nanoTime() - start) / 1e9,
+          (double) correctSum / seen,
           rate, globalStep, validation, cmi.value());
     }
 
@@ -488,9 +543,20 @@ public final class Trainer {
       this.counts = new long[k];
     }
 
+    /** Adds {@code m} rows of logits {@code z} with labels {@code y[0..m)}. */
     void add(float[] z, int[] y, int m) {
+      int[] identity = new int[m];
+      for (int i = 0; i < m; i++) {
+        identity[i] = i;
+      }
+      add(z, y, identity, 0, m);
+    }
+
+    /** Adds {@code m} rows of logits {@code z}, row {@code i} labelled {@code labels[order[from + i]]}. */
+    void add(float[] z, int[] labels, int[] order, int from, int m) {
       double[] p = new double[k];
       for (int i = 0; i < m; i++) {
+        int label = labels[order[from + i]];
         double max = Double.NEGATIVE_INFINITY;
         for (int c = 0; c < k; c++) {
           max = Math.max(max, z[i * k + c]);
@@ -505,9 +571,9 @@ public final class Trainer {
           if (p[c] > 0) {
             negEntropy += p[c] * Math.log(p[c]);
           }
-          classSums[y[i] * k + c] += p[c];
+          classSums[label * k + c] += p[c];
         }
-        counts[y[i]]++;
+        counts[label]++;
         n++;
       }
     }
@@ -530,7 +596,30 @@ public final class Trainer {
     }
   }
 
-  private static int correct(float[] z, int[] y, int m, int k) {
+  /** A float scalar input whose tensor is rebuilt only when its value changes. */
+  private static final class Scalar implements AutoCloseable {
+    private TFloat32 tensor;
+    private float value;
+
+    TFloat32 of(float v) {
+      if (tensor == null || Float.floatToRawIntBits(v) != Float.floatToRawIntBits(value)) {
+        close();
+        tensor = Tensors.scalar(v);
+        value = v;
+      }
+      return tensor;
+    }
+
+    @Override
+    public void close() {
+      if (tensor != null) {
+        tensor.close();
+        tensor = null;
+      }
+    }
+  }
+
+  private static int correct(float[] z, int[] labels, int[] order, int from, int m, int k) {
     int correct = 0;
     for (int i = 0; i < m; i++) {
       int best = 0;
@@ -539,7 +628,7 @@ public final class Trainer {
           best = c;
         }
       }
-      if (best == y[i]) {
+      if (best == labels[order[from + i]]) {
         correct++;
       }
     }
@@ -594,8 +683,7 @@ public final class Trainer {
                   r.getValExamples(), r.getValAccuracy(), r.getValLoss(), r.getValKlToPosterior(),
                   r.getValBcpdError(),
                   r.getValPerClassAccuracyList().stream().mapToDouble(Double::doubleValue).toArray(),
-                  r.hasValEce() ? r.getValEce() : Double.NaN,
-                  r.hasValCmi() ? r.getValCmi() : Double.NaN);
+                  r.getValEce(), r.getValCmi());
       out.add(
           new TrainingListener.EpochMetrics(
               r.getEpoch(), r.getTotal(), r.getHard(), r.getSoft(), r.getSeconds(), r.getAccuracy(),
@@ -632,6 +720,9 @@ public final class Trainer {
     if (data.size() == 0) {
       throw new IllegalArgumentException(data.name() + " has no examples");
     }
+    // NaN or infinite features are refused before the first step, naming the example, rather than surfacing as a
+    // diverged loss later.
+    dev.tfkd.data.DataChecks.requireFinite(data);
   }
 
   private static int[] shuffled(int n, SplittableRandom rng) {

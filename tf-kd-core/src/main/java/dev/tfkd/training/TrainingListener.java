@@ -21,7 +21,10 @@ public interface TrainingListener {
   /** After every epoch, once its checkpoint (if any) is safely on disk. */
   default void onEpoch(EpochMetrics epoch) {}
 
-  /** Asked after every epoch: {@code true} ends the run there (e.g. early stopping). */
+  /**
+   * Asked after every step and every epoch: {@code true} ends the run there (early stopping after an epoch; a
+   * time-boxed benchmark after a step, when the epoch so far is reported). The weights are saved as usual.
+   */
   default boolean stopRequested() {
     return false;
   }

@@ -102,15 +102,15 @@ class TrainerTest {
   }
 
   @Test
-  void nanInDataStopsWithStepNamed() {
+  void nanInDataIsRefusedBeforeTrainingNamingTheExample() {
     float[] x = train.features().clone();
     x[0] = Float.NaN;
     Dataset bad = new Dataset("bad", x, train.labels(), train.exampleShape(), 4, null);
     var e =
         assertThrows(
-            TrainingDivergedException.class,
+            IllegalArgumentException.class,
             () -> new Trainer(config(1, 1), List.of()).train(new TinyMlp(6, 8, 4), bad, new CrossEntropy(), null, work));
-    assertTrue(e.getMessage().contains("epoch 1, step"), e.getMessage());
+    assertTrue(e.getMessage().contains("bad") && e.getMessage().contains("example 0"), e.getMessage());
   }
 
   @Test

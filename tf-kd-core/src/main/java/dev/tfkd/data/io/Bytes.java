@@ -28,6 +28,20 @@ final class Bytes {
     }
   }
 
+  /**
+   * Refuses to go on when {@code bytes} of memory for what {@code file} declares or holds would take more than half
+   * the maximum heap: a clear error instead of an OutOfMemoryError (a gzip file or an encoded image can expand a
+   * thousandfold). Half the maximum rather than the free heap, so the answer does not depend on the collector.
+   */
+  static void checkHeap(Path file, String place, long bytes, String what) {
+    long heap = Runtime.getRuntime().maxMemory();
+    if (bytes < 0 || bytes > heap / 2) {
+      throw new DataFormatException(
+          file, place, what + " would need " + (bytes < 0 ? "over 2^63 bytes" : (bytes >> 20) + " MiB") + " of memory,"
+              + " more than half the " + (heap >> 20) + " MiB heap (a corrupt header, or raise -Xmx)");
+    }
+  }
+
   /** Opens {@code file}, transparently decompressing gzip. */
   static InputStream open(Path file) throws IOException {
     InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16);

@@ -48,6 +48,7 @@ public final class Cifar {
     if (total * 3 * PIXELS > Integer.MAX_VALUE - 16) {
       throw new IllegalArgumentException(name + ": " + total + " CIFAR images do not fit in one array");
     }
+    Bytes.checkHeap(files.get(0), "", total * 3 * PIXELS * Float.BYTES, total + " CIFAR images");
     float[] x = new float[(int) total * 3 * PIXELS];
     int[] y = new int[(int) total];
     int at = 0;
@@ -88,6 +89,12 @@ public final class Cifar {
           throw new DataFormatException(
               file, "record " + r + " (byte " + (long) r * rec.length + ")",
               "label " + label + " is outside [0, " + v.classes + ") for " + v);
+        }
+        // The coarse label is not used, but one out of range means the record is corrupt.
+        if (v == Variant.CIFAR100 && (rec[0] & 0xff) >= 20) {
+          throw new DataFormatException(
+              file, "record " + r + " (byte " + (long) r * rec.length + ")",
+              "coarse label " + (rec[0] & 0xff) + " is outside [0, 20) for " + v);
         }
         int i = first + r;
         y[i] = label;

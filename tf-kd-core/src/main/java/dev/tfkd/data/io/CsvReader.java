@@ -3,6 +3,7 @@ package dev.tfkd.data.io;
 import dev.tfkd.data.Dataset;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,12 +31,17 @@ public final class CsvReader {
     List<Integer> labels = new ArrayList<>();
     int width = -1;
     int max = -1;
-    try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+    // Malformed UTF-8 decodes to U+FFFD here, found per line below: Files.newBufferedReader would throw
+    // "Input length = 1" while decoding ahead, with no way to tell which line is at fault.
+    try (BufferedReader r = new BufferedReader(new InputStreamReader(Files.newInputStream(file), StandardCharsets.UTF_8))) {
       String line;
       int lineNo = 0;
       boolean first = true;
       while ((line = r.readLine()) != null) {
         lineNo++;
+        if (line.indexOf('\uFFFD') >= 0) {
+          throw new DataFormatException(file, "line " + lineNo, "not UTF-8 text (a binary or corrupt file?)");
+        }
         if (line.isBlank()) {
           continue;
         }
@@ -68,10 +74,10 @@ public final class CsvReader {
         } catch (NumberFormatException e) {
           throw new DataFormatException(file, "line " + lineNo + ", column " + width, "label '" + l + "' is not an integer");
         }
-        if (label < 0 || (numClasses > 0 && label >= numClasses)) {
+        if (label < 0 || label >= Labels.bound(numClasses)) {
           throw new DataFormatException(
               file, "line " + lineNo + ", column " + width,
-              "label " + label + " is outside [0, " + (numClasses > 0 ? numClasses : "inf") + ")");
+              "label " + label + " is outside [0, " + Labels.bound(numClasses) + ")");
         }
         max = Math.max(max, label);
         rows.add(x);

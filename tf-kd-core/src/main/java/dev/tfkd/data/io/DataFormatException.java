@@ -19,7 +19,7 @@ public final class DataFormatException extends IllegalArgumentException {
    * @param problem what is wrong
    */
   public DataFormatException(Path file, String place, String problem) {
-    super(file + (place == null || place.isEmpty() ? "" : ": " + place) + ": " + problem);
+    super(oneLine(file + (place == null || place.isEmpty() ? "" : ": " + place) + ": " + problem));
     this.file = file;
     this.place = place;
   }
@@ -27,6 +27,29 @@ public final class DataFormatException extends IllegalArgumentException {
   public DataFormatException(Path file, String place, String problem, Throwable cause) {
     this(file, place, problem);
     initCause(cause);
+  }
+
+  /** The longest message, in characters: a quoted list of keys from a hostile file can be arbitrarily long. */
+  static final int MAX_LENGTH = 600;
+
+  /**
+   * Messages quote the file (feature keys, fields, paths): control characters (a newline among them) are escaped
+   * so that the message stays one line and cannot drive a terminal, and a long message is cut.
+   */
+  static String oneLine(String s) {
+    StringBuilder b = new StringBuilder(Math.min(s.length(), MAX_LENGTH + 16));
+    for (int i = 0; i < s.length(); i++) {
+      if (b.length() >= MAX_LENGTH) {
+        return b.append("...").toString();
+      }
+      char c = s.charAt(i);
+      if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
+        b.append(String.format("\\u%04x", (int) c));
+      } else {
+        b.append(c);
+      }
+    }
+    return b.toString();
   }
 
   public Path file() {

@@ -74,6 +74,13 @@ public final class IdxReader {
     if (labels.dims.length != 1) {
       throw new DataFormatException(labelsFile, "header", "labels must have 1 dimension, got " + labels.dims.length);
     }
+    for (int i = 0; i < images.dims.length; i++) {
+      // A zero dimension declares no data at all: an empty dataset or an example with no values.
+      if (images.dims[i] == 0) {
+        throw new DataFormatException(
+            imagesFile, "byte " + (4 + 4 * i), "dimension " + i + " of the images is 0 (an empty or corrupt header)");
+      }
+    }
     int n = images.dims[0];
     if (labels.dims[0] != n) {
       throw new DataFormatException(
@@ -83,9 +90,9 @@ public final class IdxReader {
     int max = -1;
     for (int i = 0; i < n; i++) {
       float v = labels.values[i];
-      if (v < 0 || v != Math.rint(v) || (numClasses > 0 && v >= numClasses)) {
+      if (v < 0 || v != Math.rint(v) || v >= Labels.bound(numClasses)) {
         throw new DataFormatException(
-            labelsFile, "label " + i, "label " + v + " is not a class in [0, " + (numClasses > 0 ? numClasses : "inf") + ")");
+            labelsFile, "label " + i, "label " + v + " is not a class in [0, " + Labels.bound(numClasses) + ")");
       }
       y[i] = (int) v;
       max = Math.max(max, y[i]);
@@ -138,6 +145,11 @@ public final class IdxReader {
       }
       int es = elementSize(magic[2]);
       long offset = 4 + 4L * ndims;
+      // The bytes read (grown, then copied out) and the floats made of them must fit. A raw file too short for
+      // its header is reported as truncated by readDeclared, without this check or any allocation.
+      if (gzip || offset + count * es <= Files.size(file)) {
+        Bytes.checkHeap(file, "header", count * (2L * es + Float.BYTES), "the " + count + " values the header declares");
+      }
       byte[] data = Bytes.readDeclared(in, file, gzip, offset, count * es, "the IDX header");
       float[] values = new float[(int) count];
       ByteBuffer b = ByteBuffer.wrap(data);
@@ -161,7 +173,9 @@ public final class IdxReader {
       }
       return new Array(dims, values, type == 0x08);
     } catch (IOException e) {
-      throw new DataFormatException(file, "", "cannot read: " + e.getMessage(), e);
+      // GZIPInputStream reports corruption as ZipException or EOFException with terse messages; say what it means.
+      throw new DataFormatException(
+          file, "", (gzip ? "corrupt or truncated gzip data: " : "cannot read: ") + e.getMessage(), e);
     }
   }
 

@@ -59,6 +59,7 @@ public final class ImageFolderReader {
     List<Integer> labels = new ArrayList<>();
     Path firstFile = null;
     int channels = 1;
+    long pixels = 0;
     for (int k = 0; k < classDirs.size(); k++) {
       List<Path> files;
       try (Stream<Path> s = Files.list(classDirs.get(k))) {
@@ -69,7 +70,14 @@ public final class ImageFolderReader {
       for (Path f : files) {
         Images.Pixels p;
         try {
+          // readAllBytes throws an OutOfMemoryError for a file past an array's size: checked first.
+          Bytes.checkHeap(f, "", Files.size(f), "reading the " + Files.size(f) + "-byte file");
+          if (Files.size(f) > Integer.MAX_VALUE - 16) {
+            throw new DataFormatException(f, "", Files.size(f) + " bytes is too large for one image file");
+          }
           p = Images.decode(Files.readAllBytes(f));
+        } catch (DataFormatException e) {
+          throw e;
         } catch (IOException | RuntimeException e) {
           throw new DataFormatException(f, "", "cannot decode the image: " + e.getMessage(), e);
         }
@@ -84,6 +92,9 @@ public final class ImageFolderReader {
                   + "x" + images.get(0).width() + " (all images must have the same size)");
         }
         channels = Math.max(channels, p.channels());
+        // Encoded images expand up to a thousandfold: the pixels so far, as RGB, and their final copy must fit.
+        pixels += (long) p.height() * p.width();
+        Bytes.checkHeap(f, "", 2L * 3 * Float.BYTES * pixels, "the " + pixels + " pixels decoded so far");
         images.add(p);
         labels.add(k);
       }
@@ -94,6 +105,9 @@ public final class ImageFolderReader {
     int h = images.get(0).height();
     int w = images.get(0).width();
     int e = h * w * channels;
+    if ((long) images.size() * e > Integer.MAX_VALUE - 16) {
+      throw new DataFormatException(root, "", images.size() + " images of " + e + " values do not fit in one array");
+    }
     float[] x = new float[images.size() * e];
     int[] y = new int[images.size()];
     for (int i = 0; i < images.size(); i++) {

@@ -5,7 +5,10 @@ import java.awt.image.BufferedImage;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.util.Iterator;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 
 /** Decodes PNG, JPEG (and other formats javax.imageio knows) into [0, 1] floats, height x width x channels. */
 final class Images {
@@ -26,10 +29,48 @@ final class Images {
     }
   }
 
-  /** Decodes {@code bytes}; returns null when no installed reader recognises them. */
+  /**
+   * Decodes {@code bytes}; returns null when no installed reader recognises them. The dimensions the header declares
+   * are checked before any pixel is allocated: a few hundred bytes can declare a 40,000 x 40,000 image.
+   */
   static Pixels decode(byte[] bytes) throws IOException {
-    BufferedImage img = ImageIO.read(new ByteArrayInputStream(bytes));
-    return img == null ? null : pixels(img);
+    try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+      Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+      if (!readers.hasNext()) {
+        return null;
+      }
+      ImageReader reader = readers.next();
+      try {
+        reader.setInput(in, true, true);
+        checkSize(reader.getWidth(0), reader.getHeight(0));
+        return pixels(reader.read(0));
+      } finally {
+        reader.dispose();
+      }
+    }
+  }
+
+  /**
+   * Refuses a declared size whose decoding would overflow an array or take more than half the heap: the decoder's
+   * image (up to 4 bytes a pixel) plus 3 floats a pixel here and 3 more when the dataset is assembled. Half the
+   * maximum heap rather than the free heap, so that the answer does not depend on when the collector last ran.
+   */
+  static void checkSize(int width, int height) {
+    if (width < 1 || height < 1) {
+      throw new IllegalArgumentException("the header declares a " + width + "x" + height + " image");
+    }
+    long pixels = (long) width * height;
+    if (3 * pixels > Integer.MAX_VALUE - 16) {
+      throw new IllegalArgumentException(
+          "the header declares a " + width + "x" + height + " image, more pixels than an array holds");
+    }
+    long need = pixels * (4 + 2 * 3 * Float.BYTES);
+    long heap = Runtime.getRuntime().maxMemory();
+    if (need > heap / 2) {
+      throw new IllegalArgumentException(
+          "the header declares a " + width + "x" + height + " image, whose decoding needs " + (need >> 20)
+              + " MiB, more than half the " + (heap >> 20) + " MiB heap (corrupt header, or raise -Xmx)");
+    }
   }
 
   static Pixels pixels(BufferedImage img) {

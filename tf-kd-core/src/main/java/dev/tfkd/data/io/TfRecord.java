@@ -69,7 +69,8 @@ public final class TfRecord {
         throw new DataFormatException(file, place, "bad CRC of the record length (corrupt file or not a TFRecord file)");
       }
       long left = fileSize - offset - 12;
-      if (length < 0 || length + 4 > left) {
+      // Compared as "length > left - 4", never "length + 4 > left": a declared length near 2^63 would overflow.
+      if (length < 0 || length > left - 4 || length > Integer.MAX_VALUE - 16) {
         throw new DataFormatException(
             file, place, "record declares " + length + " bytes but only " + Math.max(0, left - 4) + " are left (truncated)");
       }

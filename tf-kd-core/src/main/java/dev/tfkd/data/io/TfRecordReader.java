@@ -50,6 +50,7 @@ public final class TfRecordReader {
     List<Integer> ys = new ArrayList<>();
     long[] shape = null;
     int max = -1;
+    long values = 0;
     try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
       TfRecord.Reader r = new TfRecord.Reader(in, file, Files.size(file));
       byte[] data;
@@ -75,11 +76,14 @@ public final class TfRecordReader {
               file, place, "example has shape " + Arrays.toString(s.shape) + " but record 0 has " + Arrays.toString(shape));
         }
         long label = label(file, place, f);
-        if (label < 0 || label > Integer.MAX_VALUE - 1 || (numClasses > 0 && label >= numClasses)) {
+        if (label < 0 || label >= Labels.bound(numClasses)) {
           throw new DataFormatException(
-              file, place, "label " + label + " is outside [0, " + (numClasses > 0 ? numClasses : "2^31") + ")");
+              file, place, "label " + label + " is outside [0, " + Labels.bound(numClasses) + ")");
         }
         max = Math.max(max, (int) label);
+        // Encoded images expand up to a thousandfold: the values so far and their final copy must fit.
+        values += s.values.length;
+        Bytes.checkHeap(file, place, 2 * Float.BYTES * values, "the " + values + " values decoded so far");
         xs.add(s.values);
         ys.add((int) label);
       }
@@ -90,6 +94,9 @@ public final class TfRecordReader {
       throw new DataFormatException(file, "", "no records");
     }
     int e = xs.get(0).length;
+    if ((long) xs.size() * e > Integer.MAX_VALUE - 16) {
+      throw new DataFormatException(file, "", xs.size() + " examples of " + e + " values do not fit in one array");
+    }
     float[] x = new float[xs.size() * e];
     int[] y = new int[xs.size()];
     for (int i = 0; i < xs.size(); i++) {
@@ -136,8 +143,7 @@ public final class TfRecordReader {
           Feature s = f.get(sk);
           if (s != null && s.getKindCase() == Feature.KindCase.INT64_LIST) {
             shape = s.getInt64List().getValueList().stream().mapToLong(Long::longValue).toArray();
-            long n = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
-            if (shape.length == 0 || Arrays.stream(shape).anyMatch(d -> d < 1) || n != v.length) {
+            if (shape.length == 0 || !fits(shape, v.length)) {
               throw new DataFormatException(
                   file, place, "'" + sk + "' " + Arrays.toString(shape) + " does not fit the " + v.length + " values of '" + k + "'");
             }
@@ -153,6 +159,24 @@ public final class TfRecordReader {
     throw new DataFormatException(
         file, place, "no image: expected encoded bytes under one of " + BYTE_KEYS + " or floats under one of " + FLOAT_KEYS
             + "; keys present: " + f.keySet());
+  }
+
+  /**
+   * Whether {@code shape} has positive dimensions whose product is {@code n}. The product is stopped once it passes
+   * {@code n}: multiplied out in longs, [2, 2^63 + 3] would wrap around to 6 and pass for 6 values.
+   */
+  private static boolean fits(long[] shape, int n) {
+    long product = 1;
+    for (long d : shape) {
+      if (d < 1 || d > n) {
+        return false;
+      }
+      product *= d;
+      if (product > n) {
+        return false;
+      }
+    }
+    return product == n;
   }
 
   private static long label(Path file, String place, Map<String, Feature> f) {

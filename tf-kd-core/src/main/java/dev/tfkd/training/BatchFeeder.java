@@ -1,0 +1,349 @@
+package dev.tfkd.training;
+
+import dev.tfkd.data.Dataset;
+import dev.tfkd.graph.InferenceModel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.SplittableRandom;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.FloatDataBuffer;
+import org.tensorflow.ndarray.buffer.IntDataBuffer;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+
+/**
+ * Assembles the training batches of a run, in the run's seeded order, into reused native tensors, optionally on
+ * a background thread while the previous step runs.
+ *
+ * <p>The order is a pure function of the seed: epoch {@code e} visits a Fisher-Yates shuffle drawn from the
+ * {@code e}-th split of {@code SplittableRandom(seed ^ 0x5DEECE66D)}, in consecutive batches of {@code batchSize}
+ * (the last one of an epoch may be smaller). Prefetching changes only when a batch is copied, never which examples
+ * it holds, so a run with and without prefetch feeds bit-identical tensors.
+ *
+ * <p>The tensors live in a small ring of slots ({@code prefetch + 1}): the producer fills a free slot, the
+ * consumer takes it with {@link #next()}, feeds its tensors to a step and hands it back with {@link
+ * #release(Batch)}. No tensor is allocated per step (only each slot's first short last-batch). The tensors belong
+ * to the feeder: do not close them, and do not use a batch after releasing it. One consumer thread only.
+ */
+public final class BatchFeeder implements AutoCloseable {
+  /** Batches prepared ahead by default: one hides the copy behind a step, a second absorbs a slow copy. */
+  public static final int DEFAULT_PREFETCH = 2;
+
+  private final Dataset data;
+  private final float[] teacherLogits;
+  private final int numClasses;
+  private final int batchSize;
+  private final int epochs;
+  private final int stepsPerEpoch;
+  private final long[] exampleShape;
+  private final int exampleSize;
+  private final java.util.function.IntFunction<int[]> orderOfEpoch;
+  private final List<Slot> slots = new ArrayList<>();
+  private final BlockingQueue<Slot> free;
+  private final BlockingQueue<Object> ready;
+  private final Thread producer;
+  // Producer-side cursor (the consumer's thread when there is no producer thread).
+  private int[] order;
+  private int cursorEpoch;
+  private int cursorStep;
+  private int consumed;
+  private final long totalSteps;
+  private volatile boolean closed;
+
+  /**
+   * One prepared batch.
+   *
+   * @param epoch the epoch, from 0
+   * @param step the step within the epoch, from 0
+   * @param size examples in the batch
+   * @param x features {@code [size, exampleShape...]}
+   * @param labels int32 {@code [size]}
+   * @param teacherLogits {@code [size, K]}, or {@code null} when the feeder has no teacher logits
+   */
+  public record Batch(int epoch, int step, int size, TFloat32 x, TInt32 labels, TFloat32 teacherLogits) {}
+
+  /**
+   * @param data the training examples
+   * @param teacherLogits {@code data.size() x numClasses} logits aligned with {@code data}, or {@code null}
+   * @param numClasses K
+   * @param batchSize examples per batch (capped at the dataset size)
+   * @param epochs passes over the data
+   * @param seed the run's seed (fixes the order)
+   * @param prefetch batches prepared ahead on a background thread; 0 prepares each batch in {@link #next()}
+   */
+  public BatchFeeder(
+      Dataset data, float[] teacherLogits, int numClasses, int batchSize, int epochs, long seed, int prefetch) {
+    this(data, teacherLogits, numClasses, batchSize, 0, epochs, ep -> Trainer.epochOrder(data.size(), seed, ep), prefetch);
+  }
+
+  /**
+   * The batches of the single epoch {@code epoch}, visiting the examples in {@code order}: what the trainer uses,
+   * one feeder per epoch, so that a teacher source that changes between epochs (self-distillation) is read only
+   * once the previous epoch has finished.
+   */
+  public BatchFeeder(
+      Dataset data, float[] teacherLogits, int numClasses, int batchSize, int epoch, int[] order, int prefetch) {
+    this(data, teacherLogits, numClasses, batchSize, epoch, 1, ep -> order, prefetch);
+  }
+
+  private BatchFeeder(
+      Dataset data,
+      float[] teacherLogits,
+      int numClasses,
+      int batchSize,
+      int firstEpoch,
+      int epochs,
+      java.util.function.IntFunction<int[]> orderOfEpoch,
+      int prefetch) {
+    this.data = Objects.requireNonNull(data, "data");
+    if (data.size() == 0 || batchSize < 1 || epochs < 1 || prefetch < 0) {
+      throw new IllegalArgumentException(
+          "bad feeder settings: " + data.size() + " examples, batch " + batchSize + ", " + epochs + " epochs, prefetch "
+              + prefetch);
+    }
+    if (teacherLogits != null && teacherLogits.length != (long) data.size() * numClasses) {
+      throw new IllegalArgumentException(
+          "teacher logits hold " + teacherLogits.length + " values; " + data.name() + " needs "
+              + (long) data.size() * numClasses);
+    }
+    this.teacherLogits = teacherLogits;
+    this.numClasses = numClasses;
+    this.batchSize = Math.min(batchSize, data.size());
+    this.epochs = epochs;
+    this.stepsPerEpoch = (data.size() + this.batchSize - 1) / this.batchSize;
+    this.totalSteps = (long) stepsPerEpoch * epochs;
+    this.exampleShape = data.exampleShape();
+    this.exampleSize = data.exampleSize();
+    this.orderOfEpoch = orderOfEpoch;
+    this.cursorEpoch = firstEpoch;
+    int slotCount = prefetch + 1;
+    this.free = new ArrayBlockingQueue<>(slotCount);
+    this.ready = new ArrayBlockingQueue<>(slotCount + 1);
+    for (int i = 0; i < slotCount; i++) {
+      Slot s = new Slot();
+      slots.add(s);
+      free.add(s);
+    }
+    if (prefetch > 0) {
+      producer = new Thread(this::produce, "tfkd-batch-feeder");
+      producer.setDaemon(true);
+      producer.start();
+    } else {
+      producer = null;
+    }
+  }
+
+  /** Steps in each epoch. */
+  public int stepsPerEpoch() {
+    return stepsPerEpoch;
+  }
+
+  /** The effective batch size (the requested one capped at the dataset size). */
+  public int batchSize() {
+    return batchSize;
+  }
+
+  /**
+   * The next batch, waiting for the producer if it is behind. Throws {@link java.util.NoSuchElementException}
+   * after the last batch of the last epoch.
+   */
+  public Batch next() {
+    if (consumed >= totalSteps) {
+      throw new java.util.NoSuchElementException("all " + totalSteps + " batches were consumed");
+    }
+    Slot slot;
+    if (producer == null) {
+      slot = take(free);
+      fillNext(slot);
+    } else {
+      Object o = take(ready);
+      if (o instanceof Throwable t) {
+        throw new IllegalStateException("preparing a batch failed: " + t, t);
+      }
+      slot = (Slot) o;
+    }
+    consumed++;
+    return slot.batch;
+  }
+
+  /** Hands a batch's slot back for refilling; its tensors must no longer be in use. */
+  public void release(Batch batch) {
+    for (Slot s : slots) {
+      if (s.batch == batch) {
+        s.batch = null;
+        free.add(s);
+        return;
+      }
+    }
+    throw new IllegalArgumentException("not a batch of this feeder, or released twice");
+  }
+
+  private void produce() {
+    try {
+      for (long i = 0; i < totalSteps && !closed; i++) {
+        Slot s = take(free);
+        if (closed) {
+          return;
+        }
+        fillNext(s);
+        ready.put(s);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException | Error e) {
+      ready.offer(e);
+    }
+  }
+
+  private void fillNext(Slot slot) {
+    if (order == null || cursorStep == stepsPerEpoch) {
+      if (order != null) {
+        cursorEpoch++;
+      }
+      cursorStep = 0;
+      order = orderOfEpoch.apply(cursorEpoch);
+      if (order.length != data.size()) {
+        throw new IllegalArgumentException("an epoch order must visit all " + data.size() + " examples");
+      }
+    }
+    int from = cursorStep * batchSize;
+    int m = Math.min(batchSize, data.size() - from);
+    Buffers b = slot.buffers(m);
+    float[] features = data.features();
+    int[] labels = data.labels();
+    int e = exampleSize;
+    int k = numClasses;
+    for (int i = 0; i < m; i++) {
+      int src = order[from + i];
+      b.x.offset((long) i * e).write(features, src * e, e);
+      b.yRows[i] = labels[src];
+      if (teacherLogits != null) {
+        System.arraycopy(teacherLogits, src * k, b.tRows, i * k, k);
+      }
+    }
+    b.y.write(b.yRows, 0, m);
+    if (teacherLogits != null) {
+      b.t.write(b.tRows, 0, m * k);
+    }
+    slot.batch = new Batch(cursorEpoch, cursorStep, m, b.xt, b.yt, b.tt);
+    cursorStep++;
+  }
+
+  private static <T> T take(BlockingQueue<T> q) {
+    try {
+      return q.take();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for a batch", e);
+    }
+  }
+
+  /** Stops the producer and frees every tensor. */
+  @Override
+  public void close() {
+    closed = true;
+    if (producer != null) {
+      producer.interrupt();
+      try {
+        producer.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    for (Slot s : slots) {
+      s.close();
+    }
+  }
+
+  /** The epoch order: a Fisher-Yates shuffle of {@code 0..n-1}. */
+  static int[] shuffled(int n, SplittableRandom rng) {
+    int[] a = new int[n];
+    for (int i = 0; i < n; i++) {
+      a[i] = i;
+    }
+    for (int i = n - 1; i > 0; i--) {
+      int j = rng.nextInt(i + 1);
+      int t = a[i];
+      a[i] = a[j];
+      a[j] = t;
+    }
+    return a;
+  }
+
+  /** The tensors of one ring position, for the full batch size and (lazily) the short last batch. */
+  private final class Slot {
+    Buffers full;
+    Buffers last;
+    Batch batch;
+
+    Buffers buffers(int m) {
+      if (m == batchSize) {
+        if (full == null) {
+          full = new Buffers(m);
+        }
+        return full;
+      }
+      if (last == null || last.size != m) {
+        if (last != null) {
+          last.close();
+        }
+        last = new Buffers(m);
+      }
+      return last;
+    }
+
+    void close() {
+      if (full != null) {
+        full.close();
+      }
+      if (last != null) {
+        last.close();
+      }
+    }
+  }
+
+  /** Native tensors of one batch size with cached views of their memory. */
+  private final class Buffers {
+    final int size;
+    final TFloat32 xt;
+    final TInt32 yt;
+    final TFloat32 tt;
+    final FloatDataBuffer x;
+    final IntDataBuffer y;
+    final FloatDataBuffer t;
+    final int[] yRows;
+    final float[] tRows;
+
+    Buffers(int size) {
+      this.size = size;
+      List<Tensor> made = new ArrayList<>();
+      try {
+        xt = TFloat32.tensorOf(InferenceModel.batchShape(exampleShape, size));
+        made.add(xt);
+        yt = TInt32.tensorOf(Shape.of(size));
+        made.add(yt);
+        tt = teacherLogits == null ? null : TFloat32.tensorOf(Shape.of(size, numClasses));
+      } catch (RuntimeException e) {
+        made.forEach(Tensor::close);
+        throw e;
+      }
+      x = xt.asRawTensor().data().asFloats();
+      y = yt.asRawTensor().data().asInts();
+      t = tt == null ? null : tt.asRawTensor().data().asFloats();
+      yRows = new int[size];
+      tRows = tt == null ? null : new float[size * numClasses];
+    }
+
+    void close() {
+      xt.close();
+      yt.close();
+      if (tt != null) {
+        tt.close();
+      }
+    }
+  }
+}

@@ -1,0 +1,126 @@
+package dev.tfkd.training;
+
+import java.util.Locale;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.GPUOptions;
+
+/**
+ * Where and how wide a TensorFlow session runs: intra-op threads (the pool one kernel, e.g. a matrix multiply,
+ * splits its work over), inter-op threads (the pool independent kernels run on at the same time) and the device.
+ *
+ * <p>{@code gpu:N} makes only GPU {@code N} visible, lets kernels without a GPU implementation fall back to the CPU
+ * (soft placement) and lets TensorFlow's GPU memory grow as needed instead of taking the whole card. On a machine
+ * or build without a GPU, soft placement runs everything on the CPU. {@code cpu} hides every GPU.
+ *
+ * @param intraOpThreads 0 lets TensorFlow choose (all cores)
+ * @param interOpThreads 0 lets TensorFlow choose (all cores)
+ * @param device where the graph runs
+ */
+public record SessionSettings(int intraOpThreads, int interOpThreads, Device device) {
+  public SessionSettings {
+    if (intraOpThreads < 0 || interOpThreads < 0) {
+      throw new IllegalArgumentException(
+          "thread counts must be >= 0 (0 = TensorFlow's default), got intra " + intraOpThreads + ", inter "
+              + interOpThreads);
+    }
+    if (device == null) {
+      device = Device.DEFAULT;
+    }
+  }
+
+  /**
+   * The defaults for this machine: one intra-op thread per core and a single inter-op thread. The training graphs
+   * here are chains of large kernels with little independent work, so a second inter-op pool mostly competes with
+   * the intra-op pool for the same cores.
+   */
+  public static SessionSettings defaults() {
+    return new SessionSettings(Runtime.getRuntime().availableProcessors(), 1, Device.DEFAULT);
+  }
+
+  /** {@code threads} intra-op threads and {@code min(2, threads)} inter-op threads on the default device. */
+  public static SessionSettings ofThreads(int threads) {
+    return new SessionSettings(threads, threads == 0 ? 0 : Math.min(2, threads), Device.DEFAULT);
+  }
+
+  public ConfigProto toConfigProto() {
+    ConfigProto.Builder b = ConfigProto.newBuilder();
+    if (intraOpThreads > 0) {
+      b.setIntraOpParallelismThreads(intraOpThreads);
+    }
+    if (interOpThreads > 0) {
+      b.setInterOpParallelismThreads(interOpThreads);
+    }
+    switch (device.kind()) {
+      case DEFAULT -> {}
+      case CPU -> b.putDeviceCount("GPU", 0);
+      case GPU ->
+          b.setAllowSoftPlacement(true)
+              .setGpuOptions(
+                  GPUOptions.newBuilder()
+                      .setAllowGrowth(true)
+                      .setVisibleDeviceList(Integer.toString(device.index())));
+    }
+    return b.build();
+  }
+
+  @Override
+  public String toString() {
+    return "intra-op " + intraOpThreads + ", inter-op " + interOpThreads + ", device " + device;
+  }
+
+  /**
+   * A device: TensorFlow's choice (a GPU if the build and machine have one, else the CPU), the CPU only, or GPU
+   * {@code index}.
+   */
+  public record Device(Kind kind, int index) {
+    public static final Device DEFAULT = new Device(Kind.DEFAULT, 0);
+    public static final Device CPU = new Device(Kind.CPU, 0);
+
+    /** How a device is chosen. */
+    public enum Kind {
+      DEFAULT,
+      CPU,
+      GPU
+    }
+
+    public Device {
+      if (kind == null || index < 0 || (kind != Kind.GPU && index != 0)) {
+        throw new IllegalArgumentException("bad device " + kind + ":" + index);
+      }
+    }
+
+    /** Parses {@code cpu}, {@code gpu} (GPU 0), {@code gpu:N} or {@code default}. */
+    public static Device parse(String s) {
+      String v = s.strip().toLowerCase(Locale.ROOT);
+      if (v.equals("cpu")) {
+        return CPU;
+      }
+      if (v.equals("default")) {
+        return DEFAULT;
+      }
+      if (v.equals("gpu")) {
+        return new Device(Kind.GPU, 0);
+      }
+      if (v.startsWith("gpu:")) {
+        try {
+          int n = Integer.parseInt(v.substring(4));
+          if (n >= 0) {
+            return new Device(Kind.GPU, n);
+          }
+        } catch (NumberFormatException ignored) {
+          // Falls through to the message below.
+        }
+      }
+      throw new IllegalArgumentException("bad device '" + s + "': expected cpu, gpu or gpu:N (N >= 0)");
+    }
+
+    @Override
+    public String toString() {
+      return switch (kind) {
+        case DEFAULT -> "default";
+        case CPU -> "cpu";
+        case GPU -> "gpu:" + index;
+      };
+    }
+  }
+}
