@@ -103,6 +103,7 @@ final class DistillCommand implements Callable<Integer> {
           "distilling %s from %s on %s (%d examples, %d classes): %s%n",
           arch.name(), teacherDir, data.train().name(), data.train().size(), k, objective.describe());
     }
+    tr.recordTeacher(teacherDir.toString(), teacherTrain);
     TrainedModel student = tr.train(arch, data, objective, teacherTrain, progress, "student");
     return tr.finish(student, data, "student", others, out, run.json);
   }

@@ -106,6 +106,36 @@ final class TrainingRun {
    */
   record Data(Dataset train, Dataset validation, Dataset test) {}
 
+  private String teacherSource;
+  private float[] teacherLogits;
+
+  /** Records the teacher and the logits it gave the student, for the export's provenance manifest. */
+  void recordTeacher(String source, float[] logits) {
+    this.teacherSource = source;
+    this.teacherLogits = logits;
+  }
+
+  /** The provenance manifest published inside the export's version directory. */
+  private dev.tfkd.export.Manifest manifest(TrainedModel model, Data data, Scored scored) {
+    dev.tfkd.export.Manifest m =
+        new dev.tfkd.export.Manifest()
+            .put("command", "tfkd " + config.getCommand())
+            .put("parameters", model.trainableParameters())
+            .put("seed", config.getTraining().getSeed())
+            .put("configuration", com.google.protobuf.TextFormat.printer().printToString(config))
+            .dataset("train", data.train());
+    if (data.test() != null) {
+      m.dataset("test", data.test());
+    }
+    if (teacherLogits != null) {
+      m.teacher(teacherSource, teacherLogits);
+    }
+    if (scored != null) {
+      m.evaluation("test", scored.evaluation());
+    }
+    return m;
+  }
+
   Data loadData() {
     var d = config.getData();
     String format = d.getFormat().isBlank() ? null : d.getFormat();
@@ -299,7 +329,11 @@ final class TrainingRun {
       if (data.test() != null) {
         scored = Scored.of(exportName, m.logits(data.test()), data.test(), model.trainableParameters());
       }
-      export = ServingExporter.exportNextVersion(m, exportRoot, exportName);
+      Dataset warmup = data.test() != null ? data.test() : data.train();
+      export =
+          ServingExporter.exportNextVersion(
+              m, exportRoot, exportName,
+              dev.tfkd.export.ExportOptions.withManifest(manifest(model, data, scored)).withWarmup(warmup, 10, 1));
       if (extras.afterExport() != null) {
         extras.afterExport().accept(m, export, scored);
       }

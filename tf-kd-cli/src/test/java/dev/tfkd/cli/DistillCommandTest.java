@@ -72,6 +72,12 @@ class DistillCommandTest {
     try (SavedModelBundle b = SavedModelBundle.load(run.resolve("export/student/1").toString(), "serve")) {
       assertTrue(b.metaGraphDef().getSignatureDefMap().containsKey("serving_default"));
     }
+    // Provenance and warm-up records are published inside the version directory.
+    String manifest = Files.readString(run.resolve("export/student/1/assets.extra/tfkd-manifest.json"));
+    for (String key : new String[] {"\"configuration\"", "\"seed\"", "\"logits_sha256\"", "\"train\"", "\"test\""}) {
+      assertTrue(manifest.contains(key), key + " not in the manifest");
+    }
+    assertTrue(Files.size(run.resolve("export/student/1/assets.extra/tf_serving_warmup_requests")) > 0);
     try (var tb = Files.list(run.resolve("tensorboard"))) {
       assertEquals(1, tb.filter(p -> p.getFileName().toString().startsWith("events.out.tfevents.")).count());
     }
