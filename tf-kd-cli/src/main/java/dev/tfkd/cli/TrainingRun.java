@@ -276,7 +276,7 @@ final class TrainingRun {
   record Scored(String name, Evaluation evaluation, Calibration.Reliability reliability, double[] perClass, long parameters) {
     static Scored of(String name, float[] logits, Dataset test, long parameters) {
       return new Scored(
-          name, Metrics.evaluate(logits, test), Calibration.reliability(logits, test, 10),
+          name, Metrics.evaluate(logits, test), Calibration.reliability(logits, test, 15),
           Calibration.perClassAccuracy(logits, test), parameters);
     }
 
