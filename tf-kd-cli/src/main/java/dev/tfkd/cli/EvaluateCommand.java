@@ -2,7 +2,7 @@ package dev.tfkd.cli;
 
 import dev.tfkd.data.DataSources;
 import dev.tfkd.data.Dataset;
-import dev.tfkd.export.Json;
+import dev.tfkd.io.Json;
 import dev.tfkd.export.Predictor;
 import dev.tfkd.metrics.Evaluation;
 import dev.tfkd.metrics.Metrics;

@@ -5,6 +5,7 @@ import dev.tfkd.config.TeacherConfig;
 import dev.tfkd.data.DataSources;
 import dev.tfkd.graph.Architecture;
 import dev.tfkd.io.AtomicFiles;
+import dev.tfkd.io.Json;
 import dev.tfkd.metrics.EmpiricalCmi;
 import dev.tfkd.metrics.Evaluation;
 import dev.tfkd.models.Models;
@@ -178,9 +179,27 @@ final class TrainTeacherCommand implements Callable<Integer> {
               }
               AtomicFiles.writeString(
                   export.resolve("evaluation.json"),
-                  EvaluationJson.of(ev, data.test().name(), trainCmi, teacherSpec.describe(), c.getTraining().getSeed()));
+                  evaluationJson(ev, data.test().name(), trainCmi, teacherSpec.describe(), c.getTraining().getSeed()));
             },
             note));
+  }
+
+  /** {@code e} as the JSON written beside the export. */
+  static String evaluationJson(Evaluation e, String data, double trainCmi, String objective, long seed) {
+    return Json.object()
+            .put("data", data)
+            .put("objective", objective)
+            .put("seed", seed)
+            .put("examples", e.examples())
+            .put("accuracy", e.accuracy())
+            .put("nll", e.nll())
+            .put("ece", e.ece())
+            .put("cmi", e.cmi())
+            .put("trainCmi", trainCmi)
+            .put("klToPosterior", e.klToPosterior())
+            .put("bcpdError", e.bcpdError())
+            .put("perClassAccuracy", e.perClassAccuracy())
+        + "\n";
   }
 
   private void apply(RunConfig.Builder b) {

@@ -8,7 +8,7 @@ import dev.tfkd.export.ServingExporter;
 import dev.tfkd.graph.Architecture;
 import dev.tfkd.graph.InferenceModel;
 import dev.tfkd.io.AtomicFiles;
-import dev.tfkd.io.JsonLine;
+import dev.tfkd.io.Json;
 import dev.tfkd.metrics.Calibration;
 import dev.tfkd.metrics.Evaluation;
 import dev.tfkd.metrics.Metrics;
@@ -139,9 +139,10 @@ final class TrainingRun {
   Data loadData() {
     var d = config.getData();
     String format = d.getFormat().isBlank() ? null : d.getFormat();
-    Dataset train = requireFinite(DataSources.load(d.getTrain(), format, DataSources.Split.TRAIN));
+    // DataSources.load refuses NaN and infinite features (DataChecks.requireFinite), naming example and feature.
+    Dataset train = DataSources.load(d.getTrain(), format, DataSources.Split.TRAIN);
     if (!d.getTest().isBlank()) {
-      Dataset test = requireFinite(DataSources.load(d.getTest(), format, DataSources.Split.TEST));
+      Dataset test = DataSources.load(d.getTest(), format, DataSources.Split.TEST);
       if (test.numClasses() != train.numClasses() || !java.util.Arrays.equals(test.exampleShape(), train.exampleShape())) {
         throw new IllegalArgumentException(
             d.getTest() + ": " + test.numClasses() + " classes of shape " + java.util.Arrays.toString(test.exampleShape())
@@ -174,19 +175,6 @@ final class TrainingRun {
       return new Data(rest, val, val);
     }
     return new Data(train, null, null);
-  }
-
-  /** Refuses data with NaN or infinite features before any training (the loss would diverge mid-run). */
-  static Dataset requireFinite(Dataset data) {
-    float[] x = data.features();
-    int e = Math.max(1, data.exampleSize());
-    for (int i = 0; i < x.length; i++) {
-      if (!Float.isFinite(x[i])) {
-        throw new IllegalArgumentException(
-            data.name() + ": example " + (i / e) + " has a non-finite feature (" + x[i] + " at index " + (i % e) + ")");
-      }
-    }
-    return data;
   }
 
   /**
@@ -344,8 +332,8 @@ final class TrainingRun {
     }
     List<TrainingListener.EpochMetrics> h = extras.history();
     int planned = extras.plannedEpochs();
-    JsonLine results =
-        new JsonLine()
+    Json.Members results =
+        Json.object()
             .put("command", config.getCommand())
             .put("run_dir", runDir.toString())
             .put("model", model.architecture().name())
@@ -360,16 +348,15 @@ final class TrainingRun {
           .put("final_loss_soft", last.soft()).put("final_train_accuracy", last.accuracy());
     }
     for (Scored s : all) {
-      results.putRaw(
+      results.put(
           s.name(),
-          new JsonLine()
+          Json.object()
               .put("examples", s.evaluation().examples())
               .put("accuracy", s.evaluation().accuracy())
               .put("nll", s.evaluation().nll())
               .put("ece", s.reliability().ece())
               .put("cmi", s.evaluation().cmi())
-              .put("kl_to_posterior", s.evaluation().klToPosterior())
-              .toString());
+              .put("kl_to_posterior", s.evaluation().klToPosterior()));
     }
     Path reportDir = runDir.resolve("report");
     Path page =

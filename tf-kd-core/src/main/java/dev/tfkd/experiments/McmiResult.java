@@ -1,5 +1,6 @@
 package dev.tfkd.experiments;
 
+import dev.tfkd.io.Json;
 import dev.tfkd.metrics.Evaluation;
 import java.util.ArrayList;
 import java.util.List;
@@ -156,64 +157,49 @@ public final class McmiResult {
 
   /** Every number per seed, plus the configuration, as JSON. */
   public String json() {
-    Json j = new Json();
-    j.beginObject();
-    j.field("train", trainName).field("eval", evalName);
-    j.field("seeds", experiment.seeds()).field("firstSeed", experiment.firstSeed());
-    j.name("config").beginObject();
-    j.field("teacher", experiment.teacher().architecture().name())
-        .field("teacherEpochs", experiment.teacher().config().epochs())
-        .field("lambda", experiment.teacher().fineTune().lambda())
-        .field("centroids", experiment.teacher().fineTune().centroids().cliName())
-        .field("finetuneEpochs", experiment.teacher().fineTune().epochs())
-        .field("finetuneLr", experiment.teacher().fineTune().optimizer().learningRate())
-        .field("student", experiment.student().architecture().name())
-        .field("studentEpochs", experiment.student().config().epochs())
-        .field("distillation", experiment.student().distillation().describe())
-        .field("trainFraction", experiment.protocols().trainFraction())
-        .field("fewShotEpochs", experiment.protocols().fewShotEpochs());
-    j.name("omitClasses").beginArray();
-    for (int c : experiment.protocols().omitClasses()) {
-      j.value(c);
-    }
-    j.endArray().endObject();
+    Json.Members j = Json.object();
+    j.put("train", trainName).put("eval", evalName);
+    j.put("seeds", experiment.seeds()).put("firstSeed", experiment.firstSeed());
+    j.put(
+        "config",
+        Json.object()
+            .put("teacher", experiment.teacher().architecture().name())
+            .put("teacherEpochs", experiment.teacher().config().epochs())
+            .put("lambda", experiment.teacher().fineTune().lambda())
+            .put("centroids", experiment.teacher().fineTune().centroids().cliName())
+            .put("finetuneEpochs", experiment.teacher().fineTune().epochs())
+            .put("finetuneLr", experiment.teacher().fineTune().optimizer().learningRate())
+            .put("student", experiment.student().architecture().name())
+            .put("studentEpochs", experiment.student().config().epochs())
+            .put("distillation", experiment.student().distillation().describe())
+            .put("trainFraction", experiment.protocols().trainFraction())
+            .put("fewShotEpochs", experiment.protocols().fewShotEpochs())
+            .put("omitClasses", experiment.protocols().omitClasses()));
     if (bayes != null) {
-      j.name("bayes");
-      evaluation(j, bayes);
+      j.put("bayes", evaluation(bayes));
     }
-    j.name("teachers").beginArray();
+    List<Json.Members> t = new ArrayList<>();
     for (TeacherRow r : teachers) {
-      j.beginObject().field("name", r.name()).field("seed", r.seed()).field("trainCmi", r.trainCmi());
-      j.name("eval");
-      evaluation(j, r.eval());
-      j.endObject();
+      t.add(Json.object().put("name", r.name()).put("seed", r.seed()).put("trainCmi", r.trainCmi()).put("eval", evaluation(r.eval())));
     }
-    j.endArray();
-    j.name("students").beginArray();
+    j.put("teachers", t);
+    List<Json.Members> s = new ArrayList<>();
     for (StudentRow r : students) {
-      j.beginObject().field("setting", r.setting()).field("name", r.name()).field("seed", r.seed());
-      j.name("eval");
-      evaluation(j, r.eval());
-      j.endObject();
+      s.add(Json.object().put("setting", r.setting()).put("name", r.name()).put("seed", r.seed()).put("eval", evaluation(r.eval())));
     }
-    j.endArray();
-    j.endObject();
+    j.put("students", s);
     return j.toString();
   }
 
-  private static void evaluation(Json j, Evaluation e) {
-    j.beginObject()
-        .field("examples", e.examples())
-        .field("accuracy", e.accuracy())
-        .field("nll", e.nll())
-        .field("ece", e.ece())
-        .field("cmi", e.cmi())
-        .field("klToPosterior", e.klToPosterior())
-        .field("bcpdError", e.bcpdError());
-    j.name("perClassAccuracy").beginArray();
-    for (double d : e.perClassAccuracy()) {
-      j.value(d);
-    }
-    j.endArray().endObject();
+  private static Json.Members evaluation(Evaluation e) {
+    return Json.object()
+        .put("examples", e.examples())
+        .put("accuracy", e.accuracy())
+        .put("nll", e.nll())
+        .put("ece", e.ece())
+        .put("cmi", e.cmi())
+        .put("klToPosterior", e.klToPosterior())
+        .put("bcpdError", e.bcpdError())
+        .put("perClassAccuracy", e.perClassAccuracy());
   }
 }

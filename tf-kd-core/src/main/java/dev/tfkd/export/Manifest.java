@@ -1,6 +1,7 @@
 package dev.tfkd.export;
 
 import dev.tfkd.data.Dataset;
+import dev.tfkd.io.Json;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.security.MessageDigest;

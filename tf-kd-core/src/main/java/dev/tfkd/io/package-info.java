@@ -1,2 +1,2 @@
-/** Crash-safe writing of the files tf-kd produces, and TensorBoard event files. */
+/** Crash-safe writing of the files tf-kd produces, the JSON writer, and TensorBoard event files. */
 package dev.tfkd.io;

@@ -2,7 +2,7 @@ package dev.tfkd.training;
 
 import dev.tfkd.io.AtomicFiles;
 import dev.tfkd.io.EventFileWriter;
-import dev.tfkd.io.JsonLine;
+import dev.tfkd.io.Json;
 import dev.tfkd.metrics.Evaluation;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -115,7 +115,7 @@ public final class RunLogs implements TrainingListener, AutoCloseable {
   public void onStep(StepMetrics s) {
     try {
       steps.write(
-          new JsonLine()
+          Json.object()
               .put("global_step", s.globalStep())
               .put("epoch", s.epoch())
               .put("step", s.step())
@@ -182,8 +182,8 @@ public final class RunLogs implements TrainingListener, AutoCloseable {
 
   /** The JSON line of one epoch. */
   public static String epochLine(EpochMetrics e) {
-    JsonLine j =
-        new JsonLine()
+    Json.Members j =
+        Json.object()
             .put("epoch", e.epoch())
             .put("global_step", e.globalStep())
             .put("loss_total", e.total())

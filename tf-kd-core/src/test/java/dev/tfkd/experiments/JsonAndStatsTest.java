@@ -3,13 +3,15 @@ package dev.tfkd.experiments;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.tfkd.io.Json;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class JsonAndStatsTest {
   @Test
   void writesNestedJsonWithEscapesAndNullForNonFinite() {
-    Json j = new Json().beginObject().field("a", "x\"y\n").field("b", 1.5).name("c").beginArray();
-    j.value(1).value(Double.NaN).beginObject().field("d", 2).endObject().endArray().endObject();
+    Json.Members j = Json.object().put("a", "x\"y\n").put("b", 1.5);
+    j.put("c", List.of(1, Double.NaN, Json.object().put("d", 2)));
     assertEquals("{\"a\":\"x\\\"y\\n\",\"b\":1.5,\"c\":[1,null,{\"d\":2}]}", j.toString());
   }
 
