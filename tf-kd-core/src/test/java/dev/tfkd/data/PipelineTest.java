@@ -76,27 +76,28 @@ class PipelineTest {
   @Test
   void stratifiedSplitsKeepClassProportions() {
     Dataset d = counting(100, 4);
-    Splits.Split s = Splits.stratified(d, 0.2, 9);
-    assertArrayEquals(new int[] {5, 5, 5, 5}, s.first().classCounts());
-    assertArrayEquals(new int[] {20, 20, 20, 20}, s.second().classCounts());
+    // Subsets.stratifiedSplit returns [rest, fraction]: the fraction is the second element.
+    Dataset[] s = Subsets.stratifiedSplit(d, 0.2, 9);
+    assertArrayEquals(new int[] {5, 5, 5, 5}, s[1].classCounts());
+    assertArrayEquals(new int[] {20, 20, 20, 20}, s[0].classCounts());
     // Disjoint and complete: every example appears exactly once.
     List<Float> firsts = new ArrayList<>();
-    for (Dataset part : List.of(s.first(), s.second())) {
+    for (Dataset part : List.of(s[1], s[0])) {
       for (int i = 0; i < part.size(); i++) {
         firsts.add(part.features()[i * 8]);
       }
     }
     assertEquals(100, firsts.stream().distinct().count());
     // Seeded: the same seed gives the same split, another seed another one.
-    assertArrayEquals(s.first().features(), Splits.stratified(d, 0.2, 9).first().features());
-    assertFalse(Arrays.equals(s.first().features(), Splits.stratified(d, 0.2, 10).first().features()));
-    Dataset frac = Splits.stratifiedFraction(d, 0.5, 1);
+    assertArrayEquals(s[1].features(), Subsets.stratifiedSplit(d, 0.2, 9)[1].features());
+    assertFalse(Arrays.equals(s[1].features(), Subsets.stratifiedSplit(d, 0.2, 10)[1].features()));
+    Dataset frac = Subsets.stratifiedFraction(d, 0.5, 1);
     assertArrayEquals(new int[] {13, 13, 13, 13}, frac.classCounts()); // round(12.5) = 13 of each 25
-    Dataset without = Splits.withoutClasses(d, 1, 3);
+    Dataset without = Subsets.omitClasses(d, 1, 3);
     assertArrayEquals(new int[] {25, 0, 25, 0}, without.classCounts());
     assertEquals(4, without.numClasses());
-    assertThrows(IllegalArgumentException.class, () -> Splits.withoutClasses(d, 4));
-    assertThrows(IllegalArgumentException.class, () -> Splits.stratified(d, 1.5, 1));
+    assertThrows(IllegalArgumentException.class, () -> Subsets.omitClasses(d, 4));
+    assertThrows(IllegalArgumentException.class, () -> Subsets.stratifiedSplit(d, 1.5, 1));
   }
 
   @Test

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tfkd.data.DataSources;
 import dev.tfkd.data.Dataset;
 import dev.tfkd.data.Shapes;
-import dev.tfkd.data.Splits;
+import dev.tfkd.data.Subsets;
 import dev.tfkd.data.io.TestFiles;
 import dev.tfkd.graph.Architecture;
 import dev.tfkd.graph.InferenceModel;
@@ -40,9 +40,9 @@ class IdxDistillationTest {
     Assumptions.assumeTrue(dir != null, "shared/datasets/mnist-10k is not present");
     Dataset all = DataSources.load(dir.resolve("t10k-images-idx3-ubyte.gz").toString(), null, DataSources.Split.TRAIN);
     // A small stratified subset keeps the test fast: 1,000 to train on, 500 held out.
-    Dataset subset = Splits.stratifiedFraction(all, 0.15, 1);
-    Splits.Split parts = Splits.stratified(subset, 2.0 / 3, 2);
-    run(parts.first(), parts.second(), 0.85, 0.80);
+    Dataset subset = Subsets.stratifiedFraction(all, 0.15, 1);
+    Dataset[] parts = Subsets.stratifiedSplit(subset, 1.0 / 3, 2);
+    run(parts[0], parts[1], 0.85, 0.80);
   }
 
   @Test
