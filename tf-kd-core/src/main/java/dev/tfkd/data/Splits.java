@@ -14,7 +14,8 @@ public final class Splits {
     return permutation(n, new SplittableRandom(seed));
   }
 
-  static int[] permutation(int n, SplittableRandom rng) {
+  /** A permutation of {@code 0 .. n-1} drawn from {@code rng} (Fisher-Yates, from the last position down). */
+  public static int[] permutation(int n, SplittableRandom rng) {
     int[] a = new int[n];
     for (int i = 0; i < n; i++) {
       a[i] = i;

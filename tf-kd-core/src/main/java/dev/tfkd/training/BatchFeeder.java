@@ -5,7 +5,6 @@ import dev.tfkd.graph.InferenceModel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.SplittableRandom;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import org.tensorflow.Tensor;
@@ -257,21 +256,6 @@ public final class BatchFeeder implements AutoCloseable {
     for (Slot s : slots) {
       s.close();
     }
-  }
-
-  /** The epoch order: a Fisher-Yates shuffle of {@code 0..n-1}. */
-  static int[] shuffled(int n, SplittableRandom rng) {
-    int[] a = new int[n];
-    for (int i = 0; i < n; i++) {
-      a[i] = i;
-    }
-    for (int i = n - 1; i > 0; i--) {
-      int j = rng.nextInt(i + 1);
-      int t = a[i];
-      a[i] = a[j];
-      a[j] = t;
-    }
-    return a;
   }
 
   /** The tensors of one ring position, for the full batch size and (lazily) the short last batch. */

@@ -646,7 +646,7 @@ public final class Trainer {
     for (int i = 0; i < epoch; i++) {
       rng = root.split();
     }
-    return shuffled(n, rng);
+    return dev.tfkd.data.Splits.permutation(n, rng);
   }
 
   static dev.tfkd.config.EpochRecord toRecord(TrainingListener.EpochMetrics e) {
@@ -723,19 +723,5 @@ public final class Trainer {
     // NaN or infinite features are refused before the first step, naming the example, rather than surfacing as a
     // diverged loss later.
     dev.tfkd.data.DataChecks.requireFinite(data);
-  }
-
-  private static int[] shuffled(int n, SplittableRandom rng) {
-    int[] a = new int[n];
-    for (int i = 0; i < n; i++) {
-      a[i] = i;
-    }
-    for (int i = n - 1; i > 0; i--) {
-      int j = rng.nextInt(i + 1);
-      int t = a[i];
-      a[i] = a[j];
-      a[j] = t;
-    }
-    return a;
   }
 }

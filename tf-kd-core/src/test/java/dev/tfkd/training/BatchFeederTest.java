@@ -101,7 +101,7 @@ class BatchFeederTest {
       }
     }
     // The order is the seeded shuffle, not the storage order.
-    int[] expected = BatchFeeder.shuffled(d.size(), new java.util.SplittableRandom(77 ^ 0x5DEECE66DL).split());
+    int[] expected = dev.tfkd.data.Splits.permutation(d.size(), new java.util.SplittableRandom(77 ^ 0x5DEECE66DL).split());
     assertArrayEquals(expected, firstEpochOrder.stream().mapToInt(Integer::intValue).toArray());
   }
 
