@@ -1,6 +1,5 @@
 package dev.tfkd.cli;
 
-import dev.tfkd.data.DataSources;
 import dev.tfkd.data.Dataset;
 import dev.tfkd.io.Json;
 import dev.tfkd.export.Predictor;
@@ -33,21 +32,14 @@ final class EvaluateCommand implements Callable<Integer> {
 
   @Mixin ModelOptions model;
 
-  @Option(names = "--data", required = true, paramLabel = "PATH|NAME", description = "Dataset: a file or a built-in name.")
-  String data;
-
-  @Option(names = "--data-format", paramLabel = "FORMAT", description = "Data file format (default: detected).")
-  String dataFormat;
-
-  @Option(names = "--split", defaultValue = "TEST", description = "Split of a built-in dataset: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
-  DataSources.Split split;
+  @Mixin InputData input;
 
   @Option(names = "--json", description = "Print the figures as one JSON object.")
   boolean json;
 
   @Override
   public Integer call() throws Exception {
-    Dataset d = DataSources.load(data, dataFormat, split);
+    Dataset d = input.load();
     Evaluation ev;
     try (Predictor p = model.load(spec.commandLine().getErr(), "evaluate")) {
       PredictCommand.check(p, d);

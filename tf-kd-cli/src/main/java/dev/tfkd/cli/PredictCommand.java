@@ -1,6 +1,5 @@
 package dev.tfkd.cli;
 
-import dev.tfkd.data.DataSources;
 import dev.tfkd.data.Dataset;
 import dev.tfkd.export.Predictor;
 import dev.tfkd.export.ServingExporter;
@@ -42,14 +41,7 @@ final class PredictCommand implements Callable<Integer> {
 
   @Mixin ModelOptions model;
 
-  @Option(names = "--data", required = true, paramLabel = "PATH|NAME", description = "Dataset: a file or a built-in name.")
-  String data;
-
-  @Option(names = "--data-format", paramLabel = "FORMAT", description = "Data file format (default: detected).")
-  String dataFormat;
-
-  @Option(names = "--split", defaultValue = "TEST", description = "Split of a built-in dataset: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
-  DataSources.Split split;
+  @Mixin InputData input;
 
   @Option(names = "--format", defaultValue = "csv", description = "Output format: csv or jsonl (default: ${DEFAULT-VALUE}).")
   String format;
@@ -62,7 +54,7 @@ final class PredictCommand implements Callable<Integer> {
     if (!format.equals("csv") && !format.equals("jsonl")) {
       throw new IllegalArgumentException("--format must be csv or jsonl, got '" + format + "'");
     }
-    Dataset d = DataSources.load(data, dataFormat, split);
+    Dataset d = input.load();
     StringWriter buffer = new StringWriter();
     PrintWriter o = out == null ? spec.commandLine().getOut() : new PrintWriter(buffer);
     try (Predictor p = model.load(spec.commandLine().getErr(), "predict")) {

@@ -1,13 +1,11 @@
 package dev.tfkd.cli;
 
+import static dev.tfkd.cli.DemoCommandTest.tfkd;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tfkd.data.io.TestFiles;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -21,20 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 class CorruptDataExitCodeTest {
   @TempDir Path dir;
 
-  record Run(int code, String out, String err) {}
-
-  static Run tfkd(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code =
-        Tfkd.run(
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8),
-            args);
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-  }
-
-  static void assertBadInput(Path file, Run r) {
+  static void assertBadInput(Path file, DemoCommandTest.Run r) {
     assertEquals(2, r.code(), r.err());
     String[] lines = r.err().split("\n");
     assertEquals(1, lines.length, "not one line:\n" + r.err());
@@ -46,7 +31,7 @@ class CorruptDataExitCodeTest {
   @Test
   void validFileReads() throws IOException {
     Path images = TestFiles.mnistLike(dir, "train", 5, 3, 4, 3, true);
-    Run r = tfkd("data", images.toString());
+    DemoCommandTest.Run r = tfkd("data", images.toString());
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("examples: 5"), r.out());
   }

@@ -204,7 +204,12 @@ public final class Predictor implements AutoCloseable {
               .withTags(ServingExporter.SERVE_TAG)
               .withConfigProto(config)
               .load();
-      return new Predictor(versionDir, bundle, sig, in.getKey(), output, probs, shape, k, options, findings);
+      try {
+        return new Predictor(versionDir, bundle, sig, in.getKey(), output, probs, shape, k, options, findings);
+      } catch (RuntimeException e) {
+        bundle.close();
+        throw e;
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(dir + ": " + e.getMessage(), e);
     }

@@ -1,0 +1,21 @@
+package dev.tfkd.cli;
+
+import dev.tfkd.data.DataSources;
+import dev.tfkd.data.Dataset;
+import picocli.CommandLine.Option;
+
+/** The labelled dataset a model is applied to ({@code predict}, {@code evaluate}): {@code --data}, its format and split. */
+final class InputData {
+  @Option(names = "--data", required = true, paramLabel = "PATH|NAME", description = "Dataset: a file or a built-in name.")
+  String data;
+
+  @Option(names = "--data-format", paramLabel = "FORMAT", description = "Data file format (default: detected).")
+  String dataFormat;
+
+  @Option(names = "--split", defaultValue = "TEST", description = "Split of a built-in dataset: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+  DataSources.Split split;
+
+  Dataset load() {
+    return DataSources.load(data, dataFormat, split);
+  }
+}
