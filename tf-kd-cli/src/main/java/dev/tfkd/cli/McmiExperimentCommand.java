@@ -110,7 +110,7 @@ final class McmiExperimentCommand implements Callable<Integer> {
   @Option(names = "--control", description = "Also fine-tune a lambda=0 control teacher (same schedule, no CMI term).")
   boolean control;
 
-  @Option(names = "--threads", description = "TensorFlow intra-op threads, 0 = all cores (default: ${DEFAULT-VALUE}).", defaultValue = "0")
+  @Option(names = "--threads", description = "TensorFlow intra-op threads, 0 to 256; 0 = all cores (default: ${DEFAULT-VALUE}).", defaultValue = "0")
   int threads;
 
   @Option(names = "--out", description = "Where results.md and results.json go (default: ${DEFAULT-VALUE}).", defaultValue = "results/mcmi")

@@ -102,6 +102,7 @@ public final class RunConfigs {
         "give either data.test (--test) or data.validation_split (--validation-split), not both");
     require(!c.getModel().isBlank(), "model (--model) is required");
     require(!c.getOutput().getRunDir().isBlank(), "output.run_dir (--run-dir) is required");
+    dev.tfkd.training.SessionSettings.checkThreads("training.threads (--threads)", c.getTraining().getThreads());
     trainConfig(c);
     if (c.getCommand().equals("distill")) {
       require(!c.getDistillation().getTeacher().isBlank(), "distillation.teacher (--teacher) is required");
