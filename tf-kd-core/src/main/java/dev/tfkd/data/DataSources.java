@@ -121,7 +121,7 @@ public final class DataSources {
     }
     if (!Files.isDirectory(path) && !Files.isRegularFile(path)) {
       // Reading a named pipe or a device would block or never end.
-      throw new IllegalArgumentException(spec + ": not a regular file or a folder (a pipe or a device is not a dataset)");
+      throw new DataFormatException(path, "", "not a regular file or a folder (a pipe or a device is not a dataset)");
     }
     Format f = format == null || format.isBlank() ? null : Format.parse(format);
     // The readers reject non-finite values they can produce; this guards every format against NaN reaching training.
