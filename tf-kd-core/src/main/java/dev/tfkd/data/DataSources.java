@@ -170,8 +170,8 @@ public final class DataSources {
     } catch (IOException e) {
       throw cannotRead(file, e);
     }
-    throw new IllegalArgumentException(
-        file + ": cannot tell the format from the name or the first bytes; give it explicitly (one of "
+    throw new DataFormatException(
+        file, "", "cannot tell the format from the name or the first bytes; give it explicitly (one of "
             + String.join(", ", Stream.of(Format.values()).map(Format::id).toList()) + ")");
   }
 
