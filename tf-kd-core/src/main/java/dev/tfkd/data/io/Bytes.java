@@ -67,7 +67,8 @@ final class Bytes {
   }
 
   /**
-   * Reads exactly {@code n} bytes that {@code file} declares at {@code offset}. For an uncompressed file the declared
+   * Reads exactly {@code n} bytes that {@code file} declares at {@code offset}, and requires the data to end there:
+   * bytes after them are refused, and a gzip stream is read to its end so that its trailers are checked. For an uncompressed file the declared
    * size is checked against the file size before anything is allocated; for a gzip file (whose size says nothing
    * about its content) the buffer grows only with the bytes actually read.
    */
