@@ -92,7 +92,7 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--kd-weight", description = "Weight of the divergence to the teacher (default: ${DEFAULT-VALUE}).", defaultValue = "0.9")
   float kdWeight;
 
-  @Option(names = "--threads", description = "TensorFlow intra-op threads, 0 = all cores (default: ${DEFAULT-VALUE}).", defaultValue = "0")
+  @Option(names = "--threads", description = "TensorFlow intra-op threads, 0 to 256; 0 = all cores (default: ${DEFAULT-VALUE}).", defaultValue = "0")
   int threads;
 
   @Override

@@ -76,7 +76,7 @@ final class DistillCommand implements Callable<Integer> {
     // Everything that can be wrong with the input is checked before the run directory is created.
     Distillation objective = new Distillation(dc.getCeWeight(), dc.getKdWeight(), Divergences.parse(dc.getDivergence()));
     TrainingRun.Data data = tr.loadData();
-    Architecture arch = Models.create(c.getModel(), data.train().exampleShape(), data.train().numClasses());
+    Architecture arch = Models.forTraining(c.getModel(), data.train().exampleShape(), data.train().numClasses(), tr.trainConfig());
     int k = arch.numClasses();
     Path teacherDir = Path.of(dc.getTeacher());
     if (!Files.isDirectory(teacherDir)) {

@@ -2,6 +2,7 @@ package dev.tfkd.cli;
 
 import dev.tfkd.losses.Divergence;
 import dev.tfkd.losses.Divergences;
+import dev.tfkd.losses.Parameter;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -10,7 +11,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code tfkd divergences}: lists every distillation divergence with its formula, paper and defaults, the
+ * {@code tfkd divergences}: lists every distillation divergence with its formula, paper, defaults and the bounds of
+ * each numeric parameter (values outside them are refused when a spec is parsed), the
  * per-example temperature policy and the spec syntax; given a spec, checks it and prints it with every parameter.
  */
 @Command(
@@ -41,10 +43,14 @@ final class DivergencesCommand implements Callable<Integer> {
     int width = Divergences.entries().stream().mapToInt(e -> e.name().length()).max().orElse(0);
     for (Divergences.Entry e : Divergences.entries()) {
       o.printf("  %-" + width + "s  %s%n", e.name(), e.description());
+      if (!e.parameters().isEmpty()) {
+        o.printf("  %-" + width + "s    bounds: %s%n", "", bounds(e.parameters()));
+      }
     }
     o.println();
     o.println("Per-example temperature policy (any divergence with a temperature T):");
     o.println("  " + Divergences.CSWT_DESCRIPTION);
+    o.println("    bounds: " + bounds(Divergences.CSWT_PARAMETERS) + "; Tmax >= Tmin");
     o.println();
     o.println("Spec syntax: " + Divergences.SPEC_SYNTAX);
     o.println();
@@ -52,5 +58,9 @@ final class DivergencesCommand implements Callable<Integer> {
     o.println("Self-distillation without a teacher: PS-KD (Kim et al. 2021), target (1 - a_t) onehot(y) + a_t softmax(own");
     o.println("previous-epoch logits), a_t growing linearly to 0.8; Java API: dev.tfkd.training.ProgressiveSelfDistillation.");
     return Errors.OK;
+  }
+
+  private static String bounds(java.util.List<Parameter> parameters) {
+    return String.join("; ", parameters.stream().map(Parameter::describe).toList());
   }
 }

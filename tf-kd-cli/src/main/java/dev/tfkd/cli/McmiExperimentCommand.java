@@ -110,7 +110,7 @@ final class McmiExperimentCommand implements Callable<Integer> {
   @Option(names = "--control", description = "Also fine-tune a lambda=0 control teacher (same schedule, no CMI term).")
   boolean control;
 
-  @Option(names = "--threads", description = "TensorFlow intra-op threads, 0 = all cores (default: ${DEFAULT-VALUE}).", defaultValue = "0")
+  @Option(names = "--threads", description = "TensorFlow intra-op threads, 0 to 256; 0 = all cores (default: ${DEFAULT-VALUE}).", defaultValue = "0")
   int threads;
 
   @Option(names = "--out", description = "Where results.md and results.json go (default: ${DEFAULT-VALUE}).", defaultValue = "results/mcmi")
@@ -124,12 +124,14 @@ final class McmiExperimentCommand implements Callable<Integer> {
     Distillation kd = new Distillation(ceWeight, kdWeight, Divergences.parse(divergence));
     McmiExperiment.Protocols protocols = new McmiExperiment.Protocols(trainFraction, fewShotEpochs, omitClasses);
     Dataset[] sets = DataOptions.load(data, test, validationSplit, testFraction);
-    Architecture teacherArch = Models.create(teacherModel, sets[0].exampleShape(), sets[0].numClasses());
-    Architecture studentArch = Models.create(studentModel, sets[0].exampleShape(), sets[0].numClasses());
+    TrainConfig teacherConfig = new TrainConfig(teacherEpochs, batchSize, adam, seed, threads);
+    TrainConfig studentConfig = new TrainConfig(studentEpochs, batchSize, adam, seed, threads);
+    Architecture teacherArch = Models.forTraining(teacherModel, sets[0].exampleShape(), sets[0].numClasses(), teacherConfig);
+    Architecture studentArch = Models.forTraining(studentModel, sets[0].exampleShape(), sets[0].numClasses(), studentConfig);
     McmiExperiment experiment =
         new McmiExperiment(
-            new McmiExperiment.TeacherPlan(teacherArch, new TrainConfig(teacherEpochs, batchSize, adam, seed, threads), ft),
-            new McmiExperiment.StudentPlan(studentArch, new TrainConfig(studentEpochs, batchSize, adam, seed, threads), kd),
+            new McmiExperiment.TeacherPlan(teacherArch, teacherConfig, ft),
+            new McmiExperiment.StudentPlan(studentArch, studentConfig, kd),
             protocols, seeds, seed, control);
     o.printf(
         "MCMI experiment: train %s (%d), evaluate on %s (%d); teacher %s, student %s, %s%n",

@@ -26,7 +26,7 @@ final class ModelOptions {
   @Option(names = "--batch-size", defaultValue = "256", description = "Examples per TensorFlow call (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
-  @Option(names = "--threads", defaultValue = "0", description = "TensorFlow intra-op threads, 0 = TensorFlow's default (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--threads", defaultValue = "0", description = "TensorFlow intra-op threads, 0 to 256; 0 = TensorFlow's default (default: ${DEFAULT-VALUE}).")
   int threads;
 
   Predictor load(PrintWriter err, String command) {

@@ -12,7 +12,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code tfkd models}: lists the model zoo with each model's trainable parameter count for an input shape and a
- * class count (by default CIFAR-100's: 32x32x3 and 100), counted by building the model's graph.
+ * class count, and the bounds of each model's numeric arguments (by default CIFAR-100's: 32x32x3 and 100), counted by building the model's graph.
  */
 @Command(
     name = "models",
@@ -57,8 +57,12 @@ final class ModelsCommand implements Callable<Integer> {
             e.description(), ex.getMessage());
         continue;
       }
-      o.printf(Locale.ROOT, "%-" + w + "s  %12s  %s%s%n", e.name(), count, reference(e, cifar100), e.description());
+      o.printf(Locale.ROOT, "%-" + w + "s  %12s  %s%s%s%n", e.name(), count, reference(e, cifar100), e.description(),
+          e.bounds().isEmpty() ? "" : "; bounds: " + e.bounds());
     }
+    o.println();
+    o.println("Training refuses a model whose estimated memory (parameters, gradients, optimizer slots, activations");
+    o.println("at the batch size) exceeds the memory this machine has available, before building it.");
     o.flush();
     return Errors.OK;
   }

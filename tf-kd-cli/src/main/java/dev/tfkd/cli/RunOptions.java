@@ -58,7 +58,7 @@ final class RunOptions {
   @Option(names = "--seed", description = "The one seed for weights, split and data order (default: 1).")
   Long seed;
 
-  @Option(names = "--threads", description = "TensorFlow threads; 0 = all cores, 1 = bit-reproducible (default: 0).")
+  @Option(names = "--threads", description = "TensorFlow threads, 0 to 256; 0 = all cores, 1 = bit-reproducible (default: 0).")
   Integer threads;
 
   @Option(names = "--run-dir", paramLabel = "DIR", description = "Where the run's checkpoints, logs, report and config go (default: runs/COMMAND-TIME).")
@@ -132,7 +132,7 @@ final class RunOptions {
       t.setSeed(seed);
     }
     if (threads != null) {
-      t.setThreads(threads);
+      t.setThreads(dev.tfkd.training.SessionSettings.checkThreads("--threads", threads));
     }
     if (runDir != null) {
       b.getOutputBuilder().setRunDir(runDir.toString());

@@ -11,15 +11,15 @@ final class SessionOptions {
   @Option(
       names = "--threads",
       paramLabel = "N",
-      description = "TensorFlow intra-op threads (one kernel's work split N ways); 0 = TensorFlow's default"
-          + " (default: one per core).")
+      description = "TensorFlow intra-op threads (one kernel's work split N ways), 0 to 256; 0 = TensorFlow's"
+          + " default (default: one per core).")
   Integer threads;
 
   @Option(
       names = "--inter-op-threads",
       paramLabel = "N",
-      description = "TensorFlow inter-op threads (independent kernels run at once); 0 = TensorFlow's default"
-          + " (default: ${DEFAULT-VALUE}).",
+      description = "TensorFlow inter-op threads (independent kernels run at once), 0 to 256; 0 = TensorFlow's"
+          + " default (default: ${DEFAULT-VALUE}).",
       defaultValue = "1")
   int interOpThreads;
 
@@ -32,13 +32,11 @@ final class SessionOptions {
   SessionSettings.Device device;
 
   SessionSettings settings() {
-    int intra = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-    if (intra < 0) {
-      throw new IllegalArgumentException("--threads must be >= 0, got " + intra);
-    }
-    if (interOpThreads < 0) {
-      throw new IllegalArgumentException("--inter-op-threads must be >= 0, got " + interOpThreads);
-    }
+    int intra =
+        threads == null
+            ? Math.min(SessionSettings.MAX_THREADS, Runtime.getRuntime().availableProcessors())
+            : SessionSettings.checkThreads("--threads", threads);
+    SessionSettings.checkThreads("--inter-op-threads", interOpThreads);
     return new SessionSettings(intra, interOpThreads, device == null ? SessionSettings.Device.DEFAULT : device);
   }
 

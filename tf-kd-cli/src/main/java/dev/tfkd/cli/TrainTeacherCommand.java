@@ -119,7 +119,7 @@ final class TrainTeacherCommand implements Callable<Integer> {
             .withLearningRate(t.getFinetuneLearningRate());
     TeacherObjectives.Spec teacherSpec = new TeacherObjectives.Spec(kind, t.getLambda(), t.getSmoothing(), ft);
     TrainingRun.Data data = tr.loadData();
-    Architecture arch = Models.create(c.getModel(), data.train().exampleShape(), data.train().numClasses());
+    Architecture arch = Models.forTraining(c.getModel(), data.train().exampleShape(), data.train().numClasses(), tr.trainConfig());
     String exportName = t.getExportName().isEmpty() ? "teacher-" + kind.cliName() : t.getExportName();
     TrainConfig tc = tr.trainConfig();
     tr.start();

@@ -42,7 +42,7 @@ class DivergencesCommandTest {
     Run r = tfkd("divergences", "kl(T=-1)");
     assertEquals(2, r.code());
     assertEquals(1, r.err().strip().lines().count(), r.err());
-    assertTrue(r.err().contains("temperature must be positive"), r.err());
+    assertTrue(r.err().contains("T must be in [0.01, 100], got -1"), r.err());
   }
 
   @Test

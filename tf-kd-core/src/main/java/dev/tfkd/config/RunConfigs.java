@@ -1,6 +1,9 @@
 package dev.tfkd.config;
 
+import com.google.protobuf.Descriptors;
 import com.google.protobuf.TextFormat;
+import com.google.protobuf.TextFormatParseInfoTree;
+import com.google.protobuf.TextFormatParseLocation;
 import dev.tfkd.io.AtomicFiles;
 import dev.tfkd.training.OptimizerConfig;
 import dev.tfkd.training.TrainConfig;
@@ -10,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -75,16 +79,73 @@ public final class RunConfigs {
       throw new IllegalArgumentException(file + ": cannot read: " + e.getMessage());
     }
     RunConfig.Builder b = base.toBuilder();
+    TextFormatParseInfoTree.Builder where = TextFormatParseInfoTree.builder();
     try {
-      TextFormat.merge(text, b);
+      TextFormat.Parser.newBuilder().setParseInfoTreeBuilder(where).build().merge(text, b);
     } catch (TextFormat.ParseException e) {
       throw new IllegalArgumentException(file + ":" + e.getLine() + ":" + e.getColumn() + ": " + stripPosition(e.getMessage()));
     }
+    // Text format lets a later value of a field silently replace an earlier one: in a config that is almost always
+    // a mistake (two edits of the same setting), so it is refused, naming both places.
+    refuseRepeats(file, RunConfig.getDescriptor(), where.build(), "");
     if (!b.getCommand().equals(base.getCommand())) {
       throw new IllegalArgumentException(
           file + ": a config for '" + b.getCommand() + "', not for '" + base.getCommand() + "'");
     }
     return b.build();
+  }
+
+  private static void refuseRepeats(Path file, Descriptors.Descriptor type, TextFormatParseInfoTree tree, String prefix) {
+    for (Descriptors.FieldDescriptor field : type.getFields()) {
+      if (field.isRepeated()) {
+        continue;
+      }
+      boolean message = field.getJavaType() == Descriptors.FieldDescriptor.JavaType.MESSAGE;
+      List<TextFormatParseLocation> at = message ? List.of() : tree.getLocations(field);
+      List<TextFormatParseInfoTree> nested = message ? tree.getNestedTrees(field) : List.of();
+      if (at.size() > 1) {
+        throw new IllegalArgumentException(
+            file + ":" + (at.get(1).getLine() + 1) + ": " + prefix + field.getName() + " is given twice, on lines "
+                + (at.get(0).getLine() + 1) + " and " + (at.get(1).getLine() + 1) + " (a config sets each field once)");
+      }
+      if (nested.size() > 1) {
+        throw new IllegalArgumentException(
+            file + ": " + prefix + field.getName() + " { ... } is given " + nested.size() + " times"
+                + firstLines(field, tree, nested) + " (write its fields in one block)");
+      }
+      if (nested.size() == 1) {
+        refuseRepeats(file, field.getMessageType(), nested.get(0), prefix + field.getName() + ".");
+      }
+    }
+  }
+
+  /** ", on lines a and b": where each block starts (its own location, else its first field's), when known. */
+  private static String firstLines(Descriptors.FieldDescriptor field, TextFormatParseInfoTree parent, List<TextFormatParseInfoTree> blocks) {
+    List<TextFormatParseLocation> own = parent.getLocations(field);
+    List<String> lines = new java.util.ArrayList<>();
+    for (int i = 0; i < blocks.size(); i++) {
+      int line = own.size() == blocks.size() ? own.get(i).getLine() : firstLine(field.getMessageType(), blocks.get(i));
+      if (line != Integer.MAX_VALUE) {
+        lines.add(Integer.toString(line + 1));
+      }
+    }
+    return lines.size() == blocks.size() ? ", on lines " + String.join(" and ", lines) : "";
+  }
+
+  private static int firstLine(Descriptors.Descriptor type, TextFormatParseInfoTree t) {
+    int min = Integer.MAX_VALUE;
+    for (Descriptors.FieldDescriptor f : type.getFields()) {
+      if (f.getJavaType() == Descriptors.FieldDescriptor.JavaType.MESSAGE) {
+        for (TextFormatParseInfoTree n : t.getNestedTrees(f)) {
+          min = Math.min(min, firstLine(f.getMessageType(), n));
+        }
+      } else {
+        for (TextFormatParseLocation l : t.getLocations(f)) {
+          min = Math.min(min, l.getLine());
+        }
+      }
+    }
+    return min;
   }
 
   private static String stripPosition(String message) {
@@ -102,6 +163,7 @@ public final class RunConfigs {
         "give either data.test (--test) or data.validation_split (--validation-split), not both");
     require(!c.getModel().isBlank(), "model (--model) is required");
     require(!c.getOutput().getRunDir().isBlank(), "output.run_dir (--run-dir) is required");
+    dev.tfkd.training.SessionSettings.checkThreads("training.threads (--threads)", c.getTraining().getThreads());
     trainConfig(c);
     if (c.getCommand().equals("distill")) {
       require(!c.getDistillation().getTeacher().isBlank(), "distillation.teacher (--teacher) is required");

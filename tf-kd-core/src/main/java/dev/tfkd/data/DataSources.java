@@ -8,7 +8,6 @@ import dev.tfkd.data.io.ImageFolderReader;
 import dev.tfkd.data.io.TfRecordReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -122,7 +121,7 @@ public final class DataSources {
     }
     if (!Files.isDirectory(path) && !Files.isRegularFile(path)) {
       // Reading a named pipe or a device would block or never end.
-      throw new IllegalArgumentException(spec + ": not a regular file or a folder (a pipe or a device is not a dataset)");
+      throw new DataFormatException(path, "", "not a regular file or a folder (a pipe or a device is not a dataset)");
     }
     Format f = format == null || format.isBlank() ? null : Format.parse(format);
     // The readers reject non-finite values they can produce; this guards every format against NaN reaching training.
@@ -169,10 +168,10 @@ public final class DataSources {
                 + " records; pass the format explicitly if it is one of them (truncated file?)");
       }
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      throw cannotRead(file, e);
     }
-    throw new IllegalArgumentException(
-        file + ": cannot tell the format from the name or the first bytes; give it explicitly (one of "
+    throw new DataFormatException(
+        file, "", "cannot tell the format from the name or the first bytes; give it explicitly (one of "
             + String.join(", ", Stream.of(Format.values()).map(Format::id).toList()) + ")");
   }
 
@@ -188,8 +187,14 @@ public final class DataSources {
       }
       return h;
     } catch (IOException e) {
-      throw new UncheckedIOException(file + ": cannot read: " + e.getMessage(), e);
+      throw cannotRead(file, e);
     }
+  }
+
+  /** An unreadable file is bad input (exit 2) naming the file, in every format. */
+  private static DataFormatException cannotRead(Path file, IOException e) {
+    String why = e instanceof java.nio.file.AccessDeniedException ? "permission denied" : e.getMessage();
+    return new DataFormatException(file, "", "cannot read: " + why, e);
   }
 
   private static Dataset loadFolder(Path dir, Format format, Split split, int numClasses) {

@@ -54,7 +54,8 @@ public final class Predictor implements AutoCloseable {
    * @param kind whether {@code output} holds logits or probabilities
    * @param allowUnsafeOps load even if the graph holds ops outside the allow-list
    * @param maxBatch the most examples sent to TensorFlow in one call
-   * @param threads TensorFlow intra-op threads, 0 for TensorFlow's default
+   * @param threads TensorFlow intra-op threads, 0 for TensorFlow's default, at most {@link
+   *     dev.tfkd.training.SessionSettings#MAX_THREADS}
    */
   public record Options(
       String signature, String output, OutputKind kind, boolean allowUnsafeOps, int maxBatch, int threads) {
@@ -71,9 +72,7 @@ public final class Predictor implements AutoCloseable {
       if (maxBatch < 1) {
         throw new IllegalArgumentException("max batch must be >= 1, got " + maxBatch);
       }
-      if (threads < 0) {
-        throw new IllegalArgumentException("threads must be >= 0, got " + threads);
-      }
+      dev.tfkd.training.SessionSettings.checkThreads("threads", threads);
     }
 
     public Options withSignature(String s) {

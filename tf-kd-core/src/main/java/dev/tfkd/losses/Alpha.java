@@ -19,15 +19,19 @@ import org.tensorflow.types.TFloat32;
  * alpha outside [0, 1] a probability is raised to a negative power, so the value overflows to infinity when a
  * probability underflows (extreme logits): that is the divergence, not a numerical accident.
  *
- * @param alpha finite (default 0.5)
- * @param temperature T, positive and finite (default 1)
+ * @param alpha in [-10, 10] (default 0.5)
+ * @param temperature T, in [0.01, 100] (default 1)
  */
 public record Alpha(float alpha, float temperature) implements Tempered {
   public static final float DEFAULT_ALPHA = 0.5f;
+  /** alpha and its bounds: beyond them p^alpha underflows float32 for ordinary probabilities. */
+  public static final Parameter ALPHA = Parameter.closed("alpha", DEFAULT_ALPHA, -10, 10);
+  /** The temperature T and its bounds. */
+  public static final Parameter TEMPERATURE = Parameter.temperature("T", 1);
 
   public Alpha {
-    SoftmaxOps.checkFinite("alpha", alpha);
-    SoftmaxOps.checkTemperature(temperature);
+    ALPHA.check("alpha", alpha);
+    TEMPERATURE.check("alpha", temperature);
   }
 
   @Override

@@ -22,18 +22,24 @@ import org.tensorflow.types.TFloat32;
  * {@code exp(a log p)}. Zero when {@code p = q}, never negative. Negative a or b raise probabilities to negative
  * powers, which overflow for extreme logits: that is the divergence, not a numerical accident.
  *
- * @param alpha a, finite (default 0.8)
- * @param beta b, finite (default 0.3)
- * @param temperature T, positive and finite (default 1)
+ * @param alpha a, in [-10, 10] (default 0.8)
+ * @param beta b, in [-10, 10] (default 0.3)
+ * @param temperature T, in [0.01, 100] (default 1)
  */
 public record AlphaBeta(float alpha, float beta, float temperature) implements Tempered {
   public static final float DEFAULT_ALPHA = 0.8f;
   public static final float DEFAULT_BETA = 0.3f;
+  /** a and its bounds: beyond them p^a underflows float32 for ordinary probabilities. */
+  public static final Parameter A = Parameter.closed("a", DEFAULT_ALPHA, -10, 10);
+  /** b and its bounds. */
+  public static final Parameter B = Parameter.closed("b", DEFAULT_BETA, -10, 10);
+  /** The temperature T and its bounds. */
+  public static final Parameter TEMPERATURE = Parameter.temperature("T", 1);
 
   public AlphaBeta {
-    SoftmaxOps.checkFinite("alpha-beta a", alpha);
-    SoftmaxOps.checkFinite("alpha-beta b", beta);
-    SoftmaxOps.checkTemperature(temperature);
+    A.check("alpha-beta", alpha);
+    B.check("alpha-beta", beta);
+    TEMPERATURE.check("alpha-beta", temperature);
   }
 
   @Override

@@ -17,15 +17,19 @@ import org.tensorflow.types.TFloat32;
  * The choice of weights is a step function of the logits and carries no gradient. Zero when {@code p = q}, never
  * negative.
  *
- * @param weight w, the weight on the favoured side, finite and >= 1 (default 3)
- * @param temperature T, positive and finite (default 1)
+ * @param weight w, the weight on the favoured side, in [1, 1000] (default 3)
+ * @param temperature T, in [0.01, 100] (default 1)
  */
 public record Bdkd(float weight, float temperature) implements Tempered {
   public static final float DEFAULT_WEIGHT = 3f;
+  /** w and its bounds. */
+  public static final Parameter WEIGHT = Parameter.closed("w", DEFAULT_WEIGHT, 1, 1000);
+  /** The temperature T and its bounds. */
+  public static final Parameter TEMPERATURE = Parameter.temperature("T", 1);
 
   public Bdkd {
-    SoftmaxOps.checkRange("bdkd w", weight, 1f, true, Float.MAX_VALUE, true);
-    SoftmaxOps.checkTemperature(temperature);
+    WEIGHT.check("bdkd", weight);
+    TEMPERATURE.check("bdkd", temperature);
   }
 
   @Override

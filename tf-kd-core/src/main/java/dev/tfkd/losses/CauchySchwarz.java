@@ -10,11 +10,14 @@ import org.tensorflow.types.TFloat32;
  * "Cauchy-Schwarz Divergence for Knowledge Distillation"). Symmetric, scale-invariant, zero exactly when {@code p
  * = q}, never negative (Cauchy-Schwarz inequality). Each sum is a log-sum-exp of log-probabilities.
  *
- * @param temperature T, positive and finite (default 1)
+ * @param temperature T, in [0.01, 100] (default 1)
  */
 public record CauchySchwarz(float temperature) implements Tempered {
+  /** The temperature T and its bounds. */
+  public static final Parameter TEMPERATURE = Parameter.temperature("T", 1);
+
   public CauchySchwarz {
-    SoftmaxOps.checkTemperature(temperature);
+    TEMPERATURE.check("cauchy-schwarz", temperature);
   }
 
   @Override

@@ -21,17 +21,21 @@ import org.tensorflow.types.TFloat32;
  * including in its {@code T^2} factor if it has one.
  *
  * @param inner the divergence whose temperature is replaced
- * @param minTemperature T_min, positive and finite (default 2)
- * @param maxTemperature T_max, finite and >= T_min (default 6)
+ * @param minTemperature T_min, in [0.01, 100] (default 2)
+ * @param maxTemperature T_max, in [0.01, 100] and >= T_min (default 6)
  */
 public record Cswt(Tempered inner, float minTemperature, float maxTemperature) implements Divergence {
   public static final float DEFAULT_MIN = 2f;
   public static final float DEFAULT_MAX = 6f;
+  /** T_min and its bounds. */
+  public static final Parameter MIN = Parameter.temperature("Tmin", DEFAULT_MIN);
+  /** T_max and its bounds (and T_max >= T_min). */
+  public static final Parameter MAX = Parameter.temperature("Tmax", DEFAULT_MAX);
 
   public Cswt {
     java.util.Objects.requireNonNull(inner, "inner");
-    SoftmaxOps.checkTemperature(minTemperature);
-    SoftmaxOps.checkTemperature(maxTemperature);
+    MIN.check("cswt", minTemperature);
+    MAX.check("cswt", maxTemperature);
     if (maxTemperature < minTemperature) {
       throw new IllegalArgumentException("cswt Tmax must be >= Tmin, got " + maxTemperature + " < " + minTemperature);
     }

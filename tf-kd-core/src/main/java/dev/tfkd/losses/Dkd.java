@@ -19,24 +19,30 @@ import org.tensorflow.types.TFloat32;
  * the non-target logits minus one over all, never {@code log(1 - p_y)} of a probability. Needs K >= 2. Zero when
  * {@code p = q}, never negative.
  *
- * @param alpha TCKD weight, finite and >= 0 (default 1)
- * @param beta NCKD weight, finite and >= 0 (default 8)
- * @param temperature T, positive and finite (default 4)
- * @param warmupEpochs epochs of linear warm-up, >= 0 (default 20)
+ * @param alpha TCKD weight, in [0, 1000] (default 1)
+ * @param beta NCKD weight, in [0, 1000] (default 8)
+ * @param temperature T, in [0.01, 100] (default 4)
+ * @param warmupEpochs epochs of linear warm-up, an integer in [0, 100000] (default 20)
  */
 public record Dkd(float alpha, float beta, float temperature, int warmupEpochs) implements Tempered {
   public static final float DEFAULT_ALPHA = 1f;
   public static final float DEFAULT_BETA = 8f;
   public static final float DEFAULT_TEMPERATURE = 4f;
   public static final int DEFAULT_WARMUP = 20;
+  /** alpha and its bounds. */
+  public static final Parameter ALPHA = Parameter.closed("alpha", DEFAULT_ALPHA, 0, 1000);
+  /** beta and its bounds. */
+  public static final Parameter BETA = Parameter.closed("beta", DEFAULT_BETA, 0, 1000);
+  /** The temperature T and its bounds. */
+  public static final Parameter TEMPERATURE = Parameter.temperature("T", DEFAULT_TEMPERATURE);
+  /** The warm-up in epochs and its bounds. */
+  public static final Parameter WARMUP = Parameter.integer("warmup", DEFAULT_WARMUP, 0, 100_000);
 
   public Dkd {
-    SoftmaxOps.checkRange("dkd alpha", alpha, 0f, true, Float.MAX_VALUE, true);
-    SoftmaxOps.checkRange("dkd beta", beta, 0f, true, Float.MAX_VALUE, true);
-    SoftmaxOps.checkTemperature(temperature);
-    if (warmupEpochs < 0) {
-      throw new IllegalArgumentException("dkd warmup must be >= 0 epochs, got " + warmupEpochs);
-    }
+    ALPHA.check("dkd", alpha);
+    BETA.check("dkd", beta);
+    TEMPERATURE.check("dkd", temperature);
+    WARMUP.check("dkd", warmupEpochs);
   }
 
   @Override

@@ -12,14 +12,18 @@ import org.tensorflow.types.TFloat32;
  * as {@code log} of a sum of probabilities. No {@code T^2} factor.
  *
  * @param beta the teacher's mixture weight, in (0, 1) (default 0.5)
- * @param temperature T, positive and finite (default 1)
+ * @param temperature T, in [0.01, 100] (default 1)
  */
 public record JensenShannon(float beta, float temperature) implements Tempered {
   public static final float DEFAULT_BETA = 0.5f;
+  /** beta and its bounds. */
+  public static final Parameter BETA = new Parameter("beta", DEFAULT_BETA, 0, false, 1, false, false);
+  /** The temperature T and its bounds. */
+  public static final Parameter TEMPERATURE = Parameter.temperature("T", 1);
 
   public JensenShannon {
-    SoftmaxOps.checkRange("js beta", beta, 0f, false, 1f, false);
-    SoftmaxOps.checkTemperature(temperature);
+    BETA.check("js", beta);
+    TEMPERATURE.check("js", temperature);
   }
 
   @Override

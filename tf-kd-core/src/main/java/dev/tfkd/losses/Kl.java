@@ -12,13 +12,15 @@ import org.tensorflow.types.TFloat32;
  * {@code T^2 sum_k p_k (log p_k - log q_k)} with log-softmax on both sides, so it is finite for any finite logits.
  * Zero exactly when the student's tempered distribution equals the teacher's; never negative.
  *
- * @param temperature T, positive and finite (default 4)
+ * @param temperature T, in [0.01, 100] (default 4)
  */
 public record Kl(float temperature) implements Tempered {
   public static final float DEFAULT_TEMPERATURE = 4f;
+  /** The temperature T and its bounds. */
+  public static final Parameter TEMPERATURE = Parameter.temperature("T", DEFAULT_TEMPERATURE);
 
   public Kl {
-    SoftmaxOps.checkTemperature(temperature);
+    TEMPERATURE.check("kl", temperature);
   }
 
   @Override

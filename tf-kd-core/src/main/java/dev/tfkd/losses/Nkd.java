@@ -18,15 +18,19 @@ import org.tensorflow.types.TFloat32;
  * divergences, NKD is not zero when student equals teacher: its target part is then {@code -t_y log t_y}, and it is
  * minimised over {@code s_y} at {@code s_y = 1}. Never negative. Needs K >= 2.
  *
- * @param gamma weight of the non-target part, finite and >= 0 (default 1.5)
- * @param temperature T of the non-target part, positive and finite (default 1)
+ * @param gamma weight of the non-target part, in [0, 1000] (default 1.5)
+ * @param temperature T of the non-target part, in [0.01, 100] (default 1)
  */
 public record Nkd(float gamma, float temperature) implements Tempered {
   public static final float DEFAULT_GAMMA = 1.5f;
+  /** gamma and its bounds. */
+  public static final Parameter GAMMA = Parameter.closed("gamma", DEFAULT_GAMMA, 0, 1000);
+  /** The temperature T and its bounds. */
+  public static final Parameter TEMPERATURE = Parameter.temperature("T", 1);
 
   public Nkd {
-    SoftmaxOps.checkRange("nkd gamma", gamma, 0f, true, Float.MAX_VALUE, true);
-    SoftmaxOps.checkTemperature(temperature);
+    GAMMA.check("nkd", gamma);
+    TEMPERATURE.check("nkd", temperature);
   }
 
   @Override

@@ -9,13 +9,15 @@ import org.tensorflow.types.TFloat32;
  * T)}; used for distillation of generative models (MiniLLM, Gu et al. 2024). Zero when {@code q = p}, never
  * negative; log-space throughout.
  *
- * @param temperature T, positive and finite (default 4)
+ * @param temperature T, in [0.01, 100] (default 4)
  */
 public record ReverseKl(float temperature) implements Tempered {
   public static final float DEFAULT_TEMPERATURE = 4f;
+  /** The temperature T and its bounds. */
+  public static final Parameter TEMPERATURE = Parameter.temperature("T", DEFAULT_TEMPERATURE);
 
   public ReverseKl {
-    SoftmaxOps.checkTemperature(temperature);
+    TEMPERATURE.check("reverse-kl", temperature);
   }
 
   @Override

@@ -24,22 +24,27 @@ import org.tensorflow.types.TFloat32;
  * learn a permuted labelling at low cost. Use it beside the label loss (ce-weight > 0) or another divergence, as
  * SinKD does.
  *
- * @param epsilon entropic regularisation eps, positive and finite (default 0.1)
- * @param iterations row/column normalisation rounds, >= 1 (default 20)
- * @param temperature T, positive and finite (default 1)
+ * @param epsilon entropic regularisation eps, in [0.001, 1000] (default 0.1)
+ * @param iterations row/column normalisation rounds, an integer in [1, 1000] (default 20)
+ * @param temperature T, in [0.01, 100] (default 1)
  */
 public record Sinkhorn(float epsilon, int iterations, float temperature) implements Tempered {
   public static final float DEFAULT_EPSILON = 0.1f;
   public static final int DEFAULT_ITERATIONS = 20;
+  /** eps and its bounds. */
+  public static final Parameter EPSILON = Parameter.closed("eps", DEFAULT_EPSILON, 1e-3, 1e3);
+  /**
+   * The iterations and their bounds: each is unrolled into the graph (about twenty nodes, and as many again for the
+   * gradient), so the count is what the graph's size grows with.
+   */
+  public static final Parameter ITERATIONS = Parameter.integer("iters", DEFAULT_ITERATIONS, 1, 1000);
+  /** The temperature T and its bounds. */
+  public static final Parameter TEMPERATURE = Parameter.temperature("T", 1);
 
   public Sinkhorn {
-    if (!(epsilon > 0) || Float.isInfinite(epsilon)) {
-      throw new IllegalArgumentException("sinkhorn eps must be positive and finite, got " + epsilon);
-    }
-    if (iterations < 1) {
-      throw new IllegalArgumentException("sinkhorn iterations must be >= 1, got " + iterations);
-    }
-    SoftmaxOps.checkTemperature(temperature);
+    EPSILON.check("sinkhorn", epsilon);
+    ITERATIONS.check("sinkhorn", iterations);
+    TEMPERATURE.check("sinkhorn", temperature);
   }
 
   @Override

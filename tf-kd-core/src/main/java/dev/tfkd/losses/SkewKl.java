@@ -12,15 +12,19 @@ import org.tensorflow.types.TFloat32;
  * plain (reverse) KL. Zero when {@code p = q}; never negative. The mixture's log is formed with log-add-exp.
  *
  * @param skew a, in [0, 1) (default 0.1)
- * @param temperature T, positive and finite (default 1)
+ * @param temperature T, in [0.01, 100] (default 1)
  * @param reverse false: {@code skew-kl}; true: {@code skew-reverse-kl}
  */
 public record SkewKl(float skew, float temperature, boolean reverse) implements Tempered {
   public static final float DEFAULT_SKEW = 0.1f;
+  /** The skew a and its bounds. */
+  public static final Parameter SKEW = new Parameter("a", DEFAULT_SKEW, 0, true, 1, false, false);
+  /** The temperature T and its bounds. */
+  public static final Parameter TEMPERATURE = Parameter.temperature("T", 1);
 
   public SkewKl {
-    SoftmaxOps.checkRange("skew a", skew, 0f, true, 1f, false);
-    SoftmaxOps.checkTemperature(temperature);
+    SKEW.check(reverse ? "skew-reverse-kl" : "skew-kl", skew);
+    TEMPERATURE.check(reverse ? "skew-reverse-kl" : "skew-kl", temperature);
   }
 
   @Override

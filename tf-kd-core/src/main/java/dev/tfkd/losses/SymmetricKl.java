@@ -11,14 +11,18 @@ import org.tensorflow.types.TFloat32;
  * {@code T^2} factor.
  *
  * @param lambda weight of the reverse direction, in [0, 1] (default 0.5)
- * @param temperature T, positive and finite (default 1)
+ * @param temperature T, in [0.01, 100] (default 1)
  */
 public record SymmetricKl(float lambda, float temperature) implements Tempered {
   public static final float DEFAULT_LAMBDA = 0.5f;
+  /** lambda and its bounds. */
+  public static final Parameter LAMBDA = Parameter.closed("lambda", DEFAULT_LAMBDA, 0, 1);
+  /** The temperature T and its bounds. */
+  public static final Parameter TEMPERATURE = Parameter.temperature("T", 1);
 
   public SymmetricKl {
-    SoftmaxOps.checkRange("symmetric-kl lambda", lambda, 0f, true, 1f, true);
-    SoftmaxOps.checkTemperature(temperature);
+    LAMBDA.check("symmetric-kl", lambda);
+    TEMPERATURE.check("symmetric-kl", temperature);
   }
 
   @Override

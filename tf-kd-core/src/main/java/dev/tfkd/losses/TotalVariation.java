@@ -9,11 +9,14 @@ import org.tensorflow.types.TFloat32;
  * T)} (used for distillation by Wen et al. 2023, "f-Divergence Minimization for Sequence-Level KD"). Symmetric,
  * in [0, 1], zero when {@code p = q}; its gradient at {@code p_k = q_k} is taken as 0 (the sign function's).
  *
- * @param temperature T, positive and finite (default 1)
+ * @param temperature T, in [0.01, 100] (default 1)
  */
 public record TotalVariation(float temperature) implements Tempered {
+  /** The temperature T and its bounds. */
+  public static final Parameter TEMPERATURE = Parameter.temperature("T", 1);
+
   public TotalVariation {
-    SoftmaxOps.checkTemperature(temperature);
+    TEMPERATURE.check("tvd", temperature);
   }
 
   @Override

@@ -12,17 +12,24 @@ import org.tensorflow.proto.GPUOptions;
  * (soft placement) and lets TensorFlow's GPU memory grow as needed instead of taking the whole card. On a machine
  * or build without a GPU, soft placement runs everything on the CPU. {@code cpu} hides every GPU.
  *
- * @param intraOpThreads 0 lets TensorFlow choose (all cores)
- * @param interOpThreads 0 lets TensorFlow choose (all cores)
+ * <p>Thread counts are bounded by {@link #MAX_THREADS}: TensorFlow starts every pool thread when a session opens,
+ * and a run opens several sessions, so an absurd count (100,000) exhausts the process's threads and hangs the run
+ * instead of failing it. 0 (TensorFlow's own choice: one per core) is always allowed, however many cores there are.
+ *
+ * @param intraOpThreads 0 lets TensorFlow choose (all cores); at most {@value #MAX_THREADS}
+ * @param interOpThreads 0 lets TensorFlow choose (all cores); at most {@value #MAX_THREADS}
  * @param device where the graph runs
  */
 public record SessionSettings(int intraOpThreads, int interOpThreads, Device device) {
+  /**
+   * The most threads any tf-kd option accepts: more than any CPU TensorFlow speeds up on (its kernels stop scaling
+   * well before), and few enough that the several sessions of a run stay far inside a process's thread limit.
+   */
+  public static final int MAX_THREADS = 256;
+
   public SessionSettings {
-    if (intraOpThreads < 0 || interOpThreads < 0) {
-      throw new IllegalArgumentException(
-          "thread counts must be >= 0 (0 = TensorFlow's default), got intra " + intraOpThreads + ", inter "
-              + interOpThreads);
-    }
+    checkThreads("intra-op threads", intraOpThreads);
+    checkThreads("inter-op threads", interOpThreads);
     if (device == null) {
       device = Device.DEFAULT;
     }
@@ -34,7 +41,19 @@ public record SessionSettings(int intraOpThreads, int interOpThreads, Device dev
    * the intra-op pool for the same cores.
    */
   public static SessionSettings defaults() {
-    return new SessionSettings(Runtime.getRuntime().availableProcessors(), 1, Device.DEFAULT);
+    return new SessionSettings(Math.min(MAX_THREADS, Runtime.getRuntime().availableProcessors()), 1, Device.DEFAULT);
+  }
+
+  /**
+   * Returns {@code threads} if it is in [0, {@value #MAX_THREADS}]; otherwise throws IllegalArgumentException naming
+   * {@code what} (a flag or field) with the bound.
+   */
+  public static int checkThreads(String what, int threads) {
+    if (threads < 0 || threads > MAX_THREADS) {
+      throw new IllegalArgumentException(
+          what + " must be in [0, " + MAX_THREADS + "] (0 = TensorFlow's default, one per core), got " + threads);
+    }
+    return threads;
   }
 
   /** {@code threads} intra-op threads and {@code min(2, threads)} inter-op threads on the default device. */

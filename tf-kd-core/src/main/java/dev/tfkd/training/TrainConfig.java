@@ -9,7 +9,7 @@ import java.util.Objects;
  * @param batchSize examples per step, >= 1
  * @param optimizer how weights are updated
  * @param seed the one seed that fixes initial weights and the data order
- * @param threads TensorFlow intra-op threads; 0 lets TensorFlow choose
+ * @param threads TensorFlow intra-op threads; 0 lets TensorFlow choose; at most {@link SessionSettings#MAX_THREADS}
  */
 public record TrainConfig(int epochs, int batchSize, OptimizerConfig optimizer, long seed, int threads) {
   public TrainConfig {
@@ -20,9 +20,7 @@ public record TrainConfig(int epochs, int batchSize, OptimizerConfig optimizer, 
     if (batchSize < 1) {
       throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
     }
-    if (threads < 0) {
-      throw new IllegalArgumentException("threads must be >= 0, got " + threads);
-    }
+    SessionSettings.checkThreads("threads", threads);
   }
 
   public TrainConfig withSeed(long newSeed) {

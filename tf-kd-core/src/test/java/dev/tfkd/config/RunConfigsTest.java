@@ -79,4 +79,37 @@ class RunConfigsTest {
     assertTrue(e.getMessage().contains("--teacher"), e.getMessage());
     assertEquals(5, RunConfigs.trainConfig(valid().toBuilder().setTraining(valid().getTraining().toBuilder().setEpochs(5)).build()).epochs());
   }
+
+  @Test
+  void aFieldGivenTwiceIsRefusedNamingBothLines() throws Exception {
+    Path f = dir.resolve("twice.pbtxt");
+    Files.writeString(f, "data { train: \"gmm\" }\ntraining {\n  epochs: 3\n  batch_size: 8\n  epochs: 4\n}\n");
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> RunConfigs.mergeFile(RunConfigs.defaults("distill"), f));
+    assertEquals(f + ":5: training.epochs is given twice, on lines 3 and 5 (a config sets each field once)", e.getMessage());
+
+    Files.writeString(f, "model: \"mlp\"\ndata { train: \"gmm\" }\nmodel: \"cnn\"\n");
+    e = assertThrows(IllegalArgumentException.class, () -> RunConfigs.mergeFile(RunConfigs.defaults("distill"), f));
+    assertTrue(e.getMessage().contains("model is given twice, on lines 1 and 3"), e.getMessage());
+
+    Files.writeString(f, "training { epochs: 3 }\ndata { train: \"gmm\" }\ntraining { batch_size: 8 }\n");
+    e = assertThrows(IllegalArgumentException.class, () -> RunConfigs.mergeFile(RunConfigs.defaults("distill"), f));
+    assertTrue(e.getMessage().startsWith(f + ": training { ... } is given 2 times, on lines 1 and 3"), e.getMessage());
+
+    // Each field once, in one block each: accepted.
+    Files.writeString(f, "training { epochs: 3 batch_size: 8 }\ndata { train: \"gmm\" }\n");
+    assertEquals(3, RunConfigs.mergeFile(RunConfigs.defaults("distill"), f).getTraining().getEpochs());
+  }
+
+  @Test
+  void threadsAreBounded() {
+    RunConfig.Builder b = valid().toBuilder();
+    b.getTrainingBuilder().setThreads(100_000);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RunConfigs.validate(b.build()));
+    assertEquals(
+        "training.threads (--threads) must be in [0, 256] (0 = TensorFlow's default, one per core), got 100000",
+        e.getMessage());
+    b.getTrainingBuilder().setThreads(256);
+    assertEquals(256, RunConfigs.validate(b.build()).getTraining().getThreads());
+  }
 }

@@ -34,4 +34,21 @@ class SessionSettingsTest {
     assertFalse(cpu.getAllowSoftPlacement());
     assertThrows(IllegalArgumentException.class, () -> new SessionSettings(-1, 0, null));
   }
+
+  @Test
+  void threadCountsAreBoundedEverywhereTheyAreTaken() {
+    org.junit.jupiter.api.Assertions.assertEquals(256, SessionSettings.checkThreads("--threads", 256));
+    IllegalArgumentException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class, () -> new SessionSettings(100_000, 1, SessionSettings.Device.DEFAULT));
+    org.junit.jupiter.api.Assertions.assertEquals(
+        "intra-op threads must be in [0, 256] (0 = TensorFlow's default, one per core), got 100000", e.getMessage());
+    org.junit.jupiter.api.Assertions.assertThrows(
+        IllegalArgumentException.class, () -> new SessionSettings(1, 257, SessionSettings.Device.DEFAULT));
+    org.junit.jupiter.api.Assertions.assertThrows(
+        IllegalArgumentException.class, () -> new TrainConfig(1, 8, OptimizerConfig.adam(1e-3f), 1, 100_000));
+    org.junit.jupiter.api.Assertions.assertThrows(
+        IllegalArgumentException.class, () -> dev.tfkd.export.Predictor.Options.DEFAULT.withThreads(100_000));
+    org.junit.jupiter.api.Assertions.assertTrue(SessionSettings.defaults().intraOpThreads() <= SessionSettings.MAX_THREADS);
+  }
 }

@@ -18,7 +18,8 @@ import org.tensorflow.types.TFloat32;
  * He-normal kernels, zero biases; optional dropout after each hidden layer in training mode.
  *
  * @param inputShape the shape of one example (flattened on entry)
- * @param hidden the widths of the hidden layers, e.g. {@code [256, 256]}
+ * @param hidden the widths of the hidden layers, e.g. {@code [256, 256]}: at most {@value Models#MAX_MLP_LAYERS}
+ *     layers, each 1 to {@value Models#MAX_MLP_WIDTH} wide
  * @param numClasses K
  * @param dropout the probability of dropping a hidden unit while training, in [0, 1)
  */
@@ -30,9 +31,13 @@ public record Mlp(long[] inputShape, int[] hidden, int numClasses, float dropout
     if (numClasses < 1) {
       throw new IllegalArgumentException("numClasses must be >= 1, got " + numClasses);
     }
+    if (hidden.length > Models.MAX_MLP_LAYERS) {
+      throw new IllegalArgumentException("at most " + Models.MAX_MLP_LAYERS + " hidden layers, got " + hidden.length);
+    }
     for (int h : hidden) {
-      if (h < 1) {
-        throw new IllegalArgumentException("hidden widths must be >= 1, got " + Arrays.toString(hidden));
+      if (h < 1 || h > Models.MAX_MLP_WIDTH) {
+        throw new IllegalArgumentException(
+            "hidden widths must be in [1, " + Models.MAX_MLP_WIDTH + "], got " + Arrays.toString(hidden));
       }
     }
     if (!(dropout >= 0 && dropout < 1)) {

@@ -1,9 +1,7 @@
 package dev.tfkd.models;
 
 import dev.tfkd.graph.Architecture;
-import dev.tfkd.graph.Init;
-import dev.tfkd.graph.RestoredVariables;
-import dev.tfkd.graph.Variables;
+import dev.tfkd.training.TrainConfig;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -11,11 +9,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.tensorflow.Graph;
-import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
-import org.tensorflow.op.core.Variable;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -25,6 +21,15 @@ import org.tensorflow.types.TFloat32;
  * ({@code mlp:512,512} for the hidden widths, {@code mlp:512,512,dropout=0.2}, {@code mobilenetv2:1.0} for the
  * width multiplier). Models without arguments reject them. Every convolutional model takes NHWC images of any
  * {@code H x W x C} (LeNet-5 needs at least 12x12).
+ *
+ * <p>Bounds on the arguments ({@link Entry#bounds()}, listed by {@code tfkd models}): an MLP has at most
+ * {@value #MAX_MLP_LAYERS} hidden layers, each of width 1 to {@value #MAX_MLP_WIDTH} (the widths multiply into
+ * kernels, so they are also bounded by memory, below), dropout in [0, 1); the MobileNetV2 width multiplier is in
+ * (0, 4] with at least one channel in its narrowest layer.
+ *
+ * <p>Training goes through {@link #forTraining}: it builds the architecture and refuses one whose
+ * {@link MemoryEstimate} for the batch size and optimizer exceeds the memory the machine has available, before
+ * anything is allocated.
  */
 public final class Models {
   private Models() {}
@@ -39,7 +44,17 @@ public final class Models {
    * One entry: name, description, factory, and the reference zoo's parameter count for CIFAR-100 (32x32x3 inputs,
    * 100 classes) with default arguments, 0 where the model is not part of the benchmark zoo.
    */
-  public record Entry(String name, String description, Factory factory, long cifar100Reference) {}
+  public record Entry(String name, String description, Factory factory, long cifar100Reference, String bounds) {}
+
+  /** The widest hidden layer an MLP spec accepts. */
+  public static final int MAX_MLP_WIDTH = 100_000_000;
+
+  /** The most hidden layers an MLP spec accepts. */
+  public static final int MAX_MLP_LAYERS = 1000;
+
+  private static final String MLP_BOUNDS =
+      "hidden layers 0 to " + MAX_MLP_LAYERS + ", widths 1 to " + MAX_MLP_WIDTH + ", dropout in [0, 1)";
+  private static final String MOBILENET_BOUNDS = "width multiplier in (0, 4], at least 1/16";
 
   private static final Map<String, Entry> ENTRIES = new LinkedHashMap<>();
 
@@ -62,7 +77,7 @@ public final class Models {
 
   static {
     register("mlp", "Multi-layer perceptron, ReLU; args: hidden widths and optional dropout (default 256,256),"
-        + " e.g. mlp:512,512,dropout=0.2", Models::mlp);
+        + " e.g. mlp:512,512,dropout=0.2", Models::mlp, MLP_BOUNDS);
     register("lenet5", "LeNet-5 with ReLU and max pooling (conv5x5x6, pool, conv5x5x16, pool, 120, 84, K)",
         noArgs("lenet5", LeNet5::new));
     register("cnn", "Small CNN: conv3x3x32 ReLU, conv3x3x64 ReLU, maxpool 2, dense K (the benchmark CNN)",
@@ -85,13 +100,17 @@ public final class Models {
     register("vgg11", "VGG-11 with BN", noArgs("vgg11", (s, k) -> new Vgg("vgg11", new int[] {1, 1, 2, 2, 2}, s, k)));
     register("vgg13", "VGG-13 with BN", noArgs("vgg13", (s, k) -> new Vgg("vgg13", new int[] {2, 2, 2, 2, 2}, s, k)));
     register("mobilenetv2", "MobileNetV2 (expansion 6); arg: width multiplier (default 0.5, the benchmark student),"
-        + " e.g. mobilenetv2:1.0", Models::mobileNet);
+        + " e.g. mobilenetv2:1.0", Models::mobileNet, MOBILENET_BOUNDS);
     register("shufflenetv2", "ShuffleNetV2 net size 1 (widths 116/232/464, 1024 head)",
         noArgs("shufflenetv2", ShuffleNetV2::new));
   }
 
   private static void register(String name, String description, Factory f) {
-    ENTRIES.put(name, new Entry(name, description, f, CIFAR100_REFERENCE.getOrDefault(name, 0L)));
+    register(name, description, f, "");
+  }
+
+  private static void register(String name, String description, Factory f, String bounds) {
+    ENTRIES.put(name, new Entry(name, description, f, CIFAR100_REFERENCE.getOrDefault(name, 0L), bounds));
   }
 
   private interface Simple {
@@ -118,8 +137,26 @@ public final class Models {
         } catch (NumberFormatException e) {
           throw new IllegalArgumentException("mlp: bad dropout '" + p + "'");
         }
+        if (!(dropout >= 0 && dropout < 1)) {
+          throw new IllegalArgumentException("mlp: dropout must be in [0, 1), got " + p.substring("dropout=".length()));
+        }
       } else {
         widths.add(p);
+      }
+    }
+    if (widths.size() > MAX_MLP_LAYERS) {
+      throw new IllegalArgumentException("mlp: at most " + MAX_MLP_LAYERS + " hidden layers, got " + widths.size());
+    }
+    for (String w : widths) {
+      // Checked as written, before int conversion: 1e12 must not wrap or saturate into a plausible width.
+      long v;
+      try {
+        v = Long.parseLong(w);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("mlp: expected comma-separated integer widths, got '" + args + "'");
+      }
+      if (v < 1 || v > MAX_MLP_WIDTH) {
+        throw new IllegalArgumentException("mlp: hidden widths must be in [1, " + MAX_MLP_WIDTH + "], got " + w);
       }
     }
     return new Mlp(shape, widths(String.join(",", widths), new int[] {256, 256}), k, dropout);
@@ -156,6 +193,23 @@ public final class Models {
   }
 
   /**
+   * The architecture named by {@code spec}, for training in batches of {@code config.batchSize()} with
+   * {@code config.optimizer()}: {@link #create} followed by the memory check. Throws IllegalArgumentException, one
+   * line with the estimate and the machine's available memory, when the model cannot fit.
+   */
+  public static Architecture forTraining(String spec, long[] inputShape, int numClasses, TrainConfig config) {
+    return forTraining(spec, inputShape, numClasses, config, MemoryEstimate.availableMemory());
+  }
+
+  /** {@link #forTraining(String, long[], int, TrainConfig)} against {@code availableBytes} of memory. */
+  public static Architecture forTraining(
+      String spec, long[] inputShape, int numClasses, TrainConfig config, long availableBytes) {
+    Architecture a = create(spec, inputShape, numClasses);
+    MemoryEstimate.of(a, config.batchSize(), config.optimizer()).requireFits(spec.strip(), availableBytes);
+    return a;
+  }
+
+  /**
    * The number of trainable scalars of {@code architecture} (kernels, biases, batch-norm scales and shifts; not
    * the moving averages), counted by building its inference graph without initial values.
    */
@@ -166,26 +220,9 @@ public final class Models {
       dims[0] = -1;
       System.arraycopy(architecture.inputShape(), 0, dims, 1, dims.length - 1);
       Placeholder<TFloat32> x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(dims)));
-      Counting vars = new Counting();
+      MemoryEstimate.Counting vars = new MemoryEstimate.Counting();
       architecture.build(tf, x, vars, Architecture.Mode.INFERENCE);
       return vars.count;
-    }
-  }
-
-  /** Variables that count the trainable scalars asked for. */
-  private static final class Counting implements Variables {
-    private final RestoredVariables delegate = new RestoredVariables();
-    long count;
-
-    @Override
-    public Operand<TFloat32> weight(Ops tf, String name, Shape shape, Init init, int fanIn, int fanOut) {
-      count += shape.size();
-      return delegate.weight(tf, name, shape, init, fanIn, fanOut);
-    }
-
-    @Override
-    public Variable<TFloat32> state(Ops tf, String name, Shape shape, Init init) {
-      return delegate.state(tf, name, shape, init);
     }
   }
 

@@ -4,12 +4,14 @@ import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.zip.GZIPInputStream;
 
-/** File access shared by the readers: gzip detection and reads that never trust a declared size. */
+/**
+ * File access shared by the readers: gzip detection, strict gzip decompression and reads that never trust a declared
+ * size. An I/O error (an unreadable file, a device error) is a {@link DataFormatException} naming the file, like any
+ * other bad input.
+ */
 final class Bytes {
   private Bytes() {}
 
@@ -24,8 +26,14 @@ final class Bytes {
     try (InputStream in = Files.newInputStream(file)) {
       return in.readNBytes(n);
     } catch (IOException e) {
-      throw new UncheckedIOException(file + ": cannot read: " + e.getMessage(), e);
+      throw cannotRead(file, e);
     }
+  }
+
+  /** The error for a file that cannot be opened or read at all (permissions, I/O error). */
+  static DataFormatException cannotRead(Path file, IOException e) {
+    String why = e instanceof java.nio.file.AccessDeniedException ? "permission denied" : e.getMessage();
+    return new DataFormatException(file, "", "cannot read: " + why, e);
   }
 
   /**
@@ -42,7 +50,10 @@ final class Bytes {
     }
   }
 
-  /** Opens {@code file}, transparently decompressing gzip. */
+  /**
+   * Opens {@code file}, transparently decompressing gzip with {@link StrictGzipInputStream}: read to its end, the
+   * stream has checked every member's CRC-32 and length and refused bytes after the last member.
+   */
   static InputStream open(Path file) throws IOException {
     InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
     raw.mark(2);
@@ -50,13 +61,14 @@ final class Bytes {
     int b = raw.read();
     raw.reset();
     if (a == 0x1f && b == 0x8b) {
-      return new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16);
+      return new BufferedInputStream(new StrictGzipInputStream(raw), 1 << 16);
     }
     return raw;
   }
 
   /**
-   * Reads exactly {@code n} bytes that {@code file} declares at {@code offset}. For an uncompressed file the declared
+   * Reads exactly {@code n} bytes that {@code file} declares at {@code offset}, and requires the data to end there:
+   * bytes after them are refused, and a gzip stream is read to its end so that its trailers are checked. For an uncompressed file the declared
    * size is checked against the file size before anything is allocated; for a gzip file (whose size says nothing
    * about its content) the buffer grows only with the bytes actually read.
    */
@@ -74,6 +86,11 @@ final class Bytes {
       byte[] out = in.readNBytes((int) n);
       if (out.length != n) {
         throw new DataFormatException(file, "byte " + (offset + out.length), "file ends early (truncated)");
+      }
+      if (offset + n < size) {
+        throw new DataFormatException(
+            file, "byte " + (offset + n), (size - offset - n) + " bytes after the " + n + " bytes of data " + what
+                + " declares (a wrong header, or two files joined)");
       }
       return out;
     }
@@ -97,6 +114,27 @@ final class Bytes {
       }
       buf.write(chunk, 0, r);
       left -= r;
+    }
+    // Reading on to the end makes the gzip stream check its CRC-32 and length trailers: without it a flipped byte in
+    // the compressed data would be read as data.
+    long extra = 0;
+    try {
+      for (int r; (r = in.read(chunk)) >= 0; ) {
+        extra += r;
+        if (extra > (1 << 20)) {
+          break;
+        }
+      }
+    } catch (java.io.EOFException | java.util.zip.ZipException e) {
+      throw new DataFormatException(
+          file, "after byte " + (offset + n + extra) + " of the decompressed data",
+          "the gzip stream is truncated or corrupt (" + e.getMessage() + ")", e);
+    }
+    if (extra > 0) {
+      throw new DataFormatException(
+          file, "byte " + (offset + n) + " of the decompressed data",
+          (extra > (1 << 20) ? "over 1 MiB" : extra + " bytes") + " after the " + n + " bytes of data " + what
+              + " declares (a wrong header, or two files joined)");
     }
     return buf.toByteArray();
   }

@@ -64,7 +64,7 @@ public final class Cifar {
     try {
       size = Files.size(file);
     } catch (IOException e) {
-      throw new DataFormatException(file, "", "cannot read: " + e.getMessage(), e);
+      throw Bytes.cannotRead(file, e);
     }
     if (size == 0 || size % v.recordSize() != 0) {
       long whole = size / v.recordSize();
@@ -107,7 +107,7 @@ public final class Cifar {
         }
       }
     } catch (IOException e) {
-      throw new DataFormatException(file, "", "cannot read: " + e.getMessage(), e);
+      throw Bytes.cannotRead(file, e);
     }
     return first + (int) n;
   }

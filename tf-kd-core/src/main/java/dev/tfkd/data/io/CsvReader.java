@@ -84,7 +84,7 @@ public final class CsvReader {
         labels.add(label);
       }
     } catch (IOException e) {
-      throw new DataFormatException(file, "", "cannot read: " + e.getMessage(), e);
+      throw Bytes.cannotRead(file, e);
     }
     if (rows.isEmpty()) {
       throw new DataFormatException(file, "", "no data rows");

@@ -65,7 +65,7 @@ public final class IdxReader {
    * @param numClasses the class count, or 0 to use the largest label plus one
    */
   public static Dataset read(Path imagesFile, Path labelsFile, int numClasses) {
-    Array images = readArray(imagesFile);
+    Array images = readArray(imagesFile, true);
     Array labels = readArray(labelsFile);
     if (images.dims.length != 3 && images.dims.length != 4) {
       throw new DataFormatException(
@@ -73,13 +73,6 @@ public final class IdxReader {
     }
     if (labels.dims.length != 1) {
       throw new DataFormatException(labelsFile, "header", "labels must have 1 dimension, got " + labels.dims.length);
-    }
-    for (int i = 0; i < images.dims.length; i++) {
-      // A zero dimension declares no data at all: an empty dataset or an example with no values.
-      if (images.dims[i] == 0) {
-        throw new DataFormatException(
-            imagesFile, "byte " + (4 + 4 * i), "dimension " + i + " of the images is 0 (an empty or corrupt header)");
-      }
     }
     int n = images.dims[0];
     if (labels.dims[0] != n) {
@@ -113,6 +106,11 @@ public final class IdxReader {
 
   /** Reads one IDX file of any type into floats. */
   static Array readArray(Path file) {
+    return readArray(file, false);
+  }
+
+  /** @param images whether {@code file} holds images, where no dimension may be 0 */
+  private static Array readArray(Path file, boolean images) {
     boolean gzip = Bytes.isGzip(file);
     try (InputStream in = Bytes.open(file)) {
       byte[] magic = in.readNBytes(4);
@@ -141,6 +139,14 @@ public final class IdxReader {
         count *= dims[i];
         if (count > Integer.MAX_VALUE - 16) {
           throw new DataFormatException(file, "header", "declares more than 2^31 values");
+        }
+      }
+      for (int i = 0; images && i < ndims; i++) {
+        // A zero dimension declares no data at all: an empty dataset or an example with no values. Checked before
+        // the data, which would otherwise all be reported as bytes after the (empty) declared data.
+        if (dims[i] == 0) {
+          throw new DataFormatException(
+              file, "byte " + (4 + 4 * i), "dimension " + i + " of the images is 0 (an empty or corrupt header)");
         }
       }
       int es = elementSize(magic[2]);

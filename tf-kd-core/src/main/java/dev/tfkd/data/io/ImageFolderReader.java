@@ -14,7 +14,9 @@ import java.util.stream.Stream;
  * names in sorted order (label 0 is the first); images are the files ending in {@code .png}, {@code .jpg},
  * {@code .jpeg}, {@code .bmp} or {@code .gif} (other files, such as a README, are not images and are not read).
  * All images must have the same height and width; the dataset has 1 channel when every image is grey, 3 otherwise
- * (grey images replicated, alpha dropped). Pixels are scaled to [0, 1].
+ * (grey images replicated, alpha dropped). Pixels are scaled to [0, 1]. A class folder holding anything that is
+ * neither a regular file nor a folder (a named pipe, a socket, a device, a dangling link) is refused, naming it,
+ * without opening it.
  */
 public final class ImageFolderReader {
   private ImageFolderReader() {}
@@ -63,7 +65,17 @@ public final class ImageFolderReader {
     for (int k = 0; k < classDirs.size(); k++) {
       List<Path> files;
       try (Stream<Path> s = Files.list(classDirs.get(k))) {
-        files = s.filter(Files::isRegularFile).filter(p -> isImageName(p.getFileName().toString())).sorted().toList();
+        List<Path> entries = s.sorted().toList();
+        for (Path p : entries) {
+          // A pipe, socket or device among the images is refused by name, never opened: opening a FIFO blocks
+          // until someone writes to it. Sub-folders are not images and are not read.
+          if (!Files.isRegularFile(p) && !Files.isDirectory(p)) {
+            throw new DataFormatException(
+                p, "", Files.isSymbolicLink(p) ? "a link to nothing, or to something that is not a file"
+                    : "not a regular file (a pipe, socket or device) in an image folder");
+          }
+        }
+        files = entries.stream().filter(Files::isRegularFile).filter(p -> isImageName(p.getFileName().toString())).toList();
       } catch (IOException e) {
         throw new DataFormatException(classDirs.get(k), "", "cannot list: " + e.getMessage(), e);
       }
@@ -78,6 +90,8 @@ public final class ImageFolderReader {
           p = Images.decode(Files.readAllBytes(f));
         } catch (DataFormatException e) {
           throw e;
+        } catch (java.nio.file.AccessDeniedException e) {
+          throw Bytes.cannotRead(f, e);
         } catch (IOException | RuntimeException e) {
           throw new DataFormatException(f, "", "cannot decode the image: " + e.getMessage(), e);
         }

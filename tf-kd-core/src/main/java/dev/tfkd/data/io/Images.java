@@ -41,11 +41,37 @@ final class Images {
       }
       ImageReader reader = readers.next();
       try {
+        checkEnd(reader.getFormatName(), bytes);
         reader.setInput(in, true, true);
         checkSize(reader.getWidth(0), reader.getHeight(0));
         return pixels(reader.read(0));
       } finally {
         reader.dispose();
+      }
+    }
+  }
+
+  private static final byte[] PNG_END = {0, 0, 0, 0, 'I', 'E', 'N', 'D', (byte) 0xae, 0x42, 0x60, (byte) 0x82};
+
+  /**
+   * Refuses a PNG that does not end with its IEND chunk and a JPEG that does not end with its EOI marker (zero
+   * padding after it allowed): javax.imageio decodes a file cut short after its last pixel data without a word, and
+   * a truncated file is corrupt even when the cut happens to spare the pixels.
+   */
+  static void checkEnd(String format, byte[] bytes) {
+    String f = format.toLowerCase(java.util.Locale.ROOT);
+    if (f.equals("png")) {
+      int at = bytes.length - PNG_END.length;
+      if (at < 0 || !java.util.Arrays.equals(bytes, at, bytes.length, PNG_END, 0, PNG_END.length)) {
+        throw new IllegalArgumentException("the PNG does not end with its IEND chunk (truncated, or data after it)");
+      }
+    } else if (f.equals("jpeg") || f.equals("jpg")) {
+      int end = bytes.length;
+      while (end > 0 && bytes[end - 1] == 0) {
+        end--;
+      }
+      if (end < 2 || (bytes[end - 2] & 0xff) != 0xff || (bytes[end - 1] & 0xff) != 0xd9) {
+        throw new IllegalArgumentException("the JPEG does not end with its EOI marker (truncated)");
       }
     }
   }

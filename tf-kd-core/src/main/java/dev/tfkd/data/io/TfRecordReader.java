@@ -88,7 +88,7 @@ public final class TfRecordReader {
         ys.add((int) label);
       }
     } catch (IOException e) {
-      throw new DataFormatException(file, "", "cannot read: " + e.getMessage(), e);
+      throw Bytes.cannotRead(file, e);
     }
     if (xs.isEmpty()) {
       throw new DataFormatException(file, "", "no records");
