@@ -68,7 +68,8 @@ class BomTest {
     String readme = Files.readString(ROOT.resolve("README.md"));
     String section = readme.substring(readme.indexOf("## As a Maven dependency"));
     for (String s : List.of("<artifactId>tf-kd-bom</artifactId>", "<version>" + version + "</version>", "<scope>import</scope>",
-        "<artifactId>tensorflow-core-native</artifactId>", "<classifier>macosx-arm64</classifier>")) {
+        "<artifactId>tensorflow-core-native</artifactId>", "<classifier>", "`linux-x86_64-gpu`", "`linux-arm64`",
+        "`macosx-arm64`", "`windows-x86_64`")) {
       assertTrue(section.contains(s), "README's Maven section lacks " + s);
     }
   }
