@@ -1,6 +1,8 @@
 package dev.tfkd.losses;
 
+import static dev.tfkd.testing.Assertions.assertAllClose;
 
+import dev.tfkd.testing.Assertions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -226,7 +228,7 @@ class DivergencesTest {
    * batch's {@link #valueScale}.
    */
   static void assertClose(String what, double[] actual, double[] expected, double rtol, double atolFactor, double scale) {
-    dev.tfkd.testing.Assertions.assertAllClose(
-        actual, expected, new dev.tfkd.testing.Assertions.Tolerance(rtol, atolFactor * Math.max(scale, 1e-3)), what);
+    assertAllClose(
+        actual, expected, new Assertions.Tolerance(rtol, atolFactor * Math.max(scale, 1e-3)), what);
   }
 }

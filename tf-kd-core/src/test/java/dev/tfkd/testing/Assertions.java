@@ -89,6 +89,10 @@ public final class Assertions {
     assertAllClose(new double[] {actual}, new double[] {expected}, new Tolerance(rtol, atol), null);
   }
 
+  public static void assertAllClose(double actual, double expected, double rtol, double atol, String message) {
+    assertAllClose(new double[] {actual}, new double[] {expected}, new Tolerance(rtol, atol), message);
+  }
+
   public static void assertAllClose(double[] actual, double[] expected, Tolerance tol) {
     assertAllClose(actual, expected, tol, null);
   }
