@@ -1,5 +1,7 @@
 package dev.tfkd.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -62,6 +64,25 @@ class DivergenceSpecExamplesTest {
     for (String known : List.of("kl(T=4)", "kl(T=2)", "cswt:dkd(beta=4)", "dkd(beta=4, warmup=0)", "cswt:kl")) {
       assertTrue(examples.containsKey(known), known + " not found among " + examples.keySet());
     }
+  }
+
+  @Test
+  void theSearchFindsASpecInEachPlaceItLooks() {
+    Map<String, String> found = new LinkedHashMap<>();
+    collect(
+        String.join(
+            "\n",
+            "./tfkd distill --divergence 'js(beta=0.3)' --run-dir x",
+            "  --divergence=nkd(gamma=2)",
+            "distillation { divergence: \"kl:t=4\" }",
+            "`tfkd divergences cswt:tvd`",
+            "  // A divergence spec from `tfkd divergences`, e.g. \"bdkd(w=2)\".",
+            "--divergence SPEC  tfkd divergences [SPEC]"),
+        "sample",
+        found);
+    assertEquals(List.of("js(beta=0.3)", "nkd(gamma=2)", "kl:t=4", "cswt:tvd", "bdkd(w=2)"), List.copyOf(found.keySet()));
+    // The old proto example is one the parser rejects, so the documentation test would have caught it.
+    assertThrows(IllegalArgumentException.class, () -> Divergences.parse("kl:t=4"));
   }
 
   /** Help of every command and subcommand, plus the default and e.g. list of every --divergence option. */
