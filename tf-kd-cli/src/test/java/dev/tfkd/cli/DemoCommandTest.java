@@ -8,6 +8,7 @@ import dev.tfkd.data.Dataset;
 import dev.tfkd.data.GaussianMixture;
 import dev.tfkd.graph.InferenceModel;
 import dev.tfkd.graph.Tensors;
+import dev.tfkd.testing.Assertions;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

@@ -57,10 +57,11 @@ class KillCampaignTest {
       if (ended) {
         assertEquals(0, p.exitValue(), KillAndResumeTest.read(dir.resolve("child-" + i + ".log")));
       }
-      checkIntact(run);
+      checkIntact(run, false);
     }
     DemoCommandTest.Run last = DemoCommandTest.tfkd("distill", "--resume", run.toString());
     assertEquals(0, last.code(), last.err());
+    checkIntact(run, true);
     Path whole = dir.resolve("whole");
     DemoCommandTest.Run uninterrupted =
         DemoCommandTest.tfkd(DistillCommandTest.distill(whole, "--epochs", "4", "--batch-size", "100", "--seed", "9"));
@@ -75,9 +76,17 @@ class KillCampaignTest {
     System.out.println("kill campaign: " + kills + " kills at " + moments);
   }
 
-  /** The latest checkpoint restores to finite outputs and every published export loads. */
-  private static void checkIntact(Path run) throws Exception {
+  /**
+   * The latest checkpoint restores to finite outputs and every published export loads. After a kill either may not
+   * exist yet; after the finished run ({@code finished}) both must.
+   */
+  private static void checkIntact(Path run, boolean finished) throws Exception {
     var latest = new Checkpoints(run.resolve("checkpoints")).latest();
+    Path exports = run.resolve("export/student");
+    if (finished) {
+      assertTrue(latest.isPresent(), "no checkpoint in the finished run " + run);
+      assertTrue(Files.isDirectory(exports), "no export in the finished run " + run);
+    }
     if (latest.isPresent()) {
       var arch = Models.create("mlp:16", new long[] {20}, 10);
       try (InferenceModel m = InferenceModel.restore(arch, latest.get().prefix(), Trainer.sessionConfig(1))) {
@@ -87,7 +96,6 @@ class KillCampaignTest {
         }
       }
     }
-    Path exports = run.resolve("export/student");
     if (Files.isDirectory(exports)) {
       try (var versions = Files.list(exports)) {
         for (Path v : (Iterable<Path>) versions.filter(p -> !p.getFileName().toString().startsWith("."))::iterator) {

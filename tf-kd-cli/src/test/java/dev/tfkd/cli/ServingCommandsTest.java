@@ -1,5 +1,6 @@
 package dev.tfkd.cli;
 
+import static dev.tfkd.testing.Assertions.assertAllClose;
 import static dev.tfkd.cli.DemoCommandTest.tfkd;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -13,6 +14,7 @@ import dev.tfkd.export.ServingExporter;
 import dev.tfkd.graph.InferenceModel;
 import dev.tfkd.metrics.Metrics;
 import dev.tfkd.models.Mlp;
+import dev.tfkd.testing.Assertions;
 import dev.tfkd.training.CrossEntropy;
 import dev.tfkd.training.OptimizerConfig;
 import dev.tfkd.training.TrainConfig;
@@ -160,7 +162,7 @@ class ServingCommandsTest {
     assertEquals(test.size() + 1, lines.size());
     assertTrue(lines.get(0).startsWith("index,class,label,p0,"), lines.get(0));
     long correct = lines.stream().skip(1).map(l -> l.split(",")).filter(f -> f[1].equals(f[2])).count();
-    assertEquals(accuracy, (double) correct / test.size(), 1e-9);
+    assertAllClose((double) correct / test.size(), accuracy, 0, 1e-9);
 
     Path out = tmp.resolve("p.jsonl");
     var jsonl = tfkd("predict", "--model", model.resolve("1").toString(), "--data", "gmm", "--format", "jsonl", "--out", out.toString());

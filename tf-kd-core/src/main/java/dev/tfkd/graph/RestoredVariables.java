@@ -1,5 +1,6 @@
 package dev.tfkd.graph;
 
+import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import org.tensorflow.Operand;
@@ -27,8 +28,12 @@ public final class RestoredVariables implements Variables {
     return tf.withName(name).variable(shape, TFloat32.class);
   }
 
-  /** Names of the variables created, in creation order. */
+  /**
+   * Names of the variables created, in creation order (what {@link InferenceModel#variableValues()} lists them in),
+   * as an unmodifiable copy.
+   */
   public Set<String> names() {
-    return Set.copyOf(names);
+    // Set.copyOf would lose the order: its iteration order is unspecified.
+    return Collections.unmodifiableSet(new LinkedHashSet<>(names));
   }
 }

@@ -40,6 +40,11 @@ public record Alpha(float alpha, float temperature) implements Tempered {
   }
 
   @Override
+  public String spec() {
+    return Divergences.spec(name(), "alpha", alpha, "T", temperature);
+  }
+
+  @Override
   public Operand<TFloat32> perExample(
       Ops tf, Operand<TFloat32> studentLogits, Operand<TFloat32> teacherLogits, GraphTemperature t, LossContext context) {
     Operand<TFloat32> lp = t.logSoftmax(tf, teacherLogits);

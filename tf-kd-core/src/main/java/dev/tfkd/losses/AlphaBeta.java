@@ -48,6 +48,11 @@ public record AlphaBeta(float alpha, float beta, float temperature) implements T
   }
 
   @Override
+  public String spec() {
+    return Divergences.spec(name(), "a", alpha, "b", beta, "T", temperature);
+  }
+
+  @Override
   public Operand<TFloat32> perExample(
       Ops tf, Operand<TFloat32> studentLogits, Operand<TFloat32> teacherLogits, GraphTemperature t, LossContext context) {
     Operand<TFloat32> lp = t.logSoftmax(tf, teacherLogits);

@@ -47,6 +47,11 @@ public record Cswt(Tempered inner, float minTemperature, float maxTemperature) i
   }
 
   @Override
+  public String spec() {
+    return Divergences.spec("cswt", "Tmin", minTemperature, "Tmax", maxTemperature) + ":" + inner.spec();
+  }
+
+  @Override
   public Operand<TFloat32> perExample(
       Ops tf, Operand<TFloat32> studentLogits, Operand<TFloat32> teacherLogits, LossContext context) {
     return inner.perExample(

@@ -19,6 +19,12 @@ public interface Divergence {
   String name();
 
   /**
+   * This divergence as a spec with every parameter written out, e.g. {@code kl(T=4)} or {@code
+   * cswt(Tmin=2, Tmax=6):kl(T=4)}: {@link Divergences#parse} turns it back into an equal divergence.
+   */
+  String spec();
+
+  /**
    * Adds the per-example divergence to the graph.
    *
    * @param tf where to add the ops

@@ -161,6 +161,27 @@ public final class Divergences {
       "NAME | NAME(key=value, ...) | cswt:SPEC | cswt(Tmin=.., Tmax=..):SPEC   e.g. kl, kl(T=2), dkd(beta=4, warmup=0),"
           + " cswt:kl";
 
+  /**
+   * {@code name(key=value, ...)} from alternating keys and {@link Number} values, each value written so that {@link
+   * #parse} reads back the same float ({@code 4}, not {@code 4.0}; {@code 0.1}): the inverse of parsing, for {@link
+   * Divergence#spec()}.
+   */
+  static String spec(String name, Object... keysAndValues) {
+    StringBuilder b = new StringBuilder(name).append('(');
+    for (int i = 0; i < keysAndValues.length; i += 2) {
+      b.append(i == 0 ? "" : ", ").append(keysAndValues[i]).append('=').append(number(((Number) keysAndValues[i + 1]).floatValue()));
+    }
+    return b.append(')').toString();
+  }
+
+  /** A float as the shortest decimal that parses back to it, without a trailing {@code .0}. */
+  public static String number(float v) {
+    if (v == Math.rint(v) && Math.abs(v) < 1e7f) {
+      return Long.toString((long) v);
+    }
+    return Float.toString(v);
+  }
+
   private static void register(Entry e) {
     ENTRIES.put(e.name(), e);
   }

@@ -51,6 +51,11 @@ public record Dkd(float alpha, float beta, float temperature, int warmupEpochs) 
   }
 
   @Override
+  public String spec() {
+    return Divergences.spec(name(), "alpha", alpha, "beta", beta, "T", temperature, "warmup", warmupEpochs);
+  }
+
+  @Override
   public Operand<TFloat32> perExample(
       Ops tf, Operand<TFloat32> studentLogits, Operand<TFloat32> teacherLogits, GraphTemperature t, LossContext context) {
     Operand<TFloat32> oneHot = context.oneHot();

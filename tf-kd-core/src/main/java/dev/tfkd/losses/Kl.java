@@ -29,6 +29,11 @@ public record Kl(float temperature) implements Tempered {
   }
 
   @Override
+  public String spec() {
+    return Divergences.spec(name(), "T", temperature);
+  }
+
+  @Override
   public Operand<TFloat32> perExample(
       Ops tf, Operand<TFloat32> studentLogits, Operand<TFloat32> teacherLogits, GraphTemperature t, LossContext context) {
     Operand<TFloat32> logP = t.logSoftmax(tf, teacherLogits);

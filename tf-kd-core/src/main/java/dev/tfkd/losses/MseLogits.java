@@ -17,6 +17,11 @@ public record MseLogits() implements Divergence {
   }
 
   @Override
+  public String spec() {
+    return name();
+  }
+
+  @Override
   public Operand<TFloat32> perExample(
       Ops tf, Operand<TFloat32> studentLogits, Operand<TFloat32> teacherLogits, LossContext context) {
     return tf.math.mean(tf.math.square(tf.math.sub(studentLogits, teacherLogits)), tf.constant(-1));

@@ -39,6 +39,11 @@ public record Nkd(float gamma, float temperature) implements Tempered {
   }
 
   @Override
+  public String spec() {
+    return Divergences.spec(name(), "gamma", gamma, "T", temperature);
+  }
+
+  @Override
   public Operand<TFloat32> perExample(
       Ops tf, Operand<TFloat32> studentLogits, Operand<TFloat32> teacherLogits, GraphTemperature t, LossContext context) {
     Operand<TFloat32> oneHot = context.oneHot();

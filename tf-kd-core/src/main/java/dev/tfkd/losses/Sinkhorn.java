@@ -53,6 +53,11 @@ public record Sinkhorn(float epsilon, int iterations, float temperature) impleme
   }
 
   @Override
+  public String spec() {
+    return Divergences.spec(name(), "eps", epsilon, "iters", iterations, "T", temperature);
+  }
+
+  @Override
   public Operand<TFloat32> perExample(
       Ops tf, Operand<TFloat32> studentLogits, Operand<TFloat32> teacherLogits, GraphTemperature t, LossContext context) {
     Operand<TFloat32> q = tf.math.exp(t.logSoftmax(tf, studentLogits));

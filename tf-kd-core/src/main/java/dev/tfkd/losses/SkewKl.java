@@ -33,6 +33,11 @@ public record SkewKl(float skew, float temperature, boolean reverse) implements 
   }
 
   @Override
+  public String spec() {
+    return Divergences.spec(name(), "a", skew, "T", temperature);
+  }
+
+  @Override
   public Operand<TFloat32> perExample(
       Ops tf, Operand<TFloat32> studentLogits, Operand<TFloat32> teacherLogits, GraphTemperature t, LossContext context) {
     Operand<TFloat32> logP = t.logSoftmax(tf, teacherLogits);

@@ -31,6 +31,11 @@ public record SymmetricKl(float lambda, float temperature) implements Tempered {
   }
 
   @Override
+  public String spec() {
+    return Divergences.spec(name(), "lambda", lambda, "T", temperature);
+  }
+
+  @Override
   public Operand<TFloat32> perExample(
       Ops tf, Operand<TFloat32> studentLogits, Operand<TFloat32> teacherLogits, GraphTemperature t, LossContext context) {
     Operand<TFloat32> logP = t.logSoftmax(tf, teacherLogits);

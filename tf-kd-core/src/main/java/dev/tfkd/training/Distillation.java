@@ -1,6 +1,7 @@
 package dev.tfkd.training;
 
 import dev.tfkd.losses.Divergence;
+import dev.tfkd.losses.Divergences;
 import dev.tfkd.losses.LossContext;
 import dev.tfkd.losses.SoftmaxOps;
 import java.util.Objects;
@@ -28,9 +29,10 @@ public record Distillation(float ceWeight, float kdWeight, Divergence divergence
     }
   }
 
+  /** {@code 0.1*ce + 0.9*kl(T=4)}: the weights, and the divergence as its {@link Divergence#spec() spec}. */
   @Override
   public String describe() {
-    return ceWeight + "*ce + " + kdWeight + "*" + divergence;
+    return Divergences.number(ceWeight) + "*ce + " + Divergences.number(kdWeight) + "*" + divergence.spec();
   }
 
   @Override

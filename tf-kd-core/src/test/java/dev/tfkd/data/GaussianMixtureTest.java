@@ -1,11 +1,12 @@
 package dev.tfkd.data;
 
+import static dev.tfkd.testing.Assertions.assertAllClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tfkd.metrics.Metrics;
+import dev.tfkd.testing.Assertions;
 import org.junit.jupiter.api.Test;
 
 class GaussianMixtureTest {
@@ -15,7 +16,7 @@ class GaussianMixtureTest {
   void sameSeedSameData() {
     Dataset a = mixture.sample(200, 5, "a");
     Dataset b = mixture.sample(200, 5, "b");
-    assertArrayEquals(a.features(), b.features());
+    assertAllClose(b.features(), a.features(), Assertions.EXACT);
     assertArrayEquals(a.labels(), b.labels());
   }
 
@@ -29,7 +30,7 @@ class GaussianMixtureTest {
         assertTrue(p >= 0 && p <= 1);
         sum += p;
       }
-      assertEquals(1.0, sum, 1e-12);
+      assertAllClose(sum, 1.0, 0, 1e-12);
     }
   }
 
@@ -53,7 +54,7 @@ class GaussianMixtureTest {
         total += dens[k];
       }
       for (int k = 0; k < d.numClasses(); k++) {
-        assertEquals(dens[k] / total, d.posterior()[i * d.numClasses() + k], 1e-9);
+        assertAllClose(d.posterior()[i * d.numClasses() + k], dens[k] / total, 0, 1e-9);
       }
     }
   }

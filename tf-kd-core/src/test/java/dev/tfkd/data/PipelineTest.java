@@ -1,5 +1,6 @@
 package dev.tfkd.data;
 
+import static dev.tfkd.testing.Assertions.assertAllClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tfkd.testing.Assertions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -34,12 +36,12 @@ class PipelineTest {
     // Two channels: channel 0 takes 1, 3; channel 1 takes 10, 10 (constant).
     Dataset train = new Dataset("t", new float[] {1, 10, 3, 10}, new int[] {0, 1}, new long[] {1, 1, 2}, 2, null);
     Normalization n = Normalization.fit(train);
-    assertArrayEquals(new float[] {2, 10}, n.mean());
-    assertArrayEquals(new float[] {1, 1}, n.std());
-    assertArrayEquals(new float[] {-1, 0, 1, 0}, n.apply(train).features());
+    assertAllClose(n.mean(), new float[] {2, 10}, Assertions.EXACT);
+    assertAllClose(n.std(), new float[] {1, 1}, Assertions.EXACT);
+    assertAllClose(n.apply(train).features(), new float[] {-1, 0, 1, 0}, Assertions.EXACT);
     Dataset test = new Dataset("s", new float[] {5, 12}, new int[] {0}, new long[] {1, 1, 2}, 2, null);
     // The test split is transformed with the training statistics.
-    assertArrayEquals(new float[] {3, 2}, n.apply(test).features());
+    assertAllClose(n.apply(test).features(), new float[] {3, 2}, Assertions.EXACT);
     Dataset other = new Dataset("o", new float[] {1, 2, 3}, new int[] {0}, new long[] {1, 1, 3}, 2, null);
     assertThrows(IllegalArgumentException.class, () -> n.apply(other));
   }
@@ -70,7 +72,7 @@ class PipelineTest {
     assertTrue(sawFlip && sawShift);
     float[] same = {1, 2, 3};
     new Augmentation(0, false).apply(same, 1, shape, rng, scratch);
-    assertArrayEquals(new float[] {1, 2, 3}, same);
+    assertAllClose(same, new float[] {1, 2, 3}, Assertions.EXACT);
   }
 
   @Test
@@ -89,7 +91,7 @@ class PipelineTest {
     }
     assertEquals(100, firsts.stream().distinct().count());
     // Seeded: the same seed gives the same split, another seed another one.
-    assertArrayEquals(s[1].features(), Subsets.stratifiedSplit(d, 0.2, 9)[1].features());
+    assertAllClose(Subsets.stratifiedSplit(d, 0.2, 9)[1].features(), s[1].features(), Assertions.EXACT);
     assertFalse(Arrays.equals(s[1].features(), Subsets.stratifiedSplit(d, 0.2, 10)[1].features()));
     Dataset frac = Subsets.stratifiedFraction(d, 0.5, 1);
     assertArrayEquals(new int[] {13, 13, 13, 13}, frac.classCounts()); // round(12.5) = 13 of each 25
@@ -110,7 +112,7 @@ class PipelineTest {
     Arrays.sort(sorted);
     float[] orig = d.features().clone();
     Arrays.sort(orig);
-    assertArrayEquals(orig, sorted);
+    assertAllClose(sorted, orig, Assertions.EXACT);
   }
 
   @Test
@@ -167,7 +169,7 @@ class PipelineTest {
   void shapesAreSeededBalancedAndInRange() {
     Shapes s = new Shapes(32, 32, 3, 10);
     Dataset a = s.sample(200, 5, "a");
-    assertArrayEquals(a.features(), s.sample(200, 5, "b").features());
+    assertAllClose(s.sample(200, 5, "b").features(), a.features(), Assertions.EXACT);
     assertArrayEquals(new int[] {20, 20, 20, 20, 20, 20, 20, 20, 20, 20}, a.classCounts());
     for (float v : a.features()) {
       assertTrue(v >= 0 && v <= 1);

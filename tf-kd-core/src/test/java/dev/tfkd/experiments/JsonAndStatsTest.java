@@ -1,9 +1,10 @@
 package dev.tfkd.experiments;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static dev.tfkd.testing.Assertions.assertAllClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.tfkd.io.Json;
+import dev.tfkd.testing.Assertions;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -17,8 +18,8 @@ class JsonAndStatsTest {
 
   @Test
   void meanAndSampleStandardDeviation() {
-    assertArrayEquals(new double[] {2, 1}, McmiResult.stat(new double[] {1, 2, 3}), 1e-12);
-    assertArrayEquals(new double[] {5, 0}, McmiResult.stat(new double[] {5}), 1e-12);
+    assertAllClose(McmiResult.stat(new double[] {1, 2, 3}), new double[] {2, 1}, 0, 1e-12);
+    assertAllClose(McmiResult.stat(new double[] {5}), new double[] {5, 0}, 0, 1e-12);
     double[] none = McmiResult.stat(new double[0]);
     assertEquals(Double.NaN, none[0]);
   }

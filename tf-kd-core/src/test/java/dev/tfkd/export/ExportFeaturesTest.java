@@ -12,6 +12,7 @@ import dev.tfkd.data.Dataset;
 import dev.tfkd.data.GaussianMixture;
 import dev.tfkd.graph.InferenceModel;
 import dev.tfkd.metrics.Metrics;
+import dev.tfkd.testing.Assertions;
 import dev.tfkd.testing.TinyMlp;
 import dev.tfkd.training.CrossEntropy;
 import dev.tfkd.training.OptimizerConfig;
@@ -96,7 +97,7 @@ class ExportFeaturesTest {
         Metrics.logSoftmax(expected, i * 3, 3, lp);
         for (int c = 0; c < 3; c++) {
           assertEquals(List.of("cat", "dog", "eel").get(c), classes.getObject(i, c));
-          assertEquals(Math.exp(lp[c]), scores.getFloat(i, c), 1e-5);
+          assertAllClose(scores.getFloat(i, c), Math.exp(lp[c]), 0, 1e-5);
         }
       }
     }
@@ -176,7 +177,7 @@ class ExportFeaturesTest {
       t.getTensorContent().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
       float[] want = new float[10];
       System.arraycopy(test.features(), r * 10, want, 0, 10);
-      assertArrayEquals(want, values);
+      assertAllClose(values, want, Assertions.EXACT);
     }
   }
 

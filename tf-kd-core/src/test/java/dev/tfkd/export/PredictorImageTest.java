@@ -10,6 +10,7 @@ import dev.tfkd.graph.Architecture;
 import dev.tfkd.graph.Forward;
 import dev.tfkd.graph.InferenceModel;
 import dev.tfkd.graph.Variables;
+import dev.tfkd.testing.Assertions;
 import dev.tfkd.testing.TinyMlp;
 import dev.tfkd.training.CrossEntropy;
 import dev.tfkd.training.OptimizerConfig;
@@ -78,8 +79,8 @@ class PredictorImageTest {
       float[][] fromArrays = p.predict(arrays).logits();
       float[][] fromImages = p.predict(List.of(bi), 1f / 255).logits();
       for (int i = 0; i < 2; i++) {
-        assertAllClose(fromArrays[i], expected[i], 0, 0);
-        assertAllClose(fromImages[i], expected[i], 1e-6, 1e-6);
+        assertAllClose(fromArrays[i], expected[i], Assertions.EXACT);
+        assertAllClose(fromImages[i], expected[i], Assertions.FLOAT32_TIGHT);
       }
       BufferedImage wrong = new BufferedImage(3, 2, BufferedImage.TYPE_INT_RGB);
       var e = assertThrows(IllegalArgumentException.class, () -> p.predict(List.of(wrong), 1f));

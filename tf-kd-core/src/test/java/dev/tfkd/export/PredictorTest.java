@@ -10,6 +10,7 @@ import dev.tfkd.data.Dataset;
 import dev.tfkd.data.GaussianMixture;
 import dev.tfkd.graph.InferenceModel;
 import dev.tfkd.graph.SavedModelTeacher;
+import dev.tfkd.testing.Assertions;
 import dev.tfkd.testing.TinyMlp;
 import dev.tfkd.training.CrossEntropy;
 import dev.tfkd.training.OptimizerConfig;
@@ -60,7 +61,7 @@ class PredictorTest {
           results.add(pool.submit(() -> p.logits(test.features(), test.size())));
         }
         for (Future<float[]> f : results) {
-          assertAllClose(f.get(), expected, 1e-6, 1e-6);
+          assertAllClose(f.get(), expected, Assertions.FLOAT32_TIGHT);
         }
       } finally {
         pool.shutdown();
@@ -68,7 +69,7 @@ class PredictorTest {
       float[][] rows = {java.util.Arrays.copyOfRange(test.features(), 0, 5)};
       Predictor.Prediction pr = p.predict(rows);
       assertEquals(1, pr.classes().length);
-      assertEquals(1.0, pr.probabilities()[0][0] + pr.probabilities()[0][1] + pr.probabilities()[0][2], 1e-5);
+      assertAllClose(pr.probabilities()[0][0] + pr.probabilities()[0][1] + pr.probabilities()[0][2], 1.0, 0, 1e-5);
       assertThrows(IllegalArgumentException.class, () -> p.predict(new float[][] {{1, 2}}));
       p.close();
       assertThrows(IllegalStateException.class, () -> p.predict(rows));
@@ -85,7 +86,7 @@ class PredictorTest {
       for (int i = 0; i < test.size(); i++) {
         double shift = logits[i * 3] - expected[i * 3];
         for (int c = 1; c < 3; c++) {
-          assertEquals(shift, logits[i * 3 + c] - expected[i * 3 + c], 1e-4);
+          assertAllClose(logits[i * 3 + c] - expected[i * 3 + c], shift, 0, 1e-4);
         }
       }
     }
@@ -96,7 +97,7 @@ class PredictorTest {
     e = assertThrows(IllegalArgumentException.class, () -> SavedModelTeacher.load(export, missing));
     assertTrue(e.getMessage().contains("no signature 'nope'"), e.getMessage());
     try (SavedModelTeacher t = SavedModelTeacher.load(export)) {
-      assertAllClose(t.logits(test, 3), expected, 1e-6, 1e-6);
+      assertAllClose(t.logits(test, 3), expected, Assertions.FLOAT32_TIGHT);
       assertThrows(IllegalArgumentException.class, () -> t.logits(test, 4));
     }
   }

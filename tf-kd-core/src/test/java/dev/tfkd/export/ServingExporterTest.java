@@ -10,6 +10,7 @@ import dev.tfkd.data.Dataset;
 import dev.tfkd.data.GaussianMixture;
 import dev.tfkd.graph.InferenceModel;
 import dev.tfkd.graph.Tensors;
+import dev.tfkd.testing.Assertions;
 import dev.tfkd.testing.TinyMlp;
 import dev.tfkd.training.CrossEntropy;
 import dev.tfkd.training.OptimizerConfig;
@@ -66,9 +67,9 @@ class ServingExporterTest {
       TFloat32 logits = (TFloat32) r.get("logits").orElseThrow();
       float[] actual = new float[expected.length];
       logits.asRawTensor().data().asFloats().read(actual);
-      assertAllClose(actual, expected, 1e-6, 1e-6);
+      assertAllClose(actual, expected, Assertions.FLOAT32_TIGHT);
       TFloat32 probs = (TFloat32) r.get("probabilities").orElseThrow();
-      assertEquals(1.0, probs.getFloat(0, 0) + probs.getFloat(0, 1) + probs.getFloat(0, 2), 1e-5);
+      assertAllClose(probs.getFloat(0, 0) + probs.getFloat(0, 1) + probs.getFloat(0, 2), 1.0, 0, 1e-5);
       TInt64 classes = (TInt64) r.get("classes").orElseThrow();
       assertEquals(test.size(), classes.shape().size());
     }

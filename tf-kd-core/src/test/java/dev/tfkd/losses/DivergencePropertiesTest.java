@@ -1,5 +1,6 @@
 package dev.tfkd.losses;
 
+import static dev.tfkd.testing.Assertions.assertAllClose;
 import static dev.tfkd.losses.DivergencesTest.ones;
 import static dev.tfkd.losses.DivergencesTest.randomCase;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tfkd.losses.DivergencesTest.Case;
+import dev.tfkd.testing.Assertions;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -35,19 +37,19 @@ class DivergencePropertiesTest {
       double[] same = atEquality.values();
       if (!NOT_ZERO_AT_EQUALITY.contains(base)) {
         for (double v : same) {
-          assertEquals(0, v, 2e-6 * tSquared(d), spec + " at student = teacher");
+          assertAllClose(v, 0, 0, 2e-6 * tSquared(d), spec + " at student = teacher");
         }
         // A minimum: the gradient vanishes there too (TVD's |.| has gradient sign(0) = 0).
         for (double[] row : atEquality.gradient()) {
           for (double g : row) {
-            assertEquals(0, g, 1e-5 * tSquared(d), spec + " gradient at student = teacher");
+            assertAllClose(g, 0, 0, 1e-5 * tSquared(d), spec + " gradient at student = teacher");
           }
         }
       } else if (base.equals("nkd")) {
         // NKD's target part remains: -t_y log t_y at T = 1.
         for (int i = 0; i < 6; i++) {
           double ty = Reference.softmax(c.t()[i], 1)[c.y()[i]];
-          assertEquals(-ty * Math.log(ty), same[i], 1e-5, spec + " at student = teacher");
+          assertAllClose(same[i], -ty * Math.log(ty), 0, 1e-5, spec + " at student = teacher");
         }
       } else {
         // Sinkhorn at student = teacher: the entropic plan keeps most mass on the zero-cost diagonal, so the
@@ -102,10 +104,10 @@ class DivergencePropertiesTest {
       double[] lp = Reference.logSoftmax(t[i], 1);
       double[] lq = Reference.logSoftmax(s[i], 1);
       double limit = Reference.alphaBeta(0.5, -0.5, lp, lq);
-      assertEquals(limit, Reference.alphaBeta(0.5, -0.5 + 1e-6, lp, lq), 1e-4 * limit);
+      assertAllClose(Reference.alphaBeta(0.5, -0.5 + 1e-6, lp, lq), limit, 0, 1e-4 * limit);
       double zero = Reference.alphaBeta(0, 0, lp, lq);
-      assertEquals(zero, Reference.alphaBeta(1e-5, 1e-5, lp, lq), 1e-3 * zero);
-      assertEquals(Reference.alphaBeta(0.7, 0, lp, lq), Reference.alphaBeta(0.7, 1e-6, lp, lq), 1e-4);
+      assertAllClose(Reference.alphaBeta(1e-5, 1e-5, lp, lq), zero, 0, 1e-3 * zero);
+      assertAllClose(Reference.alphaBeta(0.7, 1e-6, lp, lq), Reference.alphaBeta(0.7, 0, lp, lq), 0, 1e-4);
     }
     DivergencesTest.assertClose(
         "alpha-beta(0.5,-0.5) graph", values("alpha-beta(a=0.5, b=-0.5)", c),
@@ -184,13 +186,13 @@ class DivergencePropertiesTest {
           var out = session.runner().fetch(temps).run()) {
         var t = (org.tensorflow.types.TFloat32) out.get(0);
         double[] ref = Reference.cswtTemperatures(cswt, s, c.t());
-        assertEquals(2f, t.getFloat(2), 0f, "most similar example");
+        assertAllClose(t.getFloat(2), 2f, Assertions.EXACT, "most similar example");
         double max = 0;
         for (int i = 0; i < 5; i++) {
-          assertEquals(ref[i], t.getFloat(i), 1e-6, "example " + i);
+          assertAllClose(t.getFloat(i), ref[i], 0, 1e-6, "example " + i);
           max = Math.max(max, t.getFloat(i));
         }
-        assertEquals(6.0, max, 0, "least similar example gets Tmax");
+        assertAllClose(max, 6.0, Assertions.EXACT, "least similar example gets Tmax");
       }
     }
   }

@@ -1,8 +1,8 @@
 package dev.tfkd.losses;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.fail;
+import static dev.tfkd.testing.Assertions.assertAllClose;
 
+import dev.tfkd.testing.Assertions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -223,15 +223,12 @@ class DivergencesTest {
     return Math.max(scale, t * t);
   }
 
+  /**
+   * {@link dev.tfkd.testing.Assertions#assertAllClose} with an absolute tolerance of {@code atolFactor} times the
+   * batch's {@link #valueScale}.
+   */
   static void assertClose(String what, double[] actual, double[] expected, double rtol, double atolFactor, double scale) {
-    assertEquals(expected.length, actual.length, what);
-    double atol = atolFactor * Math.max(scale, 1e-3);
-    for (int i = 0; i < actual.length; i++) {
-      double a = actual[i];
-      double e = expected[i];
-      if (!Double.isFinite(a) || !Double.isFinite(e) || Math.abs(a - e) > atol + rtol * Math.abs(e)) {
-        fail(String.format("%s [%d]: tf %.9g, reference %.9g, |diff| %.3g > %.3g", what, i, a, e, Math.abs(a - e), atol + rtol * Math.abs(e)));
-      }
-    }
+    assertAllClose(
+        actual, expected, new Assertions.Tolerance(rtol, atolFactor * Math.max(scale, 1e-3)), what);
   }
 }

@@ -1,10 +1,11 @@
 package dev.tfkd.losses;
 
+import static dev.tfkd.testing.Assertions.assertAllClose;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.tfkd.losses.DivergencesTest.Case;
+import dev.tfkd.testing.Assertions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -47,14 +48,15 @@ final class Golden {
       for (int i = 0; i < v.length; i++) {
         String key = spec + "\t" + c + "\t" + i;
         if (WRITE != null) {
+          // A non-finite value would make the golden file a record of a bug.
+          assertTrue(Double.isFinite(v[i]), key.replace('\t', ' ') + " is " + v[i]);
           WRITTEN.put(key, v[i]);
           continue;
         }
         Double g = load().get(key);
         assertNotNull(g, "no golden value for " + key.replace('\t', ' ') + "; regenerate the golden file (see Golden)");
-        if (Math.abs(v[i] - g) > 1e-6 + 1e-5 * Math.abs(g)) {
-          fail(key.replace('\t', ' ') + ": now " + v[i] + ", golden " + g);
-        }
+        // NaN is never close (not even to a NaN in the file), so a loss that turns NaN fails here.
+        assertAllClose(v[i], g, Assertions.FLOAT32, key.replace('\t', ' ') + " against its golden value");
       }
     }
   }

@@ -1,10 +1,12 @@
 package dev.tfkd.metrics;
 
+import static dev.tfkd.testing.Assertions.assertAllClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tfkd.data.Dataset;
 import dev.tfkd.data.GaussianMixture;
+import dev.tfkd.testing.Assertions;
 import org.junit.jupiter.api.Test;
 
 class MetricsTest {
@@ -29,22 +31,22 @@ class MetricsTest {
     row(z, 4, k, 0, 0.6); // wrong, conf 0.6 (bin 8)
     Dataset d = new Dataset("d", new float[5], labels, new long[] {1}, k, null);
     Evaluation e = Metrics.evaluate(z, d);
-    assertEquals(0.6, e.accuracy(), 1e-12);
-    assertEquals(0.5, e.classAccuracy(0), 1e-12);
-    assertEquals(1.0, e.classAccuracy(1), 1e-12);
-    assertEquals(0.0, e.classAccuracy(2), 1e-12);
+    assertAllClose(e.accuracy(), 0.6, 0, 1e-12);
+    assertAllClose(e.classAccuracy(0), 0.5, 0, 1e-12);
+    assertAllClose(e.classAccuracy(1), 1.0, 0, 1e-12);
+    assertAllClose(e.classAccuracy(2), 0.0, 0, 1e-12);
     // bins: {0.9, 0.9} acc 0.5 -> |0.5 - 0.9| * 2/5; {0.5, 0.5} acc 1 -> 0.5 * 2/5; {0.6} acc 0 -> 0.6 * 1/5.
     double expected = 0.4 * 2 / 5 + 0.5 * 2 / 5 + 0.6 / 5;
-    assertEquals(expected, e.ece(), 1e-6);
+    assertAllClose(e.ece(), expected, 0, 1e-6);
     assertTrue(Double.isNaN(e.klToPosterior()));
-    assertEquals(EmpiricalCmi.of(z, labels, k, 1), e.cmi(), 1e-12);
+    assertAllClose(e.cmi(), EmpiricalCmi.of(z, labels, k, 1), 0, 1e-12);
   }
 
   @Test
   void bayesPosteriorHasZeroBcpdErrorAndSmallEce() {
     Dataset d = new GaussianMixture(4, 5, 1.0, 3).sample(4000, 1, "g");
     Evaluation e = Metrics.bayes(d);
-    assertEquals(0, e.bcpdError(), 1e-12);
+    assertAllClose(e.bcpdError(), 0, 0, 1e-12);
     assertTrue(e.ece() < 0.03, "the Bayes posterior is calibrated; ECE " + e.ece());
     assertTrue(e.cmi() > 0, "overlapping classes spread the posterior within a class; CMI " + e.cmi());
     assertEquals(4, e.perClassAccuracy().length);
@@ -56,7 +58,7 @@ class MetricsTest {
     int[] labels = {0, 1};
     float[] z = {1f, 0f, 0f, 1f};
     Dataset d = new Dataset("d", new float[2], labels, new long[] {1}, k, null);
-    assertEquals(0, Metrics.evaluate(z, d).cmi(), 1e-12);
+    assertAllClose(Metrics.evaluate(z, d).cmi(), 0, 0, 1e-12);
     double[] uniform = {0.5, 0.5, 0.5, 0.5};
     assertTrue(Metrics.evaluate(z, d, uniform).cmi() > 0.05);
   }

@@ -1,11 +1,12 @@
 package dev.tfkd.objectives;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static dev.tfkd.testing.Assertions.assertAllClose;
 
 import dev.tfkd.graph.Tensors;
 import dev.tfkd.losses.LossContext;
 import dev.tfkd.metrics.EmpiricalCmi;
 import dev.tfkd.metrics.Metrics;
+import dev.tfkd.testing.Assertions;
 import dev.tfkd.training.Objective;
 import org.junit.jupiter.api.Test;
 import org.tensorflow.Graph;
@@ -73,22 +74,22 @@ class ObjectiveValuesTest {
   void mcmiIsCeMinusLambdaTimesMeanKlToTheFedCentroids() {
     float[] v = run(new Mcmi(0.2f, new CentroidFeed(CentroidPolicy.ONCE, 0.9f, K)));
     double kl = EmpiricalCmi.of(Z, Y, Q, K, 1);
-    assertEquals(ce(0), v[1], 1e-5);
-    assertEquals(-0.2 * kl, v[2], 1e-5);
-    assertEquals(ce(0) - 0.2 * kl, v[0], 1e-5);
+    assertAllClose(v[1], ce(0), 0, 1e-5);
+    assertAllClose(v[2], -0.2 * kl, 0, 1e-5);
+    assertAllClose(v[0], ce(0) - 0.2 * kl, 0, 1e-5);
   }
 
   @Test
   void cmimAddsTheBatchCmiAtEachTemperature() {
     float[] v = run(new Cmim(0.5f, new float[] {1f, 4f}));
     double expected = 0.5 * (EmpiricalCmi.of(Z, Y, K, 1) + EmpiricalCmi.of(Z, Y, K, 4));
-    assertEquals(expected, v[2], 1e-5);
-    assertEquals(ce(0) + expected, v[0], 1e-5);
+    assertAllClose(v[2], expected, 0, 1e-5);
+    assertAllClose(v[0], ce(0) + expected, 0, 1e-5);
   }
 
   @Test
   void labelSmoothingAndMse() {
-    assertEquals(ce(0.1), run(new LabelSmoothing(0.1f))[0], 1e-5);
+    assertAllClose(run(new LabelSmoothing(0.1f))[0], ce(0.1), 0, 1e-5);
     double mse = 0;
     double[] lp = new double[K];
     for (int i = 0; i < 4; i++) {
@@ -98,6 +99,6 @@ class ObjectiveValuesTest {
         mse += d * d;
       }
     }
-    assertEquals(mse / 4, run(new MseToOneHot())[0], 1e-5);
+    assertAllClose(run(new MseToOneHot())[0], mse / 4, 0, 1e-5);
   }
 }

@@ -1,10 +1,12 @@
 package dev.tfkd.training;
 
+import static dev.tfkd.testing.Assertions.assertAllClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.tfkd.data.Dataset;
+import dev.tfkd.testing.Assertions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -65,9 +67,9 @@ class BatchFeederTest {
     for (int i = 0; i < inline.size(); i++) {
       assertEquals(inline.get(i)[0], ahead.get(i)[0]);
       assertEquals(inline.get(i)[1], ahead.get(i)[1]);
-      assertArrayEquals((float[]) inline.get(i)[2], (float[]) ahead.get(i)[2]);
+      assertAllClose((float[]) ahead.get(i)[2], (float[]) inline.get(i)[2], Assertions.EXACT);
       assertArrayEquals((int[]) inline.get(i)[3], (int[]) ahead.get(i)[3]);
-      assertArrayEquals((float[]) inline.get(i)[4], (float[]) ahead.get(i)[4]);
+      assertAllClose((float[]) ahead.get(i)[4], (float[]) inline.get(i)[4], Assertions.EXACT);
     }
   }
 

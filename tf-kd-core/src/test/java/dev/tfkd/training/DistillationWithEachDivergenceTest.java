@@ -1,6 +1,6 @@
 package dev.tfkd.training;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static dev.tfkd.testing.Assertions.assertAllClose;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tfkd.data.Dataset;
@@ -8,6 +8,7 @@ import dev.tfkd.data.GaussianMixture;
 import dev.tfkd.graph.InferenceModel;
 import dev.tfkd.losses.Divergences;
 import dev.tfkd.metrics.Metrics;
+import dev.tfkd.testing.Assertions;
 import dev.tfkd.testing.TinyMlp;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -129,8 +130,8 @@ class DistillationWithEachDivergenceTest {
     TrainConfig cfg = new TrainConfig(3, 64, OptimizerConfig.sgdCosine(1e-30f, 0f, 0f), 5, 1);
     new Trainer(cfg, List.of(collect(epochs))).train(new TinyMlp(6, 16, 4), TRAIN, probe, null, work);
     assertTrue(epochs.get(0).soft() > 0.01, "first epoch is fed zeros: " + epochs.get(0));
-    assertEquals(0.0, epochs.get(1).soft(), 1e-9, "second epoch");
-    assertEquals(0.0, epochs.get(2).soft(), 1e-9, "third epoch");
+    assertAllClose(epochs.get(1).soft(), 0.0, 0, 1e-9, "second epoch");
+    assertAllClose(epochs.get(2).soft(), 0.0, 0, 1e-9, "third epoch");
   }
 
   @Test
@@ -180,7 +181,7 @@ class DistillationWithEachDivergenceTest {
         for (int e = 0; e < expected.length; e++) {
           try (var et = org.tensorflow.types.TFloat32.scalarOf(e);
               var out = s.runner().feed(epoch, et).fetch(a).run()) {
-            assertEquals(expected[e], ((org.tensorflow.types.TFloat32) out.get(0)).getFloat(), 1e-6, "epoch " + e);
+            assertAllClose(((org.tensorflow.types.TFloat32) out.get(0)).getFloat(), expected[e], 0, 1e-6, "epoch " + e);
           }
         }
       }

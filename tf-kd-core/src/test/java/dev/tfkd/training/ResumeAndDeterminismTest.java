@@ -1,5 +1,6 @@
 package dev.tfkd.training;
 
+import static dev.tfkd.testing.Assertions.assertAllClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -9,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tfkd.data.Dataset;
 import dev.tfkd.data.GaussianMixture;
 import dev.tfkd.graph.InferenceModel;
+import dev.tfkd.testing.Assertions;
 import dev.tfkd.testing.TinyMlp;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,7 +72,7 @@ class ResumeAndDeterminismTest {
     Run a = run(config(3), work.resolve("a"), false, List.of());
     Run b = run(config(3), work.resolve("b"), false, List.of());
     assertEquals(figures(a.history()), figures(b.history()));
-    assertArrayEquals(a.logits(), b.logits());
+    assertAllClose(b.logits(), a.logits(), Assertions.EXACT);
     Run c = run(config(3).withSeed(8), work.resolve("c"), false, List.of());
     assertNotEquals(figures(a.history()), figures(c.history()));
   }
@@ -106,7 +108,7 @@ class ResumeAndDeterminismTest {
     Run resumed = run(config(4), dir, true, List.of(onResume));
     assertEquals(figures(first.history()), figures(restored.get(0)));
     assertEquals(figures(whole.history()), figures(resumed.history()));
-    assertArrayEquals(whole.logits(), resumed.logits());
+    assertAllClose(resumed.logits(), whole.logits(), Assertions.EXACT);
     // Only the newest checkpoints are kept, and no staged leftovers.
     try (var s = Files.list(dir)) {
       assertEquals(List.of("epoch-0003", "epoch-0004", "latest"), s.map(p -> p.getFileName().toString()).sorted().toList());
@@ -265,6 +267,6 @@ class ResumeAndDeterminismTest {
     run(config(4), pskd, dir, false, List.of(stopAfterTwo));
     Run resumed = run(config(4), pskd, dir, true, List.of());
     assertEquals(figures(whole.history()), figures(resumed.history()));
-    assertArrayEquals(whole.logits(), resumed.logits());
+    assertAllClose(resumed.logits(), whole.logits(), Assertions.EXACT);
   }
 }

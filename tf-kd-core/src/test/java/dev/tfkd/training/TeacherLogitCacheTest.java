@@ -1,6 +1,6 @@
 package dev.tfkd.training;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static dev.tfkd.testing.Assertions.assertAllClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tfkd.data.Dataset;
 import dev.tfkd.data.GaussianMixture;
 import dev.tfkd.graph.InferenceModel;
+import dev.tfkd.testing.Assertions;
 import dev.tfkd.testing.TinyMlp;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,13 +46,13 @@ class TeacherLogitCacheTest {
 
     TeacherLogitCache fresh = TeacherLogitCache.inDirectory(dir);
     float[] b = fresh.logits(teacher, data, 64, Trainer.sessionConfig(1));
-    assertArrayEquals(a, b);
+    assertAllClose(b, a, Assertions.EXACT);
     assertEquals(1, fresh.hits());
 
     byte[] bytes = Files.readAllBytes(files.get(0));
     Files.write(files.get(0), java.util.Arrays.copyOf(bytes, bytes.length - 7));
     TeacherLogitCache third = TeacherLogitCache.inDirectory(dir);
-    assertArrayEquals(a, third.logits(teacher, data, 64, Trainer.sessionConfig(1)));
+    assertAllClose(third.logits(teacher, data, 64, Trainer.sessionConfig(1)), a, Assertions.EXACT);
     assertEquals(1, third.misses());
   }
 
@@ -59,7 +60,7 @@ class TeacherLogitCacheTest {
   void theCacheHoldsWhatTheTeacherComputesBatchSizeNotwithstanding() {
     float[] cached = TeacherLogitCache.inMemory().logits(teacher, data, 37, Trainer.sessionConfig(1));
     float[] direct = teacher.logits(data, 300, Trainer.sessionConfig(1));
-    dev.tfkd.testing.Assertions.assertAllClose(cached, direct, 1e-6, 1e-6);
+    assertAllClose(cached, direct, Assertions.FLOAT32_TIGHT);
   }
 
   @Test
@@ -79,7 +80,7 @@ class TeacherLogitCacheTest {
             .train(new TinyMlp(6, 16, 4), data, new CrossEntropy(), null, work);
     FrozenTeacher frozen = FrozenTeacher.fromCheckpoint(trained.architecture(), trained.checkpointPrefix(), Trainer.sessionConfig(1));
     try (InferenceModel m = trained.load(Trainer.sessionConfig(1))) {
-      dev.tfkd.testing.Assertions.assertAllClose(frozen.logits(data, 64, Trainer.sessionConfig(1)), m.logits(data), 1e-6, 1e-6);
+      assertAllClose(frozen.logits(data, 64, Trainer.sessionConfig(1)), m.logits(data), Assertions.FLOAT32_TIGHT);
     }
   }
 }

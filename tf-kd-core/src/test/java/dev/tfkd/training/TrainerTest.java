@@ -1,5 +1,6 @@
 package dev.tfkd.training;
 
+import static dev.tfkd.testing.Assertions.assertAllClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +10,7 @@ import dev.tfkd.data.GaussianMixture;
 import dev.tfkd.graph.InferenceModel;
 import dev.tfkd.losses.Kl;
 import dev.tfkd.metrics.Metrics;
+import dev.tfkd.testing.Assertions;
 import dev.tfkd.testing.TinyMlp;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -119,7 +121,7 @@ class TrainerTest {
     TrainedModel b = new Trainer(config(2, 9), List.of()).train(new TinyMlp(6, 16, 4), train, new CrossEntropy(), null, work);
     try (InferenceModel ma = a.load(Trainer.sessionConfig(1));
         InferenceModel mb = b.load(Trainer.sessionConfig(1))) {
-      org.junit.jupiter.api.Assertions.assertArrayEquals(ma.logits(test), mb.logits(test));
+      assertAllClose(mb.logits(test), ma.logits(test), Assertions.EXACT);
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.tfkd.models;
 
+import static dev.tfkd.testing.Assertions.assertAllClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
@@ -48,7 +49,7 @@ class BatchNormTest {
           ((TFloat32) r.get(0)).asRawTensor().data().asFloats().read(y);
         }
         // Channel 0: mean 2, biased variance 1 -> -1, +1 (up to epsilon); channel 1: constant -> 0.
-        Assertions.assertAllClose(y, new float[] {-1f, 0f, 1f, 0f}, 1e-4, 1e-4);
+        Assertions.assertAllClose(y, new float[] {-1f, 0f, 1f, 0f}, Assertions.FLOAT32_LOOSE);
         Session.Runner run = s.runner().feed(x, xt);
         f.updates().forEach(run::addTarget);
         run.run();
@@ -58,8 +59,8 @@ class BatchNormTest {
           ((TFloat32) r.get(0)).asRawTensor().data().asFloats().read(mean);
           ((TFloat32) r.get(1)).asRawTensor().data().asFloats().read(var);
           // 0.9 * 0 + 0.1 * batch mean; 0.9 * 1 + 0.1 * unbiased batch variance (2 for channel 0, 0 for channel 1).
-          Assertions.assertAllClose(mean, new float[] {0.2f, 1f}, 1e-5, 1e-6);
-          Assertions.assertAllClose(var, new float[] {1.1f, 0.9f}, 1e-5, 1e-6);
+          Assertions.assertAllClose(mean, new float[] {0.2f, 1f}, Assertions.FLOAT32);
+          Assertions.assertAllClose(var, new float[] {1.1f, 0.9f}, Assertions.FLOAT32);
         }
       }
     }

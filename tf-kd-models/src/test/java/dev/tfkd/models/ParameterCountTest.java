@@ -1,8 +1,10 @@
 package dev.tfkd.models;
 
+import static dev.tfkd.testing.Assertions.assertAllClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tfkd.testing.Assertions;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -52,11 +54,10 @@ class ParameterCountTest {
   void cifar100CountsMatchTheReferenceZooWithinOnePercent() {
     for (Map.Entry<String, Long> e : REFERENCE.entrySet()) {
       long count = Models.parameterCount(Models.create(e.getKey(), new long[] {32, 32, 3}, 100));
-      double rel = Math.abs(count - e.getValue()) / (double) e.getValue();
-      assertTrue(rel <= 0.01, e.getKey() + ": " + count + " parameters, reference " + e.getValue());
+      assertAllClose(count, e.getValue(), 0.01, 0, e.getKey() + " parameters against the reference zoo");
       Double published = PUBLISHED.get(e.getKey());
       if (published != null) {
-        assertEquals(published, count / 1e6, 0.01, e.getKey() + " against the published count");
+        assertAllClose(count / 1e6, published, 0, 0.01, e.getKey() + " against the published count");
       }
     }
   }

@@ -1,5 +1,6 @@
 package dev.tfkd.models;
 
+import static dev.tfkd.testing.Assertions.assertAllClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -79,7 +80,7 @@ class ZooTrainingTest {
         TFloat32 logits = (TFloat32) r.get(InferenceModel.LOGITS).orElseThrow();
         float[] actual = new float[expected.length];
         logits.asRawTensor().data().asFloats().read(actual);
-        Assertions.assertAllClose(actual, expected, 1e-4, 1e-4);
+        Assertions.assertAllClose(actual, expected, Assertions.FLOAT32_LOOSE);
       }
     }
   }

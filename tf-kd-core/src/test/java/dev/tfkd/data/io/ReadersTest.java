@@ -1,5 +1,6 @@
 package dev.tfkd.data.io;
 
+import static dev.tfkd.testing.Assertions.assertAllClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tfkd.data.DataSources;
 import dev.tfkd.data.Dataset;
+import dev.tfkd.testing.Assertions;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -51,8 +53,8 @@ class ReadersTest {
     assertEquals(12, a.size());
     assertEquals(3, a.numClasses());
     assertEquals(2, a.labels()[5]);
-    assertEquals(((3 * 7 + 6) % 256) / 255f, a.features()[3 * 20 + 6], 0f);
-    assertArrayEquals(a.features(), b.features());
+    assertAllClose(a.features()[3 * 20 + 6], ((3 * 7 + 6) % 256) / 255f, Assertions.EXACT);
+    assertAllClose(b.features(), a.features(), Assertions.EXACT);
     assertArrayEquals(a.labels(), b.labels());
     // A folder of train/t10k files is read by split.
     TestFiles.mnistLike(dir.resolve("gz"), "t10k", 6, 5, 4, 3, true);
@@ -120,7 +122,7 @@ class ReadersTest {
     assertArrayEquals(new int[] {3, 9}, d.labels());
     assertArrayEquals(new long[] {32, 32, 3}, d.exampleShape());
     // Pixel p = 33 (row 1, col 1), channel 2 of example 1: (33 + 100 + 9) / 255, interleaved NHWC.
-    assertEquals(142 / 255f, d.features()[3072 + 33 * 3 + 2], 0f);
+    assertAllClose(d.features()[3072 + 33 * 3 + 2], 142 / 255f, Assertions.EXACT);
 
     ByteArrayOutputStream c100 = new ByteArrayOutputStream();
     c100.write(TestFiles.cifarRecord(4, 77));
@@ -152,13 +154,13 @@ class ReadersTest {
     Path h = Files.writeString(dir.resolve("h.csv"), "a,b,label\n1.5,2,0\n\n-3,4e1,2\n");
     Dataset d = load(h);
     assertArrayEquals(new long[] {2}, d.exampleShape());
-    assertArrayEquals(new float[] {1.5f, 2f, -3f, 40f}, d.features());
+    assertAllClose(d.features(), new float[] {1.5f, 2f, -3f, 40f}, Assertions.EXACT);
     assertArrayEquals(new int[] {0, 2}, d.labels());
     assertEquals(3, d.numClasses());
     Path n = Files.writeString(dir.resolve("n.csv"), "1,2,1\n3,4,0\n");
     assertEquals(2, load(n).size());
     Path t = Files.writeString(dir.resolve("t.tsv"), "1\t2\t1\n");
-    assertArrayEquals(new float[] {1, 2}, load(t).features());
+    assertAllClose(load(t).features(), new float[] {1, 2}, Assertions.EXACT);
   }
 
   @Test
@@ -193,7 +195,7 @@ class ReadersTest {
     assertEquals(2, d.numClasses());
     // PNG is lossless: pixel (y=2, x=3) of a.png is (1+3, 1+2, 3).
     int at = (2 * 5 + 3) * 3;
-    assertArrayEquals(new float[] {4 / 255f, 3 / 255f, 3 / 255f}, Arrays.copyOfRange(d.features(), at, at + 3));
+    assertAllClose(Arrays.copyOfRange(d.features(), at, at + 3), new float[] {4 / 255f, 3 / 255f, 3 / 255f}, Assertions.EXACT);
 
     // Grey images give one channel.
     Path grey = Files.createDirectories(dir.resolve("grey/zero"));
@@ -202,7 +204,7 @@ class ReadersTest {
     ImageIO.write(g, "png", grey.resolve("z.png").toFile());
     Dataset gd = load(dir.resolve("grey"));
     assertArrayEquals(new long[] {4, 4, 1}, gd.exampleShape());
-    assertEquals(1f, gd.features()[2 * 4 + 1], 0f);
+    assertAllClose(gd.features()[2 * 4 + 1], 1f, Assertions.EXACT);
   }
 
   @Test
@@ -239,7 +241,7 @@ class ReadersTest {
     Dataset d = load(f);
     assertArrayEquals(new long[] {4, 3, 3}, d.exampleShape());
     assertArrayEquals(new int[] {2, 0}, d.labels());
-    assertEquals(5 / 255f, d.features()[0], 0f);
+    assertAllClose(d.features()[0], 5 / 255f, Assertions.EXACT);
 
     Path g =
         TestFiles.tfrecord(
@@ -248,7 +250,7 @@ class ReadersTest {
             TestFiles.floatExample(new float[] {5, 6, 7, 8}, new long[] {2, 2, 1}, 3));
     Dataset e = load(g);
     assertArrayEquals(new long[] {2, 2, 1}, e.exampleShape());
-    assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6, 7, 8}, e.features());
+    assertAllClose(e.features(), new float[] {1, 2, 3, 4, 5, 6, 7, 8}, Assertions.EXACT);
     assertEquals(4, e.numClasses());
   }
 

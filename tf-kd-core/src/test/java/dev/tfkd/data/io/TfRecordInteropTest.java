@@ -1,9 +1,11 @@
 package dev.tfkd.data.io;
 
+import static dev.tfkd.testing.Assertions.assertAllClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import dev.tfkd.data.DataSources;
 import dev.tfkd.data.Dataset;
+import dev.tfkd.testing.Assertions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -38,7 +40,7 @@ class TfRecordInteropTest {
     }
     Dataset d = DataSources.load(file.toString(), null, DataSources.Split.TRAIN);
     assertArrayEquals(new int[] {2, 0}, d.labels());
-    assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6}, d.features());
+    assertAllClose(d.features(), new float[] {1, 2, 3, 4, 5, 6}, Assertions.EXACT);
     // And the bytes are exactly what this project's writer produces.
     Path ours = TestFiles.tfrecord(dir.resolve("ours.tfrecord"),
         org.tensorflow.proto.Example.parseFrom(a), org.tensorflow.proto.Example.parseFrom(b));
