@@ -217,7 +217,7 @@ public final class GraphSafety {
     }
   }
 
-  /** The roots of {@code meta} of one kind, with a description of each for messages. */
+  /** The three kinds of roots: run (signatures and init ops), restore (run at load), save (never run). */
   private enum Kind { RUN, RESTORE, SAVE }
 
   /** The reachability analysis of one meta graph. */
