@@ -377,7 +377,7 @@ public final class GraphSafety {
       String restore = reachedBy(Kind.RESTORE, function, n.getName());
       String save = reachedBy(Kind.SAVE, function, n.getName());
       String any = run != null ? run : restore != null ? restore : save;
-      if (any == null || !function.isEmpty() && functions.containsKey(n.getOp())) {
+      if (any == null || functions.containsKey(n.getOp()) && !OPS.containsKey(n.getOp())) {
         return; // Never runs; or a direct call of a library function, judged through its body.
       }
       OpInfo info = OPS.get(n.getOp());
@@ -421,14 +421,26 @@ public final class GraphSafety {
         if (n == null || !PASS_THROUGH.contains(n.getOp())) {
           return t;
         }
-        int index = Integer.parseInt(t.substring(t.indexOf(':') + 1));
+        int index = outputIndex(t.substring(t.indexOf(':') + 1));
         int input = n.getOp().equals("IdentityN") ? index : 0;
+        if (input < 0) {
+          return t;
+        }
         if (input >= n.getInputCount() || n.getInput(input).startsWith("^")) {
           return t;
         }
         tensor = n.getInput(input);
       }
       return "";
+    }
+
+    /** A tensor's output index, or -1 when it is not a number (a hostile name must not crash the scan). */
+    private static int outputIndex(String s) {
+      try {
+        return Integer.parseInt(s);
+      } catch (NumberFormatException e) {
+        return -1;
+      }
     }
 
     /** Follows a function-body tensor back through pass-through ops to an argument: its index, or -1. */
@@ -455,8 +467,8 @@ public final class GraphSafety {
         if (n == null || !PASS_THROUGH.contains(n.getOp()) || parts.length != 3) {
           return -1;
         }
-        int input = n.getOp().equals("IdentityN") ? Integer.parseInt(parts[2]) : 0;
-        if (input >= n.getInputCount()) {
+        int input = n.getOp().equals("IdentityN") ? outputIndex(parts[2]) : 0;
+        if (input < 0 || input >= n.getInputCount()) {
           return -1;
         }
         ref = n.getInput(input);

@@ -157,6 +157,28 @@ class GraphSafetyTest {
     assertTrue(names(GraphSafety.scan(swapped.build())).contains("RestoreV2@RestoreV2@__inference_restore"));
   }
 
+  @Test
+  void aMainGraphNodeNamedAfterAFunctionCallsItAndHostileNamesDoNotCrashTheScan() {
+    FunctionDef helper = HostileSavedModels.function("helper", List.of(NodeDef.newBuilder().setName("w").setOp("WriteFile").build()));
+    GraphDef graph =
+        GraphDef.newBuilder()
+            .addNode(NodeDef.newBuilder().setName("x").setOp("Placeholder"))
+            .addNode(NodeDef.newBuilder().setName("call").setOp("helper").addInput("x"))
+            .addNode(NodeDef.newBuilder().setName("y").setOp("IdentityN").addInput("call:zz").addInput("^call"))
+            .addNode(NodeDef.newBuilder().setName("r").setOp("RestoreV2").addInput("y:x:1"))
+            .setLibrary(FunctionDefLibrary.newBuilder().addFunction(helper))
+            .build();
+    MetaGraphDef meta =
+        MetaGraphDef.newBuilder()
+            .setGraphDef(graph)
+            .putSignatureDef("s", org.tensorflow.proto.SignatureDef.newBuilder()
+                .putOutputs("y", HostileSavedModels.tensor("y:notanumber")).build())
+            .setSaverDef(SaverDef.newBuilder().setFilenameTensorName("y:q").setRestoreOpName("r"))
+            .build();
+    // The call node itself is not an unknown op: the function's body is judged instead.
+    assertEquals(List.of("RestoreV2@r@", "WriteFile@w@helper"), names(GraphSafety.scan(meta)));
+  }
+
   private static NodeDef call(String name, String function, String... inputs) {
     return NodeDef.newBuilder()
         .setName(name)
