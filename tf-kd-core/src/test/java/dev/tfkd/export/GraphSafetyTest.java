@@ -177,6 +177,15 @@ class GraphSafetyTest {
             .build();
     // The call node itself is not an unknown op: the function's body is judged instead.
     assertEquals(List.of("RestoreV2@r@", "WriteFile@w@helper"), names(GraphSafety.scan(meta)));
+    // An op ops.tsv does not list is refused where it can run, and ignored where nothing reaches it.
+    var unknown = meta.toBuilder();
+    unknown.getGraphDefBuilder()
+        .addNode(NodeDef.newBuilder().setName("mystery").setOp("SomeFutureOp"))
+        .addNode(NodeDef.newBuilder().setName("idle").setOp("SomeFutureOp"));
+    HostileSavedModels.addControl(unknown.getGraphDefBuilder(), "y", "mystery");
+    List<GraphSafety.Finding> findings = GraphSafety.scan(unknown.build());
+    assertEquals(List.of("RestoreV2@r@", "SomeFutureOp@mystery@", "WriteFile@w@helper"), names(findings));
+    assertTrue(findings.get(1).reason().startsWith("an op tf-kd does not know"), findings.get(1).reason());
   }
 
   private static NodeDef call(String name, String function, String... inputs) {
