@@ -69,7 +69,10 @@ import org.tensorflow.proto.TensorInfo;
  * file name tensor (through {@code Identity}-like ops; inside functions, an argument every restore-path call site
  * passes that tensor to), so a constant path, or a path joined from the fed one, is refused; checkpoint writes are
  * allowed only on the save path. Nodes no root reaches never run (a session prunes them, and no function calls them):
- * they are not refused for being present.
+ * they are not refused for being present. Where unsure the rule errs towards refusing: an unsafe op on the save path
+ * is refused though nothing runs it, signature inputs and the fed file name are roots though fed tensors are not
+ * computed, every init collection is a root whichever one the loader uses, and a function reached from any root
+ * counts in full.
  *
  * <p>Not covered: kernels that misbehave on hostile tensors (a memory-safety bug in a pure op), and what a model
  * computes. {@code --allow-unsafe-ops} loads a model despite findings.
@@ -222,7 +225,6 @@ public final class GraphSafety {
 
   /** The reachability analysis of one meta graph. */
   private static final class Reachability {
-    private final MetaGraphDef meta;
     private final Map<String, NodeDef> nodes = new LinkedHashMap<>();
     private final Map<String, FunctionDef> functions = new LinkedHashMap<>();
     private final Map<String, String> gradients = new HashMap<>();
@@ -233,7 +235,6 @@ public final class GraphSafety {
     private final String filenameTensor;
 
     Reachability(MetaGraphDef meta) {
-      this.meta = meta;
       GraphDef graph = meta.getGraphDef();
       for (NodeDef n : graph.getNodeList()) {
         nodes.put(n.getName(), n);
