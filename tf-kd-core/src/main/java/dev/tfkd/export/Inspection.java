@@ -27,14 +27,15 @@ import org.tensorflow.proto.TensorShapeProto;
  * nothing), and whether it follows TensorFlow Serving's conventions.
  *
  * <p>Errors (the export would not serve): the model does not sit in an integer version directory, no or an unreadable
- * {@code saved_model.pb}, no meta graph tagged {@code serve}, no {@code serving_default} signature, a signature
+ * {@code saved_model.pb}, no meta graph whose tag set is exactly {@code {serve}} (the one the loader takes), no
+ * {@code serving_default} signature, a signature
  * whose method is not one of Serving's or whose tensors are not in the graph, variables in the graph but no
- * {@code variables/variables.index} and data file. Warnings: ops outside the allow-list of pure computation
- * ({@link GraphSafety}), more warm-up records than Serving reads, leftover temporary directories.
+ * {@code variables/variables.index} and data file. Warnings: every {@link GraphSafety} finding of that meta graph
+ * (the ones a load refuses), more warm-up records than Serving reads, leftover temporary directories.
  *
  * @param dir the version directory inspected
  * @param tags the tag sets of the meta graphs
- * @param signatures the signatures of the {@code serve} meta graph, by key
+ * @param signatures the signatures of the {@code {serve}} meta graph, by key
  * @param variables the variables of the graph: name to {@code dtype shape}
  * @param variableValues the number of scalars in all variables (of known shape)
  * @param variableBytes their size in bytes
@@ -124,15 +125,14 @@ public record Inspection(
       }
     }
     if (saved != null) {
-      MetaGraphDef serve = null;
       for (MetaGraphDef m : saved.getMetaGraphsList()) {
         tags.add(List.copyOf(m.getMetaInfoDef().getTagsList()));
-        if (serve == null && m.getMetaInfoDef().getTagsList().contains(ServingExporter.SERVE_TAG)) {
-          serve = m;
-        }
       }
+      // The meta graph TensorFlow's loader (and tf-kd's) takes for {serve}: tag set equal, not merely containing.
+      MetaGraphDef serve = ScannedSavedModel.select(saved, Set.of(ServingExporter.SERVE_TAG)).orElse(null);
       if (serve == null) {
-        errors.add("no meta graph tagged 'serve' (tags: " + tags + ")");
+        errors.add("no meta graph tagged 'serve' alone (tag set exactly [serve], the one TensorFlow Serving and tf-kd"
+            + " load; tags: " + tags + ")");
       } else {
         signatures.putAll(serve.getSignatureDefMap());
         Set<String> nodes = new HashSet<>();

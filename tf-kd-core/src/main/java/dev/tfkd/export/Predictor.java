@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.tensorflow.Result;
@@ -26,9 +27,10 @@ import org.tensorflow.types.TFloat32;
  * of threads, close it when done.
  *
  * <p>Works with tf-kd's exports and with any SavedModel whose signature takes one float32 input
- * {@code [batch, ...]} and has an output of logits or probabilities {@code [batch, K]}. Before loading, the graph is
- * scanned by {@link GraphSafety} and refused if it holds ops outside the allow-list of pure computation (loading runs
- * the graph), unless {@link Options#allowUnsafeOps()}.
+ * {@code [batch, ...]} and has an output of logits or probabilities {@code [batch, K]}. The model is read, judged and
+ * loaded through {@link ScannedSavedModel}: the {@code {serve}} meta graph is scanned by {@link GraphSafety} and
+ * refused if any op that loading or calling it can run does more than compute (loading runs the graph), unless
+ * {@link Options#allowUnsafeOps()}; what is loaded is exactly what was scanned.
  *
  * <p>Thread-safe: TensorFlow sessions run concurrent calls; a read-write lock keeps {@link #close()} from freeing the
  * model under a running call. Large inputs are cut into batches of {@link Options#maxBatch()}; every tensor is
@@ -155,8 +157,10 @@ public final class Predictor implements AutoCloseable {
   public static Predictor load(Path dir, Options options) {
     try {
       Path versionDir = resolveVersion(dir);
-      MetaGraphDef meta = GraphSafety.metaGraph(versionDir, ServingExporter.SERVE_TAG);
-      List<GraphSafety.Finding> findings = GraphSafety.check(meta, versionDir, options.allowUnsafeOps());
+      // Read once, judged, and loaded from the same bytes: see ScannedSavedModel.
+      ScannedSavedModel scanned = ScannedSavedModel.read(versionDir, Set.of(ServingExporter.SERVE_TAG));
+      List<GraphSafety.Finding> findings = scanned.check(options.allowUnsafeOps());
+      MetaGraphDef meta = scanned.metaGraph();
       SignatureDef sig = meta.getSignatureDefMap().get(options.signature());
       if (sig == null) {
         throw new IllegalArgumentException(
@@ -198,11 +202,7 @@ public final class Predictor implements AutoCloseable {
                   .setIntraOpParallelismThreads(options.threads())
                   .setInterOpParallelismThreads(1)
                   .build();
-      SavedModelBundle bundle =
-          SavedModelBundle.loader(versionDir.toString())
-              .withTags(ServingExporter.SERVE_TAG)
-              .withConfigProto(config)
-              .load();
+      SavedModelBundle bundle = scanned.load(config);
       try {
         return new Predictor(versionDir, bundle, sig, in.getKey(), output, probs, shape, k, options, findings);
       } catch (RuntimeException e) {

@@ -21,4 +21,22 @@ public final class SharedData {
     }
     return Optional.empty();
   }
+
+  /**
+   * The version directories of the real SavedModels in {@code shared/savedmodels} (Keras and TensorFlow Serving
+   * exports, see its README), found as {@link #mnist10k()} is; empty when absent.
+   */
+  public static java.util.List<Path> savedModels() {
+    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+      Path root = p.resolve("shared/savedmodels");
+      if (Files.isDirectory(root)) {
+        try (var all = Files.walk(root, 3)) {
+          return all.filter(d -> Files.isRegularFile(d.resolve("saved_model.pb"))).sorted().toList();
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+    }
+    return java.util.List.of();
+  }
 }
