@@ -160,33 +160,7 @@ public final class Models {
    * the moving averages), counted by building its inference graph without initial values.
    */
   public static long parameterCount(Architecture architecture) {
-    try (Graph g = new Graph()) {
-      Ops tf = Ops.create(g);
-      long[] dims = new long[architecture.inputShape().length + 1];
-      dims[0] = -1;
-      System.arraycopy(architecture.inputShape(), 0, dims, 1, dims.length - 1);
-      Placeholder<TFloat32> x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(dims)));
-      Counting vars = new Counting();
-      architecture.build(tf, x, vars, Architecture.Mode.INFERENCE);
-      return vars.count;
-    }
-  }
-
-  /** Variables that count the trainable scalars asked for. */
-  private static final class Counting implements Variables {
-    private final RestoredVariables delegate = new RestoredVariables();
-    long count;
-
-    @Override
-    public Operand<TFloat32> weight(Ops tf, String name, Shape shape, Init init, int fanIn, int fanOut) {
-      count += shape.size();
-      return delegate.weight(tf, name, shape, init, fanIn, fanOut);
-    }
-
-    @Override
-    public Variable<TFloat32> state(Ops tf, String name, Shape shape, Init init) {
-      return delegate.state(tf, name, shape, init);
-    }
+    return dev.tfkd.graph.ParameterCount.of(architecture);
   }
 
   static int[] widths(String args, int[] fallback) {
