@@ -4,29 +4,28 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tfkd.data.DataSources;
-import dev.tfkd.data.Dataset;
 import dev.tfkd.objectives.TeacherObjectives;
-import dev.tfkd.run.Distiller;
 import dev.tfkd.run.RunResult;
 import dev.tfkd.run.TeacherTrainer;
-import dev.tfkd.teacher.SavedModelTeacher;
-import dev.tfkd.teacher.Teacher;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The README's "Java API" example, compiled and run: an application with {@code tf-kd-core} and {@code
- * tf-kd-models} trains a teacher, exports it, and distils a student from the exported SavedModel.
+ * The README's "Java API" distillation example ({@code example.DistillWithTfkd}), run with only {@code tf-kd-core}
+ * and {@code tf-kd-models} on the class path, against a teacher trained and exported here with {@link
+ * TeacherTrainer}; and the README quotes it verbatim.
  */
 class ReadmeApiExampleTest {
   @TempDir Path work;
 
   @Test
-  void theReadmeExampleRuns() throws Exception {
-    Path models = work.resolve("models");
-    // The teacher the example loads: trained and exported here (README, "Java API", first block).
+  void theReadmeExampleDistilsFromAnExportedTeacher() throws Exception {
     RunResult t =
         TeacherTrainer.builder()
             .architecture(Models.create("mlp:64", new long[] {20}, 10))
@@ -36,40 +35,48 @@ class ReadmeApiExampleTest {
             .epochs(3)
             .threads(1)
             .runDirectory(work.resolve("runs/teacher"))
-            .exportTo(models)
+            .exportTo(work.resolve("teachers"))
             .build()
             .fit();
-    assertEquals(models.resolve("teacher-mll/1"), t.exportPath());
-    Path teacherDir = t.exportPath();
+    assertEquals(work.resolve("teachers/teacher-mll/1"), t.exportPath());
+    assertTrue(t.score("teacher-mll").orElseThrow().accuracy() > 0.5, t.scores().toString());
 
-    // --- README example (keep in step with README.md, "Java API") ---
-    Dataset train = DataSources.load("gmm", null, DataSources.Split.TRAIN);
-    Dataset test = DataSources.load("gmm", null, DataSources.Split.TEST);
-    try (Teacher teacher = SavedModelTeacher.load(teacherDir)) {
-      RunResult r =
-          Distiller.builder()
-              .teacher(teacher)
-              .student(Models.create("mlp:16", teacher.inputShape(), teacher.numClasses()))
-              .divergence("kl(T=4)")
-              .weights(0.1f, 0.9f)
-              .train(train)
-              .test(test)
-              .epochs(5)
-              .runDirectory(work.resolve("runs/kd"))
-              .exportTo(models)
-              .build()
-              .fit();
-      System.out.println(r.score("student").orElseThrow().accuracy() + " -> " + r.exportPath());
-      // --- end of README example ---
-
-      assertEquals(models.resolve("student/1"), r.exportPath());
-      assertTrue(Files.isRegularFile(r.exportPath().resolve("saved_model.pb")));
-      assertTrue(r.score("teacher").orElseThrow().accuracy() > 0.5, r.scores().toString());
-      assertTrue(r.score("student").orElseThrow().accuracy() > 0.5, r.scores().toString());
-      assertEquals(5, r.history().size());
-      assertTrue(Files.isRegularFile(r.resultsJson()));
-      assertTrue(Files.isRegularFile(r.report()));
-      assertEquals(java.util.List.of(), r.warnings());
+    PrintStream saved = System.out;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    try {
+      example.DistillWithTfkd.main(new String[] {work.resolve("teachers/teacher-mll").toString(), work.toString()});
+    } finally {
+      System.setOut(saved);
     }
+    List<String> lines = out.toString(StandardCharsets.UTF_8).lines().toList();
+    assertEquals(1, lines.size(), lines.toString());
+    assertTrue(
+        lines.get(0).matches("teacher 0\\.\\d{4}, student 0\\.\\d{4} -> .*/models/student/1"), lines.get(0));
+    Path version = work.resolve("models/student/1");
+    assertTrue(Files.isRegularFile(version.resolve("saved_model.pb")));
+    assertTrue(Files.isRegularFile(work.resolve("runs/kd/results.json")));
+    assertTrue(Files.isRegularFile(work.resolve("runs/kd/report/index.html")));
+    assertTrue(Files.isRegularFile(work.resolve("runs/kd/checkpoints/latest")));
+  }
+
+  @Test
+  void readmeQuotesTheExampleVerbatim() throws Exception {
+    Path readme = findUp("README.md");
+    String code = Files.readString(Path.of("src/test/java/example/DistillWithTfkd.java"), StandardCharsets.UTF_8);
+    // The README shows the class from its imports on (the package line and class Javadoc are left out).
+    String quoted = code.substring(code.indexOf("import dev.tfkd.data.DataSources;"));
+    assertTrue(
+        Files.readString(readme, StandardCharsets.UTF_8).contains(quoted),
+        "README.md must contain, verbatim:\n" + quoted);
+  }
+
+  private static Path findUp(String name) {
+    for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
+      if (Files.isRegularFile(d.resolve(name)) && Files.isDirectory(d.resolve("tf-kd-core"))) {
+        return d.resolve(name);
+      }
+    }
+    throw new IllegalStateException("no " + name + " above " + Path.of("").toAbsolutePath());
   }
 }
