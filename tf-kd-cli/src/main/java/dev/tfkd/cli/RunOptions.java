@@ -119,6 +119,11 @@ final class RunOptions {
       case "output.export_dir" -> "--export-dir";
       case "early_stopping.patience" -> "--early-stopping";
       case "early_stopping.metric" -> "--early-stopping-metric";
+      case "training.learning_rate" -> "--learning-rate";
+      case "teacher.finetune_learning_rate" -> "--finetune-lr";
+      case "teacher.export_name" -> "--name";
+      // Fields without a flag keep their configuration name.
+      case "early_stopping.min_delta" -> field;
       default -> {
         int dot = field.lastIndexOf('.');
         yield "--" + field.substring(dot + 1).replace('_', '-');

@@ -6,7 +6,8 @@ import java.util.regex.Pattern;
 
 /**
  * Bad input that a configuration field (of {@code tfkd.RunConfig}, e.g. {@code data.validation_split}) explains.
- * The message is a template in which each field appears as {@code {field}}: {@link #getMessage()} names the
+ * The message is a template in which each field appears as {@code {field}} (a dotted path of {@code RunConfig}, or
+ * {@code resume}; other text in braces, e.g. from a value, is left as it is): {@link #getMessage()} names the
  * configuration fields, and a front end renders it in its own vocabulary with {@link #render(UnaryOperator)} (the
  * command line turns {@code data.validation_split} into {@code --validation-split}).
  */
@@ -34,7 +35,9 @@ public class ConfigException extends IllegalArgumentException {
     java.util.List<String> out = new java.util.ArrayList<>();
     Matcher m = FIELD.matcher(template);
     while (m.find()) {
-      out.add(m.group(1));
+      if (isField(m.group(1))) {
+        out.add(m.group(1));
+      }
     }
     return out;
   }
@@ -48,9 +51,30 @@ public class ConfigException extends IllegalArgumentException {
     Matcher m = FIELD.matcher(template);
     StringBuilder b = new StringBuilder();
     while (m.find()) {
-      m.appendReplacement(b, Matcher.quoteReplacement(name.apply(m.group(1))));
+      String field = m.group(1);
+      m.appendReplacement(b, Matcher.quoteReplacement(isField(field) ? name.apply(field) : m.group()));
     }
     m.appendTail(b);
     return b.toString();
+  }
+
+  /** Whether {@code name} is {@code resume} or a dotted path of {@code RunConfig}'s fields. */
+  static boolean isField(String name) {
+    if (name.equals("resume")) {
+      return true;
+    }
+    com.google.protobuf.Descriptors.Descriptor d = RunConfig.getDescriptor();
+    String[] parts = name.split("\\.", -1);
+    for (int i = 0; i < parts.length; i++) {
+      com.google.protobuf.Descriptors.FieldDescriptor f = d == null ? null : d.findFieldByName(parts[i]);
+      if (f == null) {
+        return false;
+      }
+      d = f.getJavaType() == com.google.protobuf.Descriptors.FieldDescriptor.JavaType.MESSAGE ? f.getMessageType() : null;
+      if (d == null && i < parts.length - 1) {
+        return false;
+      }
+    }
+    return true;
   }
 }

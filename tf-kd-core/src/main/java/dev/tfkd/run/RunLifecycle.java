@@ -71,6 +71,8 @@ final class RunLifecycle {
   void check(Architecture architecture, int phases, int epochs) throws IOException {
     if (!s.resume()) {
       dir.requireNew();
+    } else if (!dir.holdsRun()) {
+      throw new IllegalArgumentException(dir + ": not a run directory (no " + RunConfigs.FILE_NAME + "); nothing to resume");
     }
     Path blocking = fileInTheWay(dir.path());
     if (blocking != null) {
