@@ -1,19 +1,12 @@
 package dev.tfkd.cli;
 
 import dev.tfkd.config.RunConfig;
-import dev.tfkd.graph.Architecture;
-import dev.tfkd.graph.SavedModelTeacher;
-import dev.tfkd.losses.Divergences;
 import dev.tfkd.models.Models;
-import dev.tfkd.training.Distillation;
-import dev.tfkd.training.TrainedModel;
+import dev.tfkd.run.Distiller;
+import dev.tfkd.run.RunResult;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
-import org.tensorflow.exceptions.TensorFlowException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -70,42 +63,17 @@ final class DistillCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     boolean own = teacher != null || divergence != null || ceWeight != null || kdWeight != null;
-    TrainingRun tr = TrainingRun.resolve(run, "distill", this::apply, own);
-    RunConfig c = tr.config();
-    var dc = c.getDistillation();
-    // Everything that can be wrong with the input is checked before the run directory is created.
-    Distillation objective = new Distillation(dc.getCeWeight(), dc.getKdWeight(), Divergences.parse(dc.getDivergence()));
-    TrainingRun.Data data = tr.loadData();
-    Architecture arch = Models.forTraining(c.getModel(), data.train().exampleShape(), data.train().numClasses(), tr.trainConfig());
-    int k = arch.numClasses();
-    Path teacherDir = Path.of(dc.getTeacher());
-    if (!Files.isDirectory(teacherDir)) {
-      throw new IllegalArgumentException(teacherDir + ": no such teacher SavedModel directory");
-    }
-    float[] teacherTrain;
-    List<TrainingRun.Scored> others = new ArrayList<>();
-    try (SavedModelTeacher t = SavedModelTeacher.load(teacherDir)) {
-      try {
-        teacherTrain = t.logits(data.train(), k);
-        if (data.test() != null) {
-          others.add(TrainingRun.Scored.of("teacher", t.logits(data.test(), k), data.test(), -1));
-        }
-      } catch (TensorFlowException e) {
-        throw new IllegalArgumentException(
-            teacherDir + ": the teacher does not accept " + data.train().name() + " (examples of shape "
-                + java.util.Arrays.toString(data.train().exampleShape()) + "): " + e.getMessage().lines().findFirst().orElse(""));
-      }
-    }
-    tr.start();
-    PrintWriter progress = run.json ? err : out;
-    if (!run.json) {
-      out.printf(
-          "distilling %s from %s on %s (%d examples, %d classes): %s%n",
-          arch.name(), teacherDir, data.train().name(), data.train().size(), k, objective.describe());
-    }
-    tr.recordTeacher(teacherDir.toString(), teacherTrain);
-    TrainedModel student = tr.train(arch, data, objective, teacherTrain, progress, "student");
-    return tr.finish(student, data, "student", others, out, run.json);
+    RunConfig c = run.resolveRun("distill", this::apply, own);
+    RunResult r =
+        Distiller.fromConfig(c, run.resume != null, Models::create)
+            .listener(RunPrinter.progress(RunPrinter.progressOut(out, err, run.json)))
+            .onStart(RunPrinter.announce(out, run.json, s -> String.format(
+                "distilling %s from %s on %s (%d examples, %d classes): %s", s.architecture().name(),
+                c.getDistillation().getTeacher(), s.train().name(), s.train().size(), s.architecture().numClasses(),
+                s.objective())))
+            .build()
+            .fit();
+    return RunPrinter.finish(r, c, out, err, run.json);
   }
 
   private void apply(RunConfig.Builder b) {

@@ -24,7 +24,11 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
       Exception ex, CommandLine cl, CommandLine.ParseResult parseResult) {
     PrintWriter err = cl.getErr();
     boolean badInput = ex instanceof IllegalArgumentException || ex instanceof java.nio.file.NoSuchFileException;
-    String message = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
+    // Core messages name configuration fields; the command line names its flags.
+    String message =
+        ex instanceof dev.tfkd.config.ConfigException ce
+            ? ce.render(RunOptions::flag)
+            : ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
     err.println("tfkd " + cl.getCommandName() + ": " + (badInput ? "" : "failed: ") + message.lines().findFirst().orElse(""));
     if (debug) {
       ex.printStackTrace(err);

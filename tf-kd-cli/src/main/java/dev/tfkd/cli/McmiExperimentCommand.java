@@ -13,10 +13,7 @@ import dev.tfkd.training.OptimizerConfig;
 import dev.tfkd.training.TrainConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -137,27 +134,12 @@ final class McmiExperimentCommand implements Callable<Integer> {
         "MCMI experiment: train %s (%d), evaluate on %s (%d); teacher %s, student %s, %s%n",
         sets[0].name(), sets[0].size(), sets[1].name(), sets[1].size(), teacherArch.name(), studentArch.name(),
         kd.describe());
-    Path work = Files.createTempDirectory("tfkd-mcmi-");
-    McmiResult result;
-    try {
-      result = experiment.run(sets[0], sets[1], o, work);
-    } finally {
-      Workspace.deleteQuietly(work);
-    }
-    String md = result.markdown();
-    Files.createDirectories(out);
-    write(out.resolve("results.md"), md);
-    write(out.resolve("results.json"), result.json() + "\n");
+    McmiResult result = experiment.run(sets[0], sets[1], o);
+    result.writeTo(out);
     o.println();
-    o.print(md);
+    o.print(result.markdown());
     o.println();
     o.println("wrote " + out.resolve("results.md") + " and " + out.resolve("results.json"));
     return Errors.OK;
-  }
-
-  private static void write(Path target, String text) throws IOException {
-    Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
-    Files.writeString(tmp, text, StandardCharsets.UTF_8);
-    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 }

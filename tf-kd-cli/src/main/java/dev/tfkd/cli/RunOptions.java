@@ -84,6 +84,53 @@ final class RunOptions {
         || exportDir != null || patience != null || stoppingMetric != null;
   }
 
+  /**
+   * The run the options describe: with {@code --resume}, the saved run (no other run flags allowed); otherwise the
+   * defaults, the config file and the flags, validated, in a directory that holds no run yet.
+   *
+   * @param commandFlags applies the command's own flags to the configuration
+   * @param commandFlagsGiven whether any of the command's own flags was given
+   */
+  RunConfig resolveRun(String command, java.util.function.Consumer<RunConfig.Builder> commandFlags, boolean commandFlagsGiven) {
+    if (resume != null) {
+      if (setsRunFields() || commandFlagsGiven || threads != null) {
+        throw new IllegalArgumentException(
+            "--resume continues a run with its saved configuration; give no other run options with it");
+      }
+      return dev.tfkd.run.RunDirectory.at(resume).loadConfig(RunConfigs.defaults(command));
+    }
+    RunConfig.Builder b = resolve(command);
+    commandFlags.accept(b);
+    RunConfig c = RunConfigs.validate(b.build());
+    dev.tfkd.run.RunDirectory.at(Path.of(c.getOutput().getRunDir())).requireNew();
+    return c;
+  }
+
+  /** The command-line flag of a configuration field named in a core message ({@code data.test} is {@code --test}). */
+  static String flag(String field) {
+    return switch (field) {
+      case "resume" -> "--resume";
+      case "model" -> "--model";
+      case "data.train" -> "--train";
+      case "data.test" -> "--test";
+      case "data.validation_split" -> "--validation-split";
+      case "data.format" -> "--format";
+      case "output.run_dir" -> "--run-dir";
+      case "output.export_dir" -> "--export-dir";
+      case "early_stopping.patience" -> "--early-stopping";
+      case "early_stopping.metric" -> "--early-stopping-metric";
+      case "training.learning_rate" -> "--learning-rate";
+      case "teacher.finetune_learning_rate" -> "--finetune-lr";
+      case "teacher.export_name" -> "--name";
+      // Fields without a flag keep their configuration name.
+      case "early_stopping.min_delta" -> field;
+      default -> {
+        int dot = field.lastIndexOf('.');
+        yield "--" + field.substring(dot + 1).replace('_', '-');
+      }
+    };
+  }
+
   /** Defaults, then the config file, then the flags given. */
   RunConfig.Builder resolve(String command) {
     RunConfig base = RunConfigs.defaults(command);

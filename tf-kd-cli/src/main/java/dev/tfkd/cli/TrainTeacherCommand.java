@@ -3,23 +3,10 @@ package dev.tfkd.cli;
 import dev.tfkd.config.RunConfig;
 import dev.tfkd.config.TeacherConfig;
 import dev.tfkd.data.DataSources;
-import dev.tfkd.graph.Architecture;
-import dev.tfkd.io.AtomicFiles;
-import dev.tfkd.io.Json;
-import dev.tfkd.metrics.EmpiricalCmi;
-import dev.tfkd.metrics.Evaluation;
 import dev.tfkd.models.Models;
-import dev.tfkd.objectives.CentroidPolicy;
-import dev.tfkd.objectives.McmiFineTune;
-import dev.tfkd.objectives.TeacherObjectives;
-import dev.tfkd.training.TrainConfig;
-import dev.tfkd.training.TrainedModel;
-import dev.tfkd.training.Trainer;
-import dev.tfkd.training.TrainingListener;
+import dev.tfkd.run.RunResult;
+import dev.tfkd.run.TeacherTrainer;
 import java.io.PrintWriter;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -107,99 +94,19 @@ final class TrainTeacherCommand implements Callable<Integer> {
     boolean own =
         objective != null || lambda != null || centroids != null || finetuneLr != null || finetuneEpochs != null
             || smoothing != null || name != null;
-    TrainingRun tr = TrainingRun.resolve(run, "train-teacher", this::apply, own);
-    RunConfig c = tr.config();
-    TeacherConfig t = c.getTeacher();
-    // Everything that can be wrong with the input is checked before the run directory is created.
-    TeacherObjectives.Kind kind = TeacherObjectives.Kind.parse(t.getObjective());
-    McmiFineTune ft =
-        McmiFineTune.paper(t.getLambda())
-            .withCentroids(CentroidPolicy.parse(t.getCentroids()))
-            .withEpochs(t.getFinetuneEpochs())
-            .withLearningRate(t.getFinetuneLearningRate());
-    TeacherObjectives.Spec teacherSpec = new TeacherObjectives.Spec(kind, t.getLambda(), t.getSmoothing(), ft);
-    TrainingRun.Data data = tr.loadData();
-    Architecture arch = Models.forTraining(c.getModel(), data.train().exampleShape(), data.train().numClasses(), tr.trainConfig());
-    String exportName = t.getExportName().isEmpty() ? "teacher-" + kind.cliName() : t.getExportName();
-    TrainConfig tc = tr.trainConfig();
-    tr.start();
-    PrintWriter progress = run.json ? err : out;
+    RunConfig c = run.resolveRun("train-teacher", this::apply, own);
+    RunResult r =
+        TeacherTrainer.fromConfig(c, run.resume != null, Models::create)
+            .listener(RunPrinter.progress(RunPrinter.progressOut(out, err, run.json)))
+            .onStart(RunPrinter.announce(out, run.json, s -> String.format(
+                "training teacher %s on %s (%d examples, %d classes): %s", s.architecture().name(), s.train().name(),
+                s.train().size(), s.architecture().numClasses(), s.objective())))
+            .build()
+            .fit();
     if (!run.json) {
-      out.printf(
-          "training teacher %s on %s (%d examples, %d classes): %s%n",
-          arch.name(), data.train().name(), data.train().size(), arch.numClasses(), teacherSpec.describe());
+      RunPrinter.teacherFigures(out, r);
     }
-    boolean mcmi = kind == TeacherObjectives.Kind.MCMI;
-    TrainedModel first =
-        tr.train(
-            tr.runDir(), arch, tc.epochs(), data, progress, mcmi ? "mll" : "teacher",
-            (listeners, options) ->
-                new Trainer(tc, listeners).train(arch, data.train(), teacherSpec.firstPhase(), null, options));
-    List<TrainingListener.EpochMetrics> history = new ArrayList<>(first.history());
-    int planned = tc.epochs();
-    TrainedModel teacher = first;
-    String note = null;
-    if (mcmi) {
-      teacher =
-          tr.train(
-              tr.runDir().resolve("finetune"), arch, ft.epochs(), data, progress, "mcmi fine-tuning",
-              (listeners, options) -> ft.run(first, data.train(), tc, listeners, options));
-      // One run of two phases: the fine-tuning epochs are numbered on after the MLL epochs in the report.
-      int epochs = history.size();
-      long steps = history.isEmpty() ? 0 : history.get(history.size() - 1).globalStep();
-      teacher.history().forEach(e -> history.add(e.shifted(epochs, steps)));
-      planned += ft.epochs();
-      note = "MLL epochs 1-" + epochs + ", MCMI fine-tuning epochs " + (epochs + 1) + "-" + history.size();
-    }
-    double[] cmi =
-        !history.isEmpty() && history.stream().allMatch(e -> e.validation() != null)
-            ? history.stream().mapToDouble(e -> e.validation().cmi()).toArray()
-            : null;
-    return tr.finish(
-        teacher, data, exportName, List.of(), out, run.json,
-        new TrainingRun.Extras(
-            history, planned, cmi,
-            (model, export, scored) -> {
-              if (scored == null) {
-                return;
-              }
-              float[] trainLogits = model.logits(data.train());
-              double trainCmi = EmpiricalCmi.of(trainLogits, data.train().labels(), data.train().numClasses(), 1);
-              Evaluation ev = scored.evaluation();
-              if (!run.json) {
-                out.printf(
-                    Locale.ROOT,
-                    "%s: accuracy %.4f  NLL %.4f  ECE %.4f  CMI %.4f (train %.4f)%s%n",
-                    data.test().name(), ev.accuracy(), ev.nll(), ev.ece(), ev.cmi(), trainCmi,
-                    data.test().hasPosterior()
-                        ? String.format(
-                            Locale.ROOT, "  BCPD error %.5f  KL(posterior||teacher) %.4f", ev.bcpdError(),
-                            ev.klToPosterior())
-                        : "");
-              }
-              AtomicFiles.writeString(
-                  export.resolve("evaluation.json"),
-                  evaluationJson(ev, data.test().name(), trainCmi, teacherSpec.describe(), c.getTraining().getSeed()));
-            },
-            note));
-  }
-
-  /** {@code e} as the JSON written beside the export. */
-  static String evaluationJson(Evaluation e, String data, double trainCmi, String objective, long seed) {
-    return Json.object()
-            .put("data", data)
-            .put("objective", objective)
-            .put("seed", seed)
-            .put("examples", e.examples())
-            .put("accuracy", e.accuracy())
-            .put("nll", e.nll())
-            .put("ece", e.ece())
-            .put("cmi", e.cmi())
-            .put("trainCmi", trainCmi)
-            .put("klToPosterior", e.klToPosterior())
-            .put("bcpdError", e.bcpdError())
-            .put("perClassAccuracy", e.perClassAccuracy())
-        + "\n";
+    return RunPrinter.finish(r, c, out, err, run.json);
   }
 
   private void apply(RunConfig.Builder b) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tfkd.data.Dataset;
 import dev.tfkd.metrics.Calibration;
 import dev.tfkd.metrics.Evaluation;
+import dev.tfkd.run.RunReport;
 import dev.tfkd.training.TrainingListener;
 import java.awt.image.BufferedImage;
 import java.io.PrintWriter;

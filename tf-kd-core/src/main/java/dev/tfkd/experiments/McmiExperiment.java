@@ -96,6 +96,20 @@ public record McmiExperiment(
 
   public static final List<String> SETTINGS = List.of("full", "few-shot", "zero-shot");
 
+  /** Runs the experiment with its checkpoints in a temporary directory, removed afterwards. */
+  public McmiResult run(Dataset train, Dataset eval, PrintWriter log) throws java.io.IOException {
+    Path work = java.nio.file.Files.createTempDirectory("tfkd-mcmi-");
+    try {
+      return run(train, eval, log, work);
+    } finally {
+      try {
+        dev.tfkd.io.AtomicFiles.deleteRecursively(work);
+      } catch (java.io.IOException e) {
+        // A temporary directory we could not remove is not worth failing the experiment for.
+      }
+    }
+  }
+
   /**
    * Runs the experiment.
    *

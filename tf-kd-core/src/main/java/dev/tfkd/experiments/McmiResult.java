@@ -202,4 +202,11 @@ public final class McmiResult {
         .put("bcpdError", e.bcpdError())
         .put("perClassAccuracy", e.perClassAccuracy());
   }
+
+  /** Writes {@code results.md} and {@code results.json} into {@code dir} (created if needed), each atomically. */
+  public void writeTo(java.nio.file.Path dir) throws java.io.IOException {
+    java.nio.file.Files.createDirectories(dir);
+    dev.tfkd.io.AtomicFiles.writeString(dir.resolve("results.md"), markdown());
+    dev.tfkd.io.AtomicFiles.writeString(dir.resolve("results.json"), json() + "\n");
+  }
 }

@@ -11,8 +11,14 @@ import java.nio.file.Path;
 public final class DiskSpace {
   private DiskSpace() {}
 
-  /** Bytes kept free beyond the estimate, for logs, reports and the file system's own needs. */
-  public static final long MARGIN = 64L << 20;
+  /** Bytes kept free beyond the estimate, for the file system's own needs (directory entries, temporary files). */
+  public static final long MARGIN = 1L << 20;
+
+  /** What a run's report takes at most: five PNG plots of 900 x 480 pixels and the HTML page. */
+  public static final long REPORT_BYTES = 2L << 20;
+
+  /** What one epoch adds to the logs at most: a JSON line, TensorBoard events and the progress of its steps. */
+  public static final long LOG_BYTES_PER_EPOCH = 16L << 10;
 
   /**
    * Throws {@link IllegalArgumentException} when the file system of {@code dir} (or of its nearest existing
@@ -42,8 +48,19 @@ public final class DiskSpace {
    * weights once more.
    */
   public static long trainingRunBytes(long parameters) {
-    long weights = parameters * Float.BYTES;
-    return weights * 3 * 3 + weights;
+    long weights = Math.multiplyExact(parameters, (long) Float.BYTES);
+    return Math.addExact(Math.multiplyExact(weights, 9L), weights);
+  }
+
+  /**
+   * The disk a whole training run needs, sized from the model and the data: {@link #trainingRunBytes(long)} for
+   * the weights, plus the export's warm-up records ({@code warmupExamples} examples of {@code exampleFloats}
+   * float32 values), the logs of {@code epochs} epochs and the report.
+   */
+  public static long trainingRunBytes(long parameters, int epochs, long exampleFloats, int warmupExamples) {
+    long warmup = Math.multiplyExact(Math.multiplyExact(exampleFloats, (long) Float.BYTES), (long) warmupExamples);
+    long logs = Math.multiplyExact((long) Math.max(epochs, 1), LOG_BYTES_PER_EPOCH);
+    return Math.addExact(Math.addExact(trainingRunBytes(parameters), warmup), logs + REPORT_BYTES);
   }
 
   private static String mib(long bytes) {

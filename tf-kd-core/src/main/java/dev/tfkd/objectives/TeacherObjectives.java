@@ -1,20 +1,12 @@
 package dev.tfkd.objectives;
 
-import dev.tfkd.data.Dataset;
-import dev.tfkd.graph.Architecture;
 import dev.tfkd.training.CrossEntropy;
 import dev.tfkd.training.Objective;
-import dev.tfkd.training.TrainConfig;
-import dev.tfkd.training.TrainedModel;
-import dev.tfkd.training.Trainer;
-import dev.tfkd.training.TrainingListener;
-import java.nio.file.Path;
-import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 
 /**
- * The registry of teacher objectives by name, and the schedule that trains a teacher with each.
+ * The registry of teacher objectives by name. {@code dev.tfkd.run.TeacherTrainer} trains a teacher with each.
  *
  * <ul>
  *   <li>{@code mll}: cross-entropy (maximum log-likelihood).
@@ -109,36 +101,6 @@ public final class TeacherObjectives {
         default -> kind.cliName() + ": " + firstPhase().describe();
       };
     }
-  }
-
-  /**
-   * A trained teacher.
-   *
-   * @param teacher the final model
-   * @param pretrained for mcmi, the MLL model it was fine-tuned from; null otherwise
-   */
-  public record Result(TrainedModel teacher, TrainedModel pretrained) {}
-
-  /**
-   * Trains a teacher with {@code spec}: {@code config} governs the first phase (for mcmi, the MLL training), and
-   * mcmi then fine-tunes as {@code spec.fineTune()} says with {@code spec.lambda()}.
-   */
-  public static Result train(
-      Architecture architecture,
-      Dataset train,
-      Spec spec,
-      TrainConfig config,
-      List<TrainingListener> listeners,
-      Path workDir) {
-    TrainedModel first = new Trainer(config, listeners).train(architecture, train, spec.firstPhase(), null, workDir);
-    if (spec.kind() != Kind.MCMI) {
-      return new Result(first, null);
-    }
-    McmiFineTune ft =
-        new McmiFineTune(
-            spec.lambda(), spec.fineTune().centroids(), spec.fineTune().emaMomentum(), spec.fineTune().epochs(),
-            spec.fineTune().optimizer());
-    return new Result(ft.run(first, train, config, listeners, workDir), first);
   }
 
   /** Lower-case names of every objective, for help texts. */

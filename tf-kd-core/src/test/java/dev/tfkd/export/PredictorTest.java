@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tfkd.data.Dataset;
 import dev.tfkd.data.GaussianMixture;
 import dev.tfkd.graph.InferenceModel;
-import dev.tfkd.graph.SavedModelTeacher;
+import dev.tfkd.teacher.SavedModelTeacher;
 import dev.tfkd.testing.Assertions;
 import dev.tfkd.testing.TinyMlp;
 import dev.tfkd.training.CrossEntropy;

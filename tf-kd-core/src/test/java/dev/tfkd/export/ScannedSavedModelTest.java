@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tfkd.export.HostileSavedModels.Injected;
 import dev.tfkd.export.HostileSavedModels.Io;
 import dev.tfkd.export.HostileSavedModels.Placement;
-import dev.tfkd.graph.SavedModelTeacher;
+import dev.tfkd.teacher.SavedModelTeacher;
 import dev.tfkd.testing.SharedData;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -36,4 +36,19 @@ class DiskSpaceTest {
     // 1,000 weights: 4 kB; 3 copies (weights + 2 Adam slots) in 3 checkpoints, plus the export.
     assertEquals(4_000L * 9 + 4_000L, DiskSpace.trainingRunBytes(1_000));
   }
+
+  @Test
+  void aTinyModelAsksForATinyRunNotTheOldFlat64MiB() {
+    // 506 parameters, 10 epochs, 20 features, 10 warm-up examples: checkpoints, export, logs and report.
+    long bytes = DiskSpace.trainingRunBytes(506, 10, 20, 10) + DiskSpace.MARGIN;
+    assertTrue(bytes < (4L << 20), "a 506-parameter run asks for " + bytes + " bytes");
+    assertTrue(bytes > DiskSpace.trainingRunBytes(506), "the logs and the report are counted");
+  }
+
+  @Test
+  void aLargeModelAsksInProportion() {
+    long small = DiskSpace.trainingRunBytes(1_000, 10, 20, 10);
+    long large = DiskSpace.trainingRunBytes(1_000_000, 10, 20, 10);
+    assertEquals(40_000_000L - 40_000L, large - small);
+  }
 }

@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tfkd.data.Dataset;
+import dev.tfkd.run.PhaseListener;
+import dev.tfkd.run.RunResult;
+import dev.tfkd.run.TeacherTrainer;
 import dev.tfkd.data.GaussianMixture;
 import dev.tfkd.graph.InferenceModel;
 import dev.tfkd.metrics.EmpiricalCmi;
@@ -53,7 +56,7 @@ class TeacherObjectivesTest {
 
   @ParameterizedTest
   @EnumSource(TeacherObjectives.Kind.class)
-  void everyObjectiveTrainsATeacher(TeacherObjectives.Kind kind) {
+  void everyObjectiveTrainsATeacher(TeacherObjectives.Kind kind) throws java.io.IOException {
     TeacherObjectives.Spec spec =
         new TeacherObjectives.Spec(kind, 0.15f, 0.1f, McmiFineTune.paper(0.15f).withEpochs(2));
     List<TrainingListener.EpochMetrics> epochs = new ArrayList<>();
@@ -64,16 +67,28 @@ class TeacherObjectivesTest {
             epochs.add(e);
           }
         };
-    TeacherObjectives.Result r = TeacherObjectives.train(arch, train, spec, config, List.of(collect), work);
+    RunResult r =
+        TeacherTrainer.builder()
+            .architecture(arch)
+            .objective(spec)
+            .train(train)
+            .training(config)
+            .listener(PhaseListener.of(collect))
+            .runDirectory(work.resolve("run-" + kind))
+            .noExport()
+            .build()
+            .fit();
     assertTrue(epochs.get(5).hard() < epochs.get(0).hard(), kind + ": label loss did not fall " + epochs);
-    double acc = Metrics.evaluate(logits(r.teacher(), test), test).accuracy();
+    double acc = Metrics.evaluate(logits(r.trained(), test), test).accuracy();
     assertTrue(acc > 0.6, kind + ": accuracy " + acc);
     if (kind == TeacherObjectives.Kind.MCMI) {
-      assertNotNull(r.pretrained());
+      assertEquals(2, r.phases().size());
       assertEquals(6 + 2, epochs.size());
+      assertEquals(6 + 2, r.history().size());
     } else {
-      assertNull(r.pretrained());
+      assertEquals(1, r.phases().size());
     }
+    assertNull(r.exportPath());
   }
 
   /** One MLL teacher shared by the policy cases (its checkpoint lives in a class-wide temporary folder). */

@@ -214,16 +214,7 @@ public final class Models {
    * the moving averages), counted by building its inference graph without initial values.
    */
   public static long parameterCount(Architecture architecture) {
-    try (Graph g = new Graph()) {
-      Ops tf = Ops.create(g);
-      long[] dims = new long[architecture.inputShape().length + 1];
-      dims[0] = -1;
-      System.arraycopy(architecture.inputShape(), 0, dims, 1, dims.length - 1);
-      Placeholder<TFloat32> x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(dims)));
-      MemoryEstimate.Counting vars = new MemoryEstimate.Counting();
-      architecture.build(tf, x, vars, Architecture.Mode.INFERENCE);
-      return vars.count;
-    }
+    return dev.tfkd.graph.ParameterCount.of(architecture);
   }
 
   static int[] widths(String args, int[] fallback) {

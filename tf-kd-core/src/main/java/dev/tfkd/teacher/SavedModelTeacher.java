@@ -1,4 +1,4 @@
-package dev.tfkd.graph;
+package dev.tfkd.teacher;
 
 import dev.tfkd.data.Dataset;
 import dev.tfkd.export.Predictor;
@@ -14,7 +14,7 @@ import java.util.Arrays;
  * {@code p}, so temperature scaling applies to them as to logits). The graph is scanned before loading and refused
  * if it holds ops outside the allow-list of pure computation, unless {@link TeacherOptions#allowUnsafeOps()}.
  */
-public final class SavedModelTeacher implements AutoCloseable {
+public final class SavedModelTeacher implements Teacher {
   /**
    * Which signature and output to use.
    *
@@ -28,6 +28,7 @@ public final class SavedModelTeacher implements AutoCloseable {
     public static final TeacherOptions DEFAULT =
         new TeacherOptions("serving_default", null, Predictor.OutputKind.AUTO, false);
 
+    /** Validates the signature name; a null kind means {@code AUTO}. */
     public TeacherOptions {
       if (signature == null || signature.isEmpty()) {
         throw new IllegalArgumentException("teacher signature must be named");
@@ -66,6 +67,7 @@ public final class SavedModelTeacher implements AutoCloseable {
   }
 
   /** The number of classes the teacher predicts. */
+  @Override
   public int numClasses() {
     return predictor.numClasses();
   }
@@ -75,7 +77,29 @@ public final class SavedModelTeacher implements AutoCloseable {
     return predictor.outputsProbabilities();
   }
 
+  /** The shape of one example the teacher takes, without the batch dimension. */
+  @Override
+  public long[] inputShape() {
+    return predictor.exampleShape();
+  }
+
+  /** The SavedModel's version directory. */
+  @Override
+  public String source() {
+    return predictor.directory().toString();
+  }
+
   /** Teacher logits for every example of {@code data}, {@code size x K} row-major. */
+  @Override
+  public float[] logits(Dataset data) {
+    return logits(data, data.numClasses());
+  }
+
+  /**
+   * Teacher logits for every example of {@code data}, {@code size x K} row-major.
+   *
+   * @param numClasses the class count the caller expects; a teacher of another width is refused
+   */
   public float[] logits(Dataset data, int numClasses) {
     if (numClasses != predictor.numClasses()) {
       throw new IllegalArgumentException(
@@ -90,6 +114,7 @@ public final class SavedModelTeacher implements AutoCloseable {
     return predictor.logits(data.features(), data.size());
   }
 
+  /** Closes the teacher's session and model. */
   @Override
   public void close() {
     predictor.close();

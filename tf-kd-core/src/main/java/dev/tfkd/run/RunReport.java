@@ -1,4 +1,4 @@
-package dev.tfkd.cli;
+package dev.tfkd.run;
 
 import dev.tfkd.io.AtomicFiles;
 import dev.tfkd.metrics.Calibration;
@@ -27,12 +27,12 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * classes omitted from the training data marked) and the results table. Plots are drawn with XChart; every file is
  * written atomically. Not thread-safe (AWT rendering).
  */
-final class RunReport {
+public final class RunReport {
   private static final int W = 900;
   private static final int H = 480;
 
   /** One row of the results table. */
-  record Row(String model, int examples, double accuracy, double nll, double ece, long parameters) {}
+  public record Row(String model, int examples, double accuracy, double nll, double ece, long parameters) {}
 
   /**
    * Everything a report shows.
@@ -46,7 +46,7 @@ final class RunReport {
    * @param rows the results table
    * @param configText the resolved run configuration
    */
-  record Inputs(
+  public record Inputs(
       String title,
       List<EpochMetrics> history,
       double[] cmi,
@@ -59,7 +59,7 @@ final class RunReport {
   private RunReport() {}
 
   /** Writes the report into {@code dir} and returns the HTML page. */
-  static Path write(Path dir, Inputs in) throws IOException {
+  public static Path write(Path dir, Inputs in) throws IOException {
     System.setProperty("java.awt.headless", "true");
     List<String> images = new ArrayList<>();
     if (!in.history().isEmpty()) {
@@ -176,7 +176,13 @@ final class RunReport {
     return c;
   }
 
-  static CategoryChart perClass(double[] accuracy, int[] trainCounts) {
+  /**
+   * The per-class accuracy chart: one bar per class, classes without training examples marked as omitted.
+   *
+   * @param accuracy accuracy per class (NaN: no test examples of the class)
+   * @param trainCounts training examples per class
+   */
+  public static CategoryChart perClass(double[] accuracy, int[] trainCounts) {
     CategoryChart c =
         new CategoryChartBuilder()
             .width(W)

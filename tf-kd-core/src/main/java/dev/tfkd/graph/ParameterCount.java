@@ -1,0 +1,46 @@
+package dev.tfkd.graph;
+
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.types.TFloat32;
+
+/** Counts an architecture's trainable scalars by building its inference graph without initial values. */
+public final class ParameterCount {
+  private ParameterCount() {}
+
+  /**
+   * The number of trainable scalars of {@code architecture} (kernels, biases, batch-norm scales and shifts; not
+   * the moving averages).
+   */
+  public static long of(Architecture architecture) {
+    try (Graph g = new Graph()) {
+      Ops tf = Ops.create(g);
+      Placeholder<TFloat32> x =
+          tf.placeholder(TFloat32.class, Placeholder.shape(InferenceModel.batchShape(architecture.inputShape())));
+      Counting vars = new Counting();
+      architecture.build(tf, x, vars, Architecture.Mode.INFERENCE);
+      return vars.count;
+    }
+  }
+
+  /** Variables that count the trainable scalars asked for. */
+  private static final class Counting implements Variables {
+    private final RestoredVariables delegate = new RestoredVariables();
+    long count;
+
+    @Override
+    public Operand<TFloat32> weight(Ops tf, String name, Shape shape, Init init, int fanIn, int fanOut) {
+      count += shape.size();
+      return delegate.weight(tf, name, shape, init, fanIn, fanOut);
+    }
+
+    @Override
+    public Variable<TFloat32> state(Ops tf, String name, Shape shape, Init init) {
+      return delegate.state(tf, name, shape, init);
+    }
+  }
+}

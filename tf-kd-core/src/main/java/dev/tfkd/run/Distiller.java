@@ -1,0 +1,188 @@
+package dev.tfkd.run;
+
+import dev.tfkd.config.RunConfig;
+import dev.tfkd.graph.Architecture;
+import dev.tfkd.losses.Divergence;
+import dev.tfkd.losses.Divergences;
+import dev.tfkd.teacher.Teacher;
+import dev.tfkd.training.Distillation;
+import dev.tfkd.training.TrainConfig;
+import dev.tfkd.training.TrainedModel;
+import dev.tfkd.training.Trainer;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import org.tensorflow.exceptions.TensorFlowException;
+
+/**
+ * Distils a student from a {@link Teacher}: trains the student {@code Architecture} with {@code ce_weight * CE +
+ * kd_weight * divergence(student, teacher)} as a run (checkpoints every epoch, resume, JSON-lines and TensorBoard
+ * logs, early stopping, the final figures of teacher and student, the student exported as a SavedModel with a
+ * provenance manifest and warm-up records, {@code results.json} and an HTML report).
+ *
+ * <pre>{@code
+ * try (Teacher teacher = SavedModelTeacher.load(Path.of("models/teacher/1"))) {
+ *   RunResult r = Distiller.builder()
+ *       .teacher(teacher)
+ *       .student(Models.create("mlp:16", teacher.inputShape(), teacher.numClasses()))
+ *       .divergence("kl(T=4)").weights(0.1f, 0.9f)
+ *       .train(train).test(test).epochs(20)
+ *       .runDirectory(Path.of("runs/kd")).exportTo(Path.of("models"))
+ *       .build()
+ *       .fit();
+ * }
+ * }</pre>
+ *
+ * <p>Every check (data, teacher, export root, disk space) runs before the run directory is created, so a refused
+ * run writes nothing. The teacher's logits for the training data are computed once, in the teacher's own session.
+ */
+public final class Distiller {
+  /** The name the student is exported and scored under, unless {@link Builder#modelName} says otherwise. */
+  public static final String DEFAULT_NAME = "student";
+
+  private final Builder b;
+
+  private Distiller(Builder b) {
+    this.b = b;
+  }
+
+  /** A builder with the defaults of {@link RunBuilder}, divergence {@code kl}, weights 0.1 (CE) and 0.9 (KD). */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * A builder set from a resolved {@code distill} configuration (see {@link RunSpec#distiller}): the teacher is
+   * loaded and the data read now, so a bad configuration is refused before anything is written.
+   */
+  public static Builder fromConfig(RunConfig config, boolean resume, ArchitectureFactory models) {
+    return RunSpec.distiller(config, resume, models);
+  }
+
+  /** Options of a distillation run; {@link #teacher}, {@link #student}, training data and run directory are required. */
+  public static final class Builder extends RunBuilder<Builder> {
+    private Teacher teacher;
+    private boolean ownsTeacher;
+    private Architecture student;
+    private Divergence divergence = Divergences.parse("kl");
+    private String divergenceSpec = "kl";
+    private float ceWeight = 0.1f;
+    private float kdWeight = 0.9f;
+
+    private Builder() {}
+
+    /** The teacher (not closed by the run). */
+    public Builder teacher(Teacher teacher) {
+      this.teacher = Objects.requireNonNull(teacher, "teacher");
+      this.ownsTeacher = false;
+      return this;
+    }
+
+    /** A teacher the run closes once it has the logits it needs. */
+    Builder ownedTeacher(Teacher teacher) {
+      teacher(teacher);
+      this.ownsTeacher = true;
+      return this;
+    }
+
+    /** The student's architecture. */
+    public Builder student(Architecture student) {
+      this.student = Objects.requireNonNull(student, "student");
+      return this;
+    }
+
+    /** The divergence as a spec, e.g. {@code kl(T=4)} or {@code dkd(beta=4)} ({@link Divergences#parse}). */
+    public Builder divergence(String spec) {
+      this.divergence = Divergences.parse(spec);
+      this.divergenceSpec = spec;
+      return this;
+    }
+
+    /** The divergence as an object. */
+    public Builder divergence(Divergence divergence) {
+      this.divergence = Objects.requireNonNull(divergence, "divergence");
+      this.divergenceSpec = divergence.name();
+      return this;
+    }
+
+    /** The weights of the label cross-entropy and of the divergence to the teacher. */
+    public Builder weights(float ceWeight, float kdWeight) {
+      this.ceWeight = ceWeight;
+      this.kdWeight = kdWeight;
+      return this;
+    }
+
+    /** Checks the options that need no data and returns the distiller. */
+    public Distiller build() {
+      if (teacher == null || student == null) {
+        throw new IllegalArgumentException("a distillation needs a teacher and a student");
+      }
+      new Distillation(ceWeight, kdWeight, divergence);
+      return new Distiller(this);
+    }
+  }
+
+  /**
+   * Runs the distillation (or continues it, with {@link Builder#resume}).
+   *
+   * @throws IllegalArgumentException for bad input (data, teacher, export root, disk space), before anything is
+   *     written
+   * @throws dev.tfkd.training.TrainingDivergedException when a loss is not finite; the last good checkpoint stays
+   * @throws IOException when writing the run's files fails
+   */
+  public RunResult fit() throws IOException {
+    Distillation objective = new Distillation(b.ceWeight, b.kdWeight, b.divergence);
+    RunData data;
+    float[] teacherTrain;
+    List<ModelScore> others = new ArrayList<>();
+    String source;
+    try {
+      data = b.resolveData();
+      Architecture arch = b.student;
+      if (arch.numClasses() != data.train().numClasses()
+          || !Arrays.equals(arch.inputShape(), data.train().exampleShape())) {
+        throw new IllegalArgumentException(
+            arch.name() + " takes " + Arrays.toString(arch.inputShape()) + " into " + arch.numClasses()
+                + " classes; " + data.train().name() + " has " + Arrays.toString(data.train().exampleShape())
+                + " and " + data.train().numClasses());
+      }
+      source = b.teacher.source();
+      try {
+        teacherTrain = b.teacher.logits(data.train());
+        if (data.test() != null) {
+          others.add(ModelScore.of("teacher", b.teacher.logits(data.test()), data.test(), -1));
+        }
+      } catch (TensorFlowException e) {
+        throw new IllegalArgumentException(
+            source + ": the teacher does not accept " + data.train().name() + " (examples of shape "
+                + Arrays.toString(data.train().exampleShape()) + "): " + e.getMessage().lines().findFirst().orElse(""));
+      }
+    } finally {
+      if (b.ownsTeacher) {
+        // The teacher's logits are all the run needs: its session is freed before the student trains.
+        b.teacher.close();
+      }
+    }
+    RunSettings s =
+        b.settings(
+            "distill", b.student.name(), DEFAULT_NAME,
+            c -> c.getDistillationBuilder().setTeacher(source).setDivergence(b.divergenceSpec)
+                .setCeWeight(b.ceWeight).setKdWeight(b.kdWeight));
+    TrainConfig tc = b.training;
+    RunLifecycle life = new RunLifecycle(s, data);
+    life.check(b.student, 1, tc.epochs());
+    life.start();
+    b.onStart.accept(new RunStart(b.student, data.train(), objective.describe(), s.resume()));
+    life.recordTeacher(source, teacherTrain);
+    TrainedModel student =
+        life.phase(
+            life.directory().path(), "student", tc.epochs(),
+            (listeners, options) ->
+                new Trainer(tc, listeners).train(b.student, data.train(), objective, teacherTrain, options));
+    return life.finish(
+        student, others,
+        new RunLifecycle.Extras(student.history(), tc.epochs(), List.of(student), null, null, null));
+  }
+}

@@ -1,0 +1,99 @@
+package dev.tfkd.run;
+
+import dev.tfkd.config.ConfigException;
+import dev.tfkd.config.DataConfig;
+import dev.tfkd.data.DataSources;
+import dev.tfkd.data.Dataset;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.SplittableRandom;
+
+/**
+ * The data of a run.
+ *
+ * @param train what the model trains on
+ * @param validation scored after every epoch (the test data, or a held-out split), or {@code null}
+ * @param test what the final figures are measured on (the test data, or the held-out split), or {@code null}
+ */
+public record RunData(Dataset train, Dataset validation, Dataset test) {
+  /** Requires the training data and checks that the other parts match its classes and example shape. */
+  public RunData {
+    Objects.requireNonNull(train, "train");
+    for (Dataset d : new Dataset[] {validation, test}) {
+      if (d != null && d != train) {
+        requireCompatible(train, d);
+      }
+    }
+  }
+
+  /** {@code train} alone: nothing to validate or score on. */
+  public static RunData of(Dataset train) {
+    return new RunData(train, null, null);
+  }
+
+  /** {@code train}, with {@code test} for validation after every epoch and for the final figures. */
+  public static RunData of(Dataset train, Dataset test) {
+    return new RunData(train, test, test);
+  }
+
+  /**
+   * {@code train} with a held-out {@code fraction} of it (a seeded shuffle) for validation and the final figures.
+   *
+   * @throws ConfigException naming {@code data.validation_split} if the split leaves either part empty
+   */
+  public static RunData split(Dataset train, double fraction, long seed) {
+    int n = train.size();
+    int held = (int) Math.round(n * fraction);
+    if (!(fraction > 0 && fraction < 1) || held < 1 || held >= n) {
+      throw new ConfigException(
+          "{data.validation_split} " + (float) fraction + " of " + n + " examples leaves " + held
+              + " for validation and " + (n - held) + " for training");
+    }
+    int[] order = new int[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    SplittableRandom rng = new SplittableRandom(seed * 31 + 0x7A11D);
+    for (int i = n - 1; i > 0; i--) {
+      int j = rng.nextInt(i + 1);
+      int t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    Dataset val = train.select(Arrays.copyOfRange(order, 0, held), train.name() + " (validation split)");
+    Dataset rest = train.select(Arrays.copyOfRange(order, held, n), train.name() + " (training split)");
+    return new RunData(rest, val, val);
+  }
+
+  /**
+   * The data a configuration names: its training data and its test data or validation split ({@code seed} seeds
+   * the split). Non-finite features are refused, naming example and feature.
+   */
+  public static RunData load(DataConfig d, long seed) {
+    String format = d.getFormat().isBlank() ? null : d.getFormat();
+    Dataset train = DataSources.load(d.getTrain(), format, DataSources.Split.TRAIN);
+    if (!d.getTest().isBlank()) {
+      Dataset test = DataSources.load(d.getTest(), format, DataSources.Split.TEST);
+      if (test.numClasses() != train.numClasses() || !Arrays.equals(test.exampleShape(), train.exampleShape())) {
+        throw new IllegalArgumentException(
+            d.getTest() + ": " + test.numClasses() + " classes of shape " + Arrays.toString(test.exampleShape())
+                + ", but the training data has " + train.numClasses() + " of shape "
+                + Arrays.toString(train.exampleShape()));
+      }
+      return of(train, test);
+    }
+    if (d.getValidationSplit() > 0) {
+      return split(train, d.getValidationSplit(), seed);
+    }
+    return of(train);
+  }
+
+  private static void requireCompatible(Dataset train, Dataset other) {
+    if (other.numClasses() != train.numClasses() || !Arrays.equals(other.exampleShape(), train.exampleShape())) {
+      throw new IllegalArgumentException(
+          other.name() + ": " + other.numClasses() + " classes of shape " + Arrays.toString(other.exampleShape())
+              + ", but the training data has " + train.numClasses() + " of shape "
+              + Arrays.toString(train.exampleShape()));
+    }
+  }
+}

@@ -1,0 +1,14 @@
+package dev.tfkd.run;
+
+import dev.tfkd.data.Dataset;
+import dev.tfkd.graph.Architecture;
+
+/**
+ * A run about to take its first step, every check passed: what a front end may announce.
+ *
+ * @param architecture the model being trained
+ * @param train the training data
+ * @param objective the objective's description, e.g. {@code ce:0.1 + kl(T=4):0.9}
+ * @param resumed whether the run continues from a checkpoint of an earlier start
+ */
+public record RunStart(Architecture architecture, Dataset train, String objective, boolean resumed) {}

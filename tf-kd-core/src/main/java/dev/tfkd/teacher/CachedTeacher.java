@@ -1,0 +1,58 @@
+package dev.tfkd.teacher;
+
+import dev.tfkd.data.Dataset;
+import dev.tfkd.training.TeacherLogitCache;
+import java.util.Objects;
+
+/**
+ * Any {@link Teacher} whose logits are remembered per dataset ({@link TeacherLogitCache}, in memory or in a
+ * directory): asking twice for the same data, e.g. across the runs of an experiment, runs the teacher once. The
+ * cache key is the teacher's fingerprint and the dataset's content.
+ */
+public final class CachedTeacher implements Teacher {
+  private final Teacher teacher;
+  private final String fingerprint;
+  private final TeacherLogitCache cache;
+
+  /**
+   * @param teacher the teacher asked on a miss (closed with this one)
+   * @param fingerprint what identifies the teacher's function (e.g. {@link TeacherLogitCache#fingerprint(java.nio.file.Path)}
+   *     of a SavedModel directory, or {@code FrozenTeacher.fingerprint()})
+   * @param cache where logits are kept
+   */
+  public CachedTeacher(Teacher teacher, String fingerprint, TeacherLogitCache cache) {
+    this.teacher = Objects.requireNonNull(teacher, "teacher");
+    this.fingerprint = Objects.requireNonNull(fingerprint, "fingerprint");
+    this.cache = Objects.requireNonNull(cache, "cache");
+  }
+
+  @Override
+  public int numClasses() {
+    return teacher.numClasses();
+  }
+
+  @Override
+  public long[] inputShape() {
+    return teacher.inputShape();
+  }
+
+  @Override
+  public float[] logits(Dataset data) {
+    return cache.logits(fingerprint, data, teacher.numClasses(), () -> teacher.logits(data));
+  }
+
+  @Override
+  public String source() {
+    return teacher.source();
+  }
+
+  /** The cache's hit and miss counts, e.g. {@code "2 hits, 1 miss"}. */
+  public String cacheStatistics() {
+    return cache.hits() + " hits, " + cache.misses() + " misses";
+  }
+
+  @Override
+  public void close() {
+    teacher.close();
+  }
+}

@@ -1,0 +1,33 @@
+package dev.tfkd.teacher;
+
+import dev.tfkd.data.Dataset;
+
+/**
+ * A trained model that distillation learns from: it knows its class count and input shape and gives logits for a
+ * dataset. Implementations: {@link SavedModelTeacher} (a SavedModel in its own session), {@link GraphTeacher} (a
+ * frozen in-graph model whose forward pass can also be built into the student's graph) and {@link CachedTeacher}
+ * (any teacher, its logits remembered per dataset).
+ *
+ * <p>A teacher may own native resources: close it when done.
+ */
+public interface Teacher extends AutoCloseable {
+  /** The number of classes K the teacher predicts: the width of its logits. */
+  int numClasses();
+
+  /** The shape of one example the teacher takes, without the batch dimension. */
+  long[] inputShape();
+
+  /**
+   * The teacher's logits for every example of {@code data}, {@code data.size() x K} row-major.
+   *
+   * @throws IllegalArgumentException if {@code data}'s examples or class count do not fit the teacher
+   */
+  float[] logits(Dataset data);
+
+  /** Where the teacher comes from (a path, an architecture name), for provenance records and messages. */
+  String source();
+
+  /** Releases the teacher's native resources; the default holds none. */
+  @Override
+  default void close() {}
+}
