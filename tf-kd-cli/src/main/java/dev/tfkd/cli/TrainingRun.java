@@ -12,7 +12,7 @@ import dev.tfkd.io.Json;
 import dev.tfkd.metrics.Calibration;
 import dev.tfkd.metrics.Evaluation;
 import dev.tfkd.metrics.Metrics;
-import dev.tfkd.training.Checkpoints;
+import dev.tfkd.training.checkpoint.Checkpoints;
 import dev.tfkd.training.EarlyStopping;
 import dev.tfkd.training.Objective;
 import dev.tfkd.training.RunLogs;

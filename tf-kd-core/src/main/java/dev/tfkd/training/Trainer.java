@@ -9,6 +9,7 @@ import dev.tfkd.graph.TrainingVariables;
 import dev.tfkd.losses.LossContext;
 import dev.tfkd.metrics.Evaluation;
 import dev.tfkd.metrics.Metrics;
+import dev.tfkd.training.checkpoint.Checkpoints;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -355,7 +356,7 @@ public final class Trainer {
       Checkpoints.Saved saved =
           options.checkpoints().latest()
               .orElseThrow(() -> new IllegalArgumentException(options.checkpoints().dir() + ": no checkpoint to resume from"));
-      dev.tfkd.config.TrainerState st = saved.state();
+      dev.tfkd.training.checkpoint.TrainerState st = saved.state();
       if (!st.getArchitecture().equals(architecture.name()) || st.getSeed() != config.seed()) {
         throw new IllegalArgumentException(
             saved.prefix().getParent() + ": checkpoint of " + st.getArchitecture() + " with seed " + st.getSeed()
@@ -365,7 +366,7 @@ public final class Trainer {
       for (int i = 0; i < hooks.size(); i++) {
         java.util.Map<String, double[]> hs = new java.util.HashMap<>();
         String prefix = i + "/";
-        for (dev.tfkd.config.HookValues hv : st.getHookStateList()) {
+        for (dev.tfkd.training.checkpoint.HookValues hv : st.getHookStateList()) {
           if (hv.getName().startsWith(prefix)) {
             hs.put(hv.getName().substring(prefix.length()), hv.getValuesList().stream().mapToDouble(Double::doubleValue).toArray());
           }
@@ -383,9 +384,9 @@ public final class Trainer {
       return own == null ? java.util.Map.of() : java.util.Map.of(OWN_PREDICTIONS, own.previous());
     }
 
-    private dev.tfkd.config.TrainerState state(List<TrainingListener.EpochMetrics> history, long globalStep) {
-      dev.tfkd.config.TrainerState.Builder b =
-          dev.tfkd.config.TrainerState.newBuilder()
+    private dev.tfkd.training.checkpoint.TrainerState state(List<TrainingListener.EpochMetrics> history, long globalStep) {
+      dev.tfkd.training.checkpoint.TrainerState.Builder b =
+          dev.tfkd.training.checkpoint.TrainerState.newBuilder()
               .setArchitecture(architecture.name())
               .setSeed(config.seed())
               .setEpochsDone(history.size())
@@ -394,7 +395,7 @@ public final class Trainer {
       for (int i = 0; i < hooks.size(); i++) {
         for (var v : hooks.get(i).checkpointState().entrySet()) {
           // Prefixed by the hook's position, so two hooks may use the same names.
-          dev.tfkd.config.HookValues.Builder hv = dev.tfkd.config.HookValues.newBuilder().setName(i + "/" + v.getKey());
+          dev.tfkd.training.checkpoint.HookValues.Builder hv = dev.tfkd.training.checkpoint.HookValues.newBuilder().setName(i + "/" + v.getKey());
           for (double d : v.getValue()) {
             hv.addValues(d);
           }
@@ -649,9 +650,9 @@ public final class Trainer {
     return dev.tfkd.data.Splits.permutation(n, rng);
   }
 
-  static dev.tfkd.config.EpochRecord toRecord(TrainingListener.EpochMetrics e) {
+  static dev.tfkd.training.checkpoint.EpochRecord toRecord(TrainingListener.EpochMetrics e) {
     Evaluation v = e.validation();
-    return dev.tfkd.config.EpochRecord.newBuilder()
+    return dev.tfkd.training.checkpoint.EpochRecord.newBuilder()
         .setEpoch(e.epoch())
         .setGlobalStep(e.globalStep())
         .setTotal(e.total())
@@ -673,9 +674,9 @@ public final class Trainer {
         .build();
   }
 
-  static List<TrainingListener.EpochMetrics> fromState(dev.tfkd.config.TrainerState state) {
+  static List<TrainingListener.EpochMetrics> fromState(dev.tfkd.training.checkpoint.TrainerState state) {
     List<TrainingListener.EpochMetrics> out = new ArrayList<>();
-    for (dev.tfkd.config.EpochRecord r : state.getHistoryList()) {
+    for (dev.tfkd.training.checkpoint.EpochRecord r : state.getHistoryList()) {
       Evaluation v =
           r.getValExamples() == 0
               ? null
