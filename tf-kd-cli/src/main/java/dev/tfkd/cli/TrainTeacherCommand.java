@@ -2,7 +2,7 @@ package dev.tfkd.cli;
 
 import dev.tfkd.config.RunConfig;
 import dev.tfkd.config.TeacherConfig;
-import dev.tfkd.data.DataSources;
+import dev.tfkd.data.io.DataSources;
 import dev.tfkd.graph.Architecture;
 import dev.tfkd.io.AtomicFiles;
 import dev.tfkd.io.Json;

@@ -2,7 +2,7 @@ package dev.tfkd.cli;
 
 import dev.tfkd.config.RunConfig;
 import dev.tfkd.config.RunConfigs;
-import dev.tfkd.data.DataSources;
+import dev.tfkd.data.io.DataSources;
 import dev.tfkd.data.Dataset;
 import dev.tfkd.export.ServingExporter;
 import dev.tfkd.graph.Architecture;

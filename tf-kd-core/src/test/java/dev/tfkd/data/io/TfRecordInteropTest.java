@@ -2,7 +2,7 @@ package dev.tfkd.data.io;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
-import dev.tfkd.data.DataSources;
+import dev.tfkd.data.io.DataSources;
 import dev.tfkd.data.Dataset;
 import java.nio.file.Files;
 import java.nio.file.Path;
