@@ -1,6 +1,5 @@
 package dev.tfkd.export;
 
-import dev.tfkd.graph.InferenceModel;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -239,7 +238,7 @@ public final class Predictor implements AutoCloseable {
       }
       return options.output();
     }
-    for (String name : List.of(InferenceModel.LOGITS, InferenceModel.PROBABILITIES)) {
+    for (String name : List.of(Signatures.LOGITS, Signatures.PROBABILITIES)) {
       if (sig.containsOutputs(name)) {
         return name;
       }

@@ -93,8 +93,8 @@ public final class ServingExporter {
       SavedModelBundle.exporter(tmp.toString())
           .withTags(SERVE_TAG)
           .withFunctions(
-              SessionFunction.create(model.servingSignature(), model.session()),
-              SessionFunction.create(model.classifySignature(), model.session()))
+              SessionFunction.create(Signatures.predict(model), model.session()),
+              SessionFunction.create(Signatures.classify(model), model.session()))
           .export();
       if (options.manifest() != null) {
         Manifest m = options.manifest();
@@ -172,11 +172,11 @@ public final class ServingExporter {
     }
     m.put("preprocessing", pre);
     Map<String, Object> sigs = new LinkedHashMap<>();
-    sigs.put("serving_default", InferenceModel.PREDICT_METHOD + ": inputs float32 -> logits, probabilities, classes (int64)");
+    sigs.put("serving_default", Signatures.PREDICT_METHOD + ": inputs float32 -> logits, probabilities, classes (int64)");
     sigs.put(
-        InferenceModel.CLASSIFY_KEY,
-        InferenceModel.CLASSIFY_METHOD + ": inputs = serialized tf.Example with float feature '"
-            + InferenceModel.EXAMPLE_FEATURE + "' (the flattened example) -> classes (string), scores");
+        Signatures.CLASSIFY_KEY,
+        Signatures.CLASSIFY_METHOD + ": inputs = serialized tf.Example with float feature '"
+            + Signatures.EXAMPLE_FEATURE + "' (the flattened example) -> classes (string), scores");
     m.put("signatures", sigs);
     return m;
   }
@@ -205,7 +205,7 @@ public final class ServingExporter {
     }
     Files.createDirectories(file.getParent());
     try (OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE_NEW)) {
-      WarmupRecords.write(out, "serving_default", InferenceModel.INPUTS, shape, batches);
+      WarmupRecords.write(out, "serving_default", Signatures.INPUTS, shape, batches);
     }
   }
 
