@@ -6,6 +6,7 @@ import dev.tfkd.export.ExportOptions;
 import dev.tfkd.export.Manifest;
 import dev.tfkd.export.ServingExporter;
 import dev.tfkd.graph.InferenceModel;
+import dev.tfkd.io.AtomicFiles;
 import dev.tfkd.losses.Divergence;
 import dev.tfkd.losses.Divergences;
 import dev.tfkd.metrics.Evaluation;
@@ -27,9 +28,9 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.tensorflow.proto.ConfigProto;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code tfkd demo}: the whole journey on built-in data. Trains a teacher MLP (cross-entropy), a small student
@@ -172,7 +173,7 @@ final class DemoCommand implements Callable<Integer> {
       }
       return Errors.OK;
     } finally {
-      deleteQuietly(work);
+      AtomicFiles.deleteQuietly(work);
     }
   }
 
@@ -232,13 +233,5 @@ final class DemoCommand implements Callable<Integer> {
       b.append(' ').append(c == 0 ? cell + pad : pad + cell).append(" |");
     }
     return b.toString();
-  }
-
-  private static void deleteQuietly(Path dir) {
-    try (var walk = Files.walk(dir)) {
-      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (java.io.IOException ignored) {
-      // A temporary directory we could not remove is not worth failing the run for.
-    }
   }
 }

@@ -4,6 +4,7 @@ import dev.tfkd.data.Dataset;
 import dev.tfkd.experiments.McmiExperiment;
 import dev.tfkd.experiments.McmiResult;
 import dev.tfkd.graph.Architecture;
+import dev.tfkd.io.AtomicFiles;
 import dev.tfkd.losses.Divergences;
 import dev.tfkd.models.Models;
 import dev.tfkd.objectives.CentroidPolicy;
@@ -140,7 +141,7 @@ final class McmiExperimentCommand implements Callable<Integer> {
     try {
       result = experiment.run(sets[0], sets[1], o, work);
     } finally {
-      Workspace.deleteQuietly(work);
+      AtomicFiles.deleteQuietly(work);
     }
     String md = result.markdown();
     Files.createDirectories(out);

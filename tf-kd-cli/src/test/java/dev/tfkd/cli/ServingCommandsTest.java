@@ -4,6 +4,7 @@ import static dev.tfkd.cli.DemoCommandTest.tfkd;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import dev.tfkd.io.AtomicFiles;
 
 import dev.tfkd.data.io.DataSources;
 import dev.tfkd.data.Dataset;
@@ -20,7 +21,6 @@ import dev.tfkd.training.TrainedModel;
 import dev.tfkd.training.Trainer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
@@ -79,7 +79,7 @@ class ServingCommandsTest {
     expectCheckFailure(named, "not an integer version directory");
     // Variables missing.
     Path noVars = copy(good, tmp.resolve("b/1"));
-    deleteTree(noVars.resolve("variables"));
+    AtomicFiles.deleteRecursively(noVars.resolve("variables"));
     expectCheckFailure(noVars, "no variables/variables.index");
     // No serve tag, wrong method name, no serving_default.
     expectCheckFailure(rewrite(good, tmp.resolve("c/1"), s -> s.getMetaGraphsBuilder(0).getMetaInfoDefBuilder().clearTags().addTags("train")), "no meta graph tagged 'serve'");
@@ -142,14 +142,6 @@ class ServingCommandsTest {
       }
     }
     return to;
-  }
-
-  private static void deleteTree(Path p) throws Exception {
-    try (Stream<Path> s = Files.walk(p)) {
-      for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(q);
-      }
-    }
   }
 
   @Test
