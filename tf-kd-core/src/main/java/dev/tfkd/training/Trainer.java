@@ -79,13 +79,12 @@ public final class Trainer {
     this.prefetch = prefetch;
   }
 
-  /** Session options for {@code threads} intra-op threads (0: TensorFlow's default). */
+  /**
+   * Session options for {@code threads} intra-op threads (0: TensorFlow's default): {@link
+   * SessionSettings#ofThreads(int)}, the one place session options are built.
+   */
   public static ConfigProto sessionConfig(int threads) {
-    ConfigProto.Builder b = ConfigProto.newBuilder();
-    if (threads > 0) {
-      b.setIntraOpParallelismThreads(threads).setInterOpParallelismThreads(Math.min(2, threads));
-    }
-    return b.build();
+    return SessionSettings.ofThreads(threads).toConfigProto();
   }
 
   /**
