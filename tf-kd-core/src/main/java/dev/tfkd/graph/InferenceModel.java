@@ -268,18 +268,7 @@ public final class InferenceModel implements AutoCloseable {
 
   /** Logits for every example of {@code data}, {@code size x K} row-major, computed in batches. */
   public float[] logits(Dataset data) {
-    int k = architecture.numClasses();
-    int e = data.exampleSize();
-    float[] out = new float[data.size() * k];
-    int batch = Math.max(1, Math.min(1024, (1 << 22) / Math.max(1, e)));
-    for (int start = 0; start < data.size(); start += batch) {
-      int n = Math.min(batch, data.size() - start);
-      try (TFloat32 x = Tensors.floats(batchShape(architecture.inputShape(), n), data.features(), start * e, n * e);
-          Result r = session.runner().feed(inputs, x).fetch(logits).run()) {
-        ((TFloat32) r.get(0)).asRawTensor().data().asFloats().read(out, start * k, n * k);
-      }
-    }
-    return out;
+    return Batches.logits(session, inputs, logits, architecture.numClasses(), data, Batches.defaultBatchSize(data.exampleSize()));
   }
 
   /** {@code [-1, dims...]}. */

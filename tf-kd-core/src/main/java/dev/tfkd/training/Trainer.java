@@ -2,6 +2,7 @@ package dev.tfkd.training;
 
 import dev.tfkd.data.Dataset;
 import dev.tfkd.graph.Architecture;
+import dev.tfkd.graph.Batches;
 import dev.tfkd.graph.Forward;
 import dev.tfkd.graph.InferenceModel;
 import dev.tfkd.graph.Tensors;
@@ -509,17 +510,8 @@ public final class Trainer {
 
     /** Scores {@code data} with the inference-mode forward pass on the current weights. */
     private Evaluation evaluate(Session session, Dataset data) {
-      int k = architecture.numClasses();
-      int e = data.exampleSize();
-      float[] out = new float[data.size() * k];
-      int batch = Math.max(1, Math.min(1024, (1 << 22) / Math.max(1, e)));
-      for (int start = 0; start < data.size(); start += batch) {
-        int n = Math.min(batch, data.size() - start);
-        try (TFloat32 xt = Tensors.floats(InferenceModel.batchShape(architecture.inputShape(), n), data.features(), start * e, n * e);
-            Result r = session.runner().feed(x, xt).fetch(evalLogits).run()) {
-          ((TFloat32) r.get(0)).asRawTensor().data().asFloats().read(out, start * k, n * k);
-        }
-      }
+      float[] out =
+          Batches.logits(session, x, evalLogits, architecture.numClasses(), data, Batches.defaultBatchSize(data.exampleSize()));
       return Metrics.evaluate(out, data);
     }
   }
