@@ -135,13 +135,22 @@ public final class Trainer {
    */
   public TrainedModel trainOnline(
       Architecture architecture, Dataset train, Objective objective, FrozenTeacher teacher, Path workDir) {
+    Checkpoints cp = new Checkpoints(workDir.resolve(architecture.name() + "-" + Long.toHexString(System.nanoTime())));
+    return trainOnline(architecture, train, objective, teacher, new RunOptions(null, cp, false, false));
+  }
+
+  /**
+   * Trains with the frozen {@code teacher} online, with validation, checkpoints and resume as {@code options} say.
+   * With {@link TrainConfig#augmentation()} the teacher sees each augmented batch, exactly as the student does.
+   */
+  public TrainedModel trainOnline(
+      Architecture architecture, Dataset train, Objective objective, FrozenTeacher teacher, RunOptions options) {
     Objects.requireNonNull(teacher, "teacher");
     if (!objective.needsTeacher()) {
       throw new IllegalArgumentException(objective.describe() + " reads no teacher");
     }
     checkCompatible(teacher.architecture(), train);
-    Checkpoints cp = new Checkpoints(workDir.resolve(architecture.name() + "-" + Long.toHexString(System.nanoTime())));
-    return train(architecture, train, objective, null, teacher, new RunOptions(null, cp, false, false), TrainingSetup.NONE);
+    return train(architecture, train, objective, null, teacher, options, TrainingSetup.NONE);
   }
 
   /** Trains with validation, checkpoints and resume as {@code options} say, and no hooks. */
@@ -168,7 +177,8 @@ public final class Trainer {
     return train(architecture, train, objective, teacherLogits, null, options, setup);
   }
 
-  private TrainedModel train(
+  /** The one training path: cached logits, an online teacher (then {@code teacherLogits} is null) or neither. */
+  TrainedModel train(
       Architecture architecture,
       Dataset train,
       Objective objective,
@@ -181,6 +191,20 @@ public final class Trainer {
       checkCompatible(architecture, options.validation());
     }
     int k = architecture.numClasses();
+    if (!config.augmentation().isNone()) {
+      if (objective.needsTeacher() && onlineTeacher == null) {
+        // Cached logits belong to the unaugmented examples: the student would be taught the teacher's answer to a
+        // picture it is not looking at.
+        throw new IllegalArgumentException(
+            "augmentation (" + config.augmentation() + ") cannot be combined with precomputed teacher logits: the "
+                + "teacher must see each augmented batch; run the teacher online or train without augmentation");
+      }
+      if (train.exampleShape().length != 3) {
+        throw new IllegalArgumentException(
+            "augmentation (" + config.augmentation() + ") needs image examples [H, W, C]; " + train.name()
+                + " has examples of shape " + Arrays.toString(train.exampleShape()));
+      }
+    }
     if (objective.needsTeacher() && objective.usesOwnPredictions()) {
       throw new IllegalArgumentException(objective.describe() + " cannot both need a teacher and use its own predictions");
     }
@@ -427,7 +451,7 @@ public final class Trainer {
       // One feeder per epoch: it copies the next batches into reused tensors on a background thread while the
       // current step runs, and a teacher source that changes between epochs (self-distillation) is read only after
       // the previous epoch has finished.
-      try (BatchFeeder feeder = new BatchFeeder(train, teacherSource, k, batch, ep, order, prefetch);
+      try (BatchFeeder feeder = new BatchFeeder(train, teacherSource, k, config, ep, order, prefetch);
           Scalar epochValue = new Scalar();
           Scalar rateValue = new Scalar()) {
         for (int s = 0; s < stepsPerEpoch; s++, globalStep++) {
