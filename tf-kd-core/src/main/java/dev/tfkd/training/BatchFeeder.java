@@ -75,62 +75,72 @@ public final class BatchFeeder implements AutoCloseable {
   public record Batch(int epoch, int step, int size, TFloat32 x, TInt32 labels, TFloat32 teacherLogits) {}
 
   /**
+   * What a feeder reads: the examples and, optionally, teacher logits aligned with them.
+   *
    * @param data the training examples
    * @param teacherLogits {@code data.size() x numClasses} logits aligned with {@code data}, or {@code null}
    * @param numClasses K
-   * @param batchSize examples per batch (capped at the dataset size)
-   * @param epochs passes over the data
-   * @param seed the run's seed (fixes the order)
-   * @param prefetch batches prepared ahead on a background thread; 0 prepares each batch in {@link #next()}
    */
-  public BatchFeeder(
-      Dataset data, float[] teacherLogits, int numClasses, int batchSize, int epochs, long seed, int prefetch) {
-    this(
-        data, teacherLogits, numClasses, batchSize, 0, epochs, ep -> Trainer.epochOrder(data.size(), seed, ep), prefetch,
-        Augmentation.NONE, seed);
+  public record Source(Dataset data, float[] teacherLogits, int numClasses) {
+    public Source {
+      Objects.requireNonNull(data, "data");
+      if (teacherLogits != null && teacherLogits.length != (long) data.size() * numClasses) {
+        throw new IllegalArgumentException(
+            "teacher logits hold " + teacherLogits.length + " values; " + data.name() + " needs "
+                + (long) data.size() * numClasses);
+      }
+    }
   }
 
-  /**
-   * The batches of the single epoch {@code epoch}, visiting the examples in {@code order}: what the trainer uses,
-   * one feeder per epoch, so that a teacher source that changes between epochs (self-distillation) is read only
-   * once the previous epoch has finished.
-   */
-  public BatchFeeder(
-      Dataset data, float[] teacherLogits, int numClasses, int batchSize, int epoch, int[] order, int prefetch) {
-    this(data, teacherLogits, numClasses, batchSize, epoch, 1, ep -> order, prefetch, Augmentation.NONE, 0);
-  }
-
-  /**
-   * The batches of the single epoch {@code epoch} in {@code order}, each augmented by {@code config}'s augmentation
-   * (seeded from its seed and {@code epoch}) with {@code config}'s batch size.
-   */
-  BatchFeeder(Dataset data, float[] teacherLogits, int numClasses, TrainConfig config, int epoch, int[] order, int prefetch) {
-    this(
-        data, teacherLogits, numClasses, config.batchSize(), epoch, 1, ep -> order, prefetch, config.augmentation(),
-        config.seed());
-  }
-
-  private BatchFeeder(
-      Dataset data,
-      float[] teacherLogits,
-      int numClasses,
+  /** How batches are cut: the epochs, each epoch's order, prefetch and augmentation (seeded from {@code seed}). */
+  private record Plan(
       int batchSize,
       int firstEpoch,
       int epochs,
       java.util.function.IntFunction<int[]> orderOfEpoch,
       int prefetch,
       Augmentation augmentation,
-      long seed) {
-    this.data = Objects.requireNonNull(data, "data");
+      long seed) {}
+
+  /**
+   * The batches of {@code epochs} passes over {@code source}, without augmentation.
+   *
+   * @param batchSize examples per batch (capped at the dataset size)
+   * @param epochs passes over the data
+   * @param seed the run's seed (fixes the order)
+   * @param prefetch batches prepared ahead on a background thread; 0 prepares each batch in {@link #next()}
+   */
+  public BatchFeeder(Source source, int batchSize, int epochs, long seed, int prefetch) {
+    this(
+        source,
+        new Plan(
+            batchSize, 0, epochs, ep -> Trainer.epochOrder(source.data().size(), seed, ep), prefetch, Augmentation.NONE,
+            seed));
+  }
+
+  /**
+   * The batches of the single epoch {@code epoch}, visiting the examples in {@code order}, each augmented by {@code
+   * config}'s augmentation (seeded from its seed and {@code epoch}), {@code config.batchSize()} at a time: what the
+   * trainer uses, one feeder per epoch, so that a teacher source that changes between epochs (self-distillation) is
+   * read only once the previous epoch has finished.
+   */
+  BatchFeeder(Source source, TrainConfig config, int epoch, int[] order, int prefetch) {
+    this(source, new Plan(config.batchSize(), epoch, 1, ep -> order, prefetch, config.augmentation(), config.seed()));
+  }
+
+  private BatchFeeder(Source source, Plan plan) {
+    Dataset data = source.data();
+    float[] teacherLogits = source.teacherLogits();
+    int numClasses = source.numClasses();
+    int batchSize = plan.batchSize();
+    int epochs = plan.epochs();
+    int prefetch = plan.prefetch();
+    Augmentation augmentation = plan.augmentation();
+    this.data = data;
     if (data.size() == 0 || batchSize < 1 || epochs < 1 || prefetch < 0) {
       throw new IllegalArgumentException(
           "bad feeder settings: " + data.size() + " examples, batch " + batchSize + ", " + epochs + " epochs, prefetch "
               + prefetch);
-    }
-    if (teacherLogits != null && teacherLogits.length != (long) data.size() * numClasses) {
-      throw new IllegalArgumentException(
-          "teacher logits hold " + teacherLogits.length + " values; " + data.name() + " needs "
-              + (long) data.size() * numClasses);
     }
     this.teacherLogits = teacherLogits;
     this.numClasses = numClasses;
@@ -140,15 +150,15 @@ public final class BatchFeeder implements AutoCloseable {
     this.totalSteps = (long) stepsPerEpoch * epochs;
     this.exampleShape = data.exampleShape();
     this.exampleSize = data.exampleSize();
-    this.orderOfEpoch = orderOfEpoch;
+    this.orderOfEpoch = plan.orderOfEpoch();
     this.augmentation = Objects.requireNonNull(augmentation, "augmentation");
-    this.seed = seed;
+    this.seed = plan.seed();
     if (!augmentation.isNone() && exampleShape.length != 3) {
       throw new IllegalArgumentException(
           "augmentation " + augmentation + " needs image examples [H, W, C]; " + data.name() + " has examples of shape "
               + java.util.Arrays.toString(exampleShape));
     }
-    this.cursorEpoch = firstEpoch;
+    this.cursorEpoch = plan.firstEpoch();
     int slotCount = prefetch + 1;
     this.free = new ArrayBlockingQueue<>(slotCount);
     this.ready = new ArrayBlockingQueue<>(slotCount + 1);

@@ -151,7 +151,7 @@ final class EpochLoop {
     // One feeder per epoch: it copies the next batches into reused tensors on a background thread while the
     // current step runs, and a teacher source that changes between epochs (self-distillation) is read only after
     // the previous epoch has finished.
-    try (BatchFeeder feeder = new BatchFeeder(train, teacherSource, k, config, ep, order, prefetch);
+    try (BatchFeeder feeder = new BatchFeeder(new BatchFeeder.Source(train, teacherSource, k), config, ep, order, prefetch);
         Scalar epochValue = new Scalar();
         Scalar rateValue = new Scalar()) {
       for (int s = 0; s < stepsPerEpoch; s++, globalStep++) {

@@ -208,8 +208,7 @@ public final class Trainer {
               config, listeners, prefetch, new EpochLoop.Inputs(architecture, train, teacherLogits, options, setup.hooks()),
               g, own);
       try (Session session = new Session(graph, this.session)) {
-        TrainingContext context =
-            new TrainingContext(session, g.x(), g.labels(), g.logits(), train, architecture.inputShape(), k);
+        TrainingContext context = new TrainingContext(session, g, train);
         Checkpoints.Saved saved;
         try {
           for (TrainingHook h : setup.hooks()) {

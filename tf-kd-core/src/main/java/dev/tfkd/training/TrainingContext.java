@@ -17,24 +17,14 @@ public final class TrainingContext {
   private final Operand<TInt32> labels;
   private final Operand<TFloat32> logits;
   private final Dataset train;
-  private final long[] inputShape;
-  private final int numClasses;
 
-  TrainingContext(
-      Session session,
-      Operand<TFloat32> inputs,
-      Operand<TInt32> labels,
-      Operand<TFloat32> logits,
-      Dataset train,
-      long[] inputShape,
-      int numClasses) {
+  /** The context of a run training on {@code train} in {@code graph}, whose session is {@code session}. */
+  TrainingContext(Session session, TrainingGraph graph, Dataset train) {
     this.session = session;
-    this.inputs = inputs;
-    this.labels = labels;
-    this.logits = logits;
+    this.inputs = graph.x();
+    this.labels = graph.labels();
+    this.logits = graph.logits();
     this.train = train;
-    this.inputShape = inputShape.clone();
-    this.numClasses = numClasses;
   }
 
   public Session session() {
@@ -67,6 +57,6 @@ public final class TrainingContext {
    * statistics) behave as in training.
    */
   public float[] logits(Dataset data) {
-    return Batches.logits(session, inputs, logits, numClasses, data, 512);
+    return Batches.logits(session, inputs, logits, train.numClasses(), data, 512);
   }
 }
