@@ -1,5 +1,6 @@
 package dev.tfkd.data.io;
 
+import dev.tfkd.io.TfRecord;
 import static dev.tfkd.data.io.ReadersTest.rejects;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
