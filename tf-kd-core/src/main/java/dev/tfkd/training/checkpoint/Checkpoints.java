@@ -51,11 +51,6 @@ public final class Checkpoints {
     }
   }
 
-  /** Saves the variables of {@code session} and {@code state}; returns the published checkpoint. */
-  public Saved save(Session session, TrainerState state) throws IOException {
-    return save(session, state, java.util.Map.of());
-  }
-
   /**
    * Saves the variables of {@code session}, {@code state}, and training state kept outside the graph as named
    * float arrays; returns the published checkpoint.
