@@ -1,7 +1,7 @@
 package example;
 
 /** The README's distillation example ("Java API"), compiled and run by ReadmeApiExampleTest. */
-import dev.tfkd.data.DataSources;
+import dev.tfkd.data.io.DataSources;
 import dev.tfkd.data.Dataset;
 import dev.tfkd.models.Models;
 import dev.tfkd.run.Distiller;

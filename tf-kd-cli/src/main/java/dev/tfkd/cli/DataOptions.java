@@ -1,6 +1,6 @@
 package dev.tfkd.cli;
 
-import dev.tfkd.data.DataSources;
+import dev.tfkd.data.io.DataSources;
 import dev.tfkd.data.Dataset;
 import dev.tfkd.data.Subsets;
 

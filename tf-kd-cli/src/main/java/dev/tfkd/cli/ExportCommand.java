@@ -1,6 +1,7 @@
 package dev.tfkd.cli;
 
 import dev.tfkd.export.ServingExporter;
+import dev.tfkd.io.AtomicFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -50,7 +51,7 @@ final class ExportCommand implements Callable<Integer> {
     PrintWriter o = spec.commandLine().getOut();
     String text = modelsConfig(root, basePath);
     Path target = out == null ? root.resolve("models.config") : out;
-    ServingExporter.writeAtomically(target, text.getBytes(StandardCharsets.UTF_8));
+    AtomicFiles.write(target, text.getBytes(StandardCharsets.UTF_8));
     o.print(text);
     o.println("# written to " + target);
     return Errors.OK;

@@ -4,6 +4,7 @@ import dev.tfkd.data.Dataset;
 import dev.tfkd.experiments.McmiExperiment;
 import dev.tfkd.experiments.McmiResult;
 import dev.tfkd.graph.Architecture;
+import dev.tfkd.io.AtomicFiles;
 import dev.tfkd.losses.Divergences;
 import dev.tfkd.models.Models;
 import dev.tfkd.objectives.CentroidPolicy;

@@ -2,7 +2,7 @@ package dev.tfkd.cli;
 
 import dev.tfkd.data.Dataset;
 import dev.tfkd.export.Predictor;
-import dev.tfkd.export.ServingExporter;
+import dev.tfkd.io.AtomicFiles;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -83,7 +83,7 @@ final class PredictCommand implements Callable<Integer> {
     }
     o.flush();
     if (out != null) {
-      ServingExporter.writeAtomically(out, buffer.toString().getBytes(StandardCharsets.UTF_8));
+      AtomicFiles.write(out, buffer.toString().getBytes(StandardCharsets.UTF_8));
       spec.commandLine().getErr().println("tfkd predict: wrote " + d.size() + " predictions to " + out);
     }
     return Errors.OK;

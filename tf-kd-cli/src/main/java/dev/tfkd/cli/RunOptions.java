@@ -61,6 +61,14 @@ final class RunOptions {
   @Option(names = "--threads", description = "TensorFlow threads, 0 to 256; 0 = all cores, 1 = bit-reproducible (default: 0).")
   Integer threads;
 
+  @Option(
+      names = "--augment",
+      paramLabel = "LIST",
+      split = ",",
+      description = "Augment every training batch: crop (pad 4, random crop), crop:N (pad N), flip; e.g. crop,flip"
+          + " (image data; train-teacher only; default: none).")
+  java.util.List<String> augment;
+
   @Option(names = "--run-dir", paramLabel = "DIR", description = "Where the run's checkpoints, logs, report and config go (default: runs/COMMAND-TIME).")
   Path runDir;
 
@@ -80,7 +88,7 @@ final class RunOptions {
   boolean setsRunFields() {
     return config != null || train != null || test != null || validationSplit != null || format != null
         || model != null || epochs != null || batchSize != null || optimizer != null || learningRate != null
-        || momentum != null || weightDecay != null || schedule != null || seed != null || runDir != null
+        || momentum != null || weightDecay != null || schedule != null || seed != null || augment != null || runDir != null
         || exportDir != null || patience != null || stoppingMetric != null;
   }
 
@@ -180,6 +188,9 @@ final class RunOptions {
     }
     if (threads != null) {
       t.setThreads(dev.tfkd.training.SessionSettings.checkThreads("--threads", threads));
+    }
+    if (augment != null) {
+      t.clearAugment().addAllAugment(augment);
     }
     if (runDir != null) {
       b.getOutputBuilder().setRunDir(runDir.toString());

@@ -2,7 +2,7 @@ package dev.tfkd.cli;
 
 import dev.tfkd.config.RunConfig;
 import dev.tfkd.config.TeacherConfig;
-import dev.tfkd.data.DataSources;
+import dev.tfkd.data.io.DataSources;
 import dev.tfkd.models.Models;
 import dev.tfkd.run.RunResult;
 import dev.tfkd.run.TeacherTrainer;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tfkd.graph.InferenceModel;
 import dev.tfkd.models.Models;
-import dev.tfkd.training.Checkpoints;
+import dev.tfkd.training.checkpoint.Checkpoints;
 import dev.tfkd.training.Trainer;
 import java.nio.file.Files;
 import java.nio.file.Path;

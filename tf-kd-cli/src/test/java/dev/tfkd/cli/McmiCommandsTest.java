@@ -68,4 +68,24 @@ class McmiCommandsTest {
     assertEquals(2, r.code());
     assertTrue(r.err().contains("once, epoch, ema"), r.err());
   }
+
+  @Test
+  void trainTeacherAugmentsImagesAndSavesTheChoice(@TempDir Path root) throws Exception {
+    Path run = root.resolve("run");
+    DemoCommandTest.Run r =
+        tfkd(
+            "train-teacher", "--train", "shapes28", "--model", "mlp:16", "--epochs", "1", "--batch-size", "256",
+            "--augment", "crop,flip", "--threads", "1", "--run-dir", run.toString(), "--export-dir", root.toString());
+    assertEquals(0, r.code(), r.err());
+    String saved = Files.readString(run.resolve("run_config.pbtxt"));
+    assertTrue(saved.contains("augment: \"crop\"") && saved.contains("augment: \"flip\""), saved);
+    // Vectors cannot be cropped; distill's precomputed SavedModel teacher cannot see augmented batches.
+    r = tfkd("train-teacher", "--augment", "flip", "--epochs", "1", "--run-dir", root.resolve("gmm").toString());
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("[H, W, C]"), r.err());
+    r = tfkd("distill", "--teacher", root.toString(), "--train", "gmm", "--augment", "flip", "--run-dir", root.resolve("d").toString());
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("--augment"), r.err());
+    assertEquals(1, r.err().strip().lines().count(), r.err());
+  }
 }

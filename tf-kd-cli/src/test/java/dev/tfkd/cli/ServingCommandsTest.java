@@ -5,8 +5,9 @@ import static dev.tfkd.cli.DemoCommandTest.tfkd;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import dev.tfkd.io.AtomicFiles;
 
-import dev.tfkd.data.DataSources;
+import dev.tfkd.data.io.DataSources;
 import dev.tfkd.data.Dataset;
 import dev.tfkd.export.ExportOptions;
 import dev.tfkd.export.Manifest;
@@ -22,7 +23,6 @@ import dev.tfkd.training.TrainedModel;
 import dev.tfkd.training.Trainer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
@@ -81,7 +81,7 @@ class ServingCommandsTest {
     expectCheckFailure(named, "not an integer version directory");
     // Variables missing.
     Path noVars = copy(good, tmp.resolve("b/1"));
-    deleteTree(noVars.resolve("variables"));
+    AtomicFiles.deleteRecursively(noVars.resolve("variables"));
     expectCheckFailure(noVars, "no variables/variables.index");
     // No serve tag, wrong method name, no serving_default.
     expectCheckFailure(rewrite(good, tmp.resolve("c/1"), s -> s.getMetaGraphsBuilder(0).getMetaInfoDefBuilder().clearTags().addTags("train")), "no meta graph tagged 'serve'");
@@ -144,14 +144,6 @@ class ServingCommandsTest {
       }
     }
     return to;
-  }
-
-  private static void deleteTree(Path p) throws Exception {
-    try (Stream<Path> s = Files.walk(p)) {
-      for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(q);
-      }
-    }
   }
 
   @Test

@@ -4,6 +4,7 @@ import com.google.protobuf.Descriptors;
 import com.google.protobuf.TextFormat;
 import com.google.protobuf.TextFormatParseInfoTree;
 import com.google.protobuf.TextFormatParseLocation;
+import dev.tfkd.data.Augmentation;
 import dev.tfkd.io.AtomicFiles;
 import dev.tfkd.training.OptimizerConfig;
 import dev.tfkd.training.TrainConfig;
@@ -167,6 +168,12 @@ public final class RunConfigs {
     trainConfig(c);
     if (c.getCommand().equals("distill")) {
       require(!c.getDistillation().getTeacher().isBlank(), "distillation.teacher (--teacher) is required");
+      // The SavedModel teacher's logits are computed once over the unaugmented data; with augmentation the student
+      // would learn the teacher's answers to images it is not shown.
+      require(
+          c.getTraining().getAugmentCount() == 0,
+          "training.augment (--augment) needs a teacher that sees each augmented batch; distill's SavedModel teacher"
+              + " scores the data once beforehand, so train without augmentation");
       require(!c.getDistillation().getDivergence().isBlank(), "distillation.divergence (--divergence) is required");
     }
     if (c.getCommand().equals("train-teacher")) {
@@ -213,7 +220,13 @@ public final class RunConfigs {
               case COSINE -> OptimizerConfig.Schedule.COSINE;
               default -> throw new IllegalArgumentException("training.schedule: unknown value " + t.getScheduleValue());
             });
-    return new TrainConfig(t.getEpochs(), t.getBatchSize(), opt, t.getSeed(), t.getThreads());
+    Augmentation augmentation;
+    try {
+      augmentation = Augmentation.parse(t.getAugmentList());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("training.augment: " + e.getMessage(), e);
+    }
+    return new TrainConfig(t.getEpochs(), t.getBatchSize(), opt, t.getSeed(), t.getThreads(), augmentation);
   }
 
   /** The text form of {@code c}, as saved with a run. */

@@ -262,13 +262,13 @@ public record Inspection(
         return n;
       }
       long len = b.getLong();
-      if (b.getInt() != dev.tfkd.data.io.TfRecord.maskedCrc32c(file, b.position() - 12, 8) || len < 0 || len > b.remaining() - 4) {
+      if (b.getInt() != dev.tfkd.io.TfRecord.maskedCrc32c(file, b.position() - 12, 8) || len < 0 || len > b.remaining() - 4) {
         errors.add(WarmupRecords.FILE + ": damaged record " + n + " (bad length or length CRC)");
         return n;
       }
       int start = b.position();
       b.position(start + (int) len);
-      if (b.getInt() != dev.tfkd.data.io.TfRecord.maskedCrc32c(file, start, (int) len)) {
+      if (b.getInt() != dev.tfkd.io.TfRecord.maskedCrc32c(file, start, (int) len)) {
         errors.add(WarmupRecords.FILE + ": damaged record " + n + " (bad data CRC)");
         return n;
       }

@@ -1,6 +1,6 @@
 package dev.tfkd.export;
 
-import dev.tfkd.graph.InferenceModel;
+import dev.tfkd.data.io.Images;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -238,7 +238,7 @@ public final class Predictor implements AutoCloseable {
       }
       return options.output();
     }
-    for (String name : List.of(InferenceModel.LOGITS, InferenceModel.PROBABILITIES)) {
+    for (String name : List.of(Signatures.LOGITS, Signatures.PROBABILITIES)) {
       if (sig.containsOutputs(name)) {
         return name;
       }
@@ -412,20 +412,9 @@ public final class Predictor implements AutoCloseable {
         throw new IllegalArgumentException(
             "image " + i + " is " + img.getWidth() + "x" + img.getHeight() + "; the model takes " + w + "x" + h);
       }
-      for (int y = 0; y < h; y++) {
-        for (int x = 0; x < w; x++) {
-          int rgb = img.getRGB(x, y);
-          int r = (rgb >> 16) & 0xff;
-          int g = (rgb >> 8) & 0xff;
-          int b = rgb & 0xff;
-          if (c == 1) {
-            flat[p++] = (0.299f * r + 0.587f * g + 0.114f * b) * scale;
-          } else {
-            flat[p++] = r * scale;
-            flat[p++] = g * scale;
-            flat[p++] = b * scale;
-          }
-        }
+      // Decoded values are in [0, 1]; the caller's scale applies to 0-255 values.
+      for (float v : Images.pixels(img).withChannels(c).values()) {
+        flat[p++] = v * 255f * scale;
       }
     }
     return prediction(logits(flat, images.size()), images.size());

@@ -2,18 +2,14 @@ package dev.tfkd.export;
 
 import dev.tfkd.data.Dataset;
 import dev.tfkd.graph.InferenceModel;
+import dev.tfkd.io.AtomicFiles;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -93,8 +89,8 @@ public final class ServingExporter {
       SavedModelBundle.exporter(tmp.toString())
           .withTags(SERVE_TAG)
           .withFunctions(
-              SessionFunction.create(model.servingSignature(), model.session()),
-              SessionFunction.create(model.classifySignature(), model.session()))
+              SessionFunction.create(Signatures.predict(model), model.session()),
+              SessionFunction.create(Signatures.classify(model), model.session()))
           .export();
       if (options.manifest() != null) {
         Manifest m = options.manifest();
@@ -104,21 +100,15 @@ public final class ServingExporter {
       if (options.warmupRequests() > 0) {
         writeWarmup(tmp.resolve(WarmupRecords.FILE), model, options);
       }
-      fsyncTree(tmp);
       beforePublish.accept(tmp);
       if (Files.exists(versionDir)) {
         // Another exporter published this version meanwhile; renaming onto it would merge or fail obscurely.
         throw new IOException("export target appeared while exporting: " + versionDir);
       }
-      try {
-        Files.move(tmp, versionDir, StandardCopyOption.ATOMIC_MOVE);
-      } catch (AtomicMoveNotSupportedException e) {
-        throw new IOException("cannot publish " + versionDir + " atomically on this file system", e);
-      }
-      fsync(parent);
+      AtomicFiles.publishDirectory(tmp, versionDir);
       return versionDir;
     } finally {
-      deleteTree(tmp);
+      AtomicFiles.deleteRecursively(tmp);
     }
   }
 
@@ -146,7 +136,7 @@ public final class ServingExporter {
       for (Path d : dirs) {
         java.util.regex.Matcher m = p.matcher(d.getFileName().toString());
         if (m.matches() && m.group(1).equals(HOST) && ProcessHandle.of(Long.parseLong(m.group(2))).isEmpty()) {
-          deleteTree(d);
+          AtomicFiles.deleteRecursively(d);
         }
       }
     }
@@ -172,11 +162,11 @@ public final class ServingExporter {
     }
     m.put("preprocessing", pre);
     Map<String, Object> sigs = new LinkedHashMap<>();
-    sigs.put("serving_default", InferenceModel.PREDICT_METHOD + ": inputs float32 -> logits, probabilities, classes (int64)");
+    sigs.put("serving_default", Signatures.PREDICT_METHOD + ": inputs float32 -> logits, probabilities, classes (int64)");
     sigs.put(
-        InferenceModel.CLASSIFY_KEY,
-        InferenceModel.CLASSIFY_METHOD + ": inputs = serialized tf.Example with float feature '"
-            + InferenceModel.EXAMPLE_FEATURE + "' (the flattened example) -> classes (string), scores");
+        Signatures.CLASSIFY_KEY,
+        Signatures.CLASSIFY_METHOD + ": inputs = serialized tf.Example with float feature '"
+            + Signatures.EXAMPLE_FEATURE + "' (the flattened example) -> classes (string), scores");
     m.put("signatures", sigs);
     return m;
   }
@@ -205,7 +195,7 @@ public final class ServingExporter {
     }
     Files.createDirectories(file.getParent());
     try (OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE_NEW)) {
-      WarmupRecords.write(out, "serving_default", InferenceModel.INPUTS, shape, batches);
+      WarmupRecords.write(out, "serving_default", Signatures.INPUTS, shape, batches);
     }
   }
 
@@ -213,24 +203,6 @@ public final class ServingExporter {
   static void writeFile(Path file, byte[] bytes) throws IOException {
     Files.createDirectories(file.getParent());
     Files.write(file, bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-  }
-
-  /**
-   * Writes {@code bytes} to {@code target} atomically: a temporary file beside it, flushed, renamed over it, and the
-   * directory flushed. Readers see the old content or the new, never a part.
-   */
-  public static void writeAtomically(Path target, byte[] bytes) throws IOException {
-    Path dir = target.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
-    Path tmp = dir.resolve(".tmp-" + target.getFileName() + "-" + UUID.randomUUID());
-    try {
-      Files.write(tmp, bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-      fsync(tmp);
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      fsync(dir);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
   }
 
   /** The highest integer version directory under {@code base}, if any. Non-numeric names are ignored. */
@@ -248,53 +220,5 @@ public final class ServingExporter {
       }
     }
     return best < 0 ? OptionalLong.empty() : OptionalLong.of(best);
-  }
-
-  static void fsyncTree(Path dir) throws IOException {
-    Files.walkFileTree(
-        dir,
-        new SimpleFileVisitor<>() {
-          @Override
-          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-            fsync(file);
-            return FileVisitResult.CONTINUE;
-          }
-
-          @Override
-          public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-            fsync(d);
-            return FileVisitResult.CONTINUE;
-          }
-        });
-  }
-
-  static void fsync(Path p) throws IOException {
-    try (var ch =
-        Files.isDirectory(p)
-            ? java.nio.channels.FileChannel.open(p, java.nio.file.StandardOpenOption.READ)
-            : java.nio.channels.FileChannel.open(p, java.nio.file.StandardOpenOption.WRITE)) {
-      ch.force(true);
-    }
-  }
-
-  static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    Files.walkFileTree(
-        dir,
-        new SimpleFileVisitor<>() {
-          @Override
-          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-            Files.delete(file);
-            return FileVisitResult.CONTINUE;
-          }
-
-          @Override
-          public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-            Files.delete(d);
-            return FileVisitResult.CONTINUE;
-          }
-        });
   }
 }

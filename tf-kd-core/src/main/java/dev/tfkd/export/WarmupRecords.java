@@ -2,7 +2,7 @@ package dev.tfkd.export;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedOutputStream;
-import dev.tfkd.data.io.TfRecord;
+import dev.tfkd.io.TfRecord;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -10,7 +10,6 @@ import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
-import org.tensorflow.Signature;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.PlaceholderWithDefault;
@@ -26,8 +25,8 @@ import org.tensorflow.types.TString;
  * {@code probabilities} and {@code classes}, the architecture in inference mode, and the model's own variables
  * restored from a checkpoint. Nothing else is in the graph, so exporting its session writes a serving model.
  *
- * <p>Two signatures share the one forward pass. {@code serving_default} (predict) feeds {@code inputs} directly.
- * {@code classify} (TensorFlow Serving's Classify API) feeds serialized {@code tf.Example}s to {@code examples};
+ * <p>Two serving signatures ({@code dev.tfkd.export.Signatures}) share the one forward pass. Predict feeds
+ * {@code inputs} directly. Classify (TensorFlow Serving's Classify API) feeds serialized {@code tf.Example}s to {@code examples};
  * they are parsed in the graph (feature {@value #EXAMPLE_FEATURE}: a float list of the flattened example) and are
  * the default value of {@code inputs}, which is a {@code PlaceholderWithDefault}: a predict call feeds
  * {@code inputs}, so TensorFlow prunes the parsing away; a classify call does not, so the parsed values flow in.
@@ -38,22 +37,15 @@ import org.tensorflow.types.TString;
  * are thread-safe), but not concurrently with {@link #close()}.
  */
 public final class InferenceModel implements AutoCloseable {
-  /** Signature input and output names, shared by every tf-kd export. */
+  /** Graph node names of the input and the outputs (the signatures in {@code dev.tfkd.export} use the same). */
   public static final String INPUTS = "inputs";
 
   public static final String LOGITS = "logits";
   public static final String PROBABILITIES = "probabilities";
   public static final String CLASSES = "classes";
-  public static final String PREDICT_METHOD = "tensorflow/serving/predict";
-
-  /** The classify signature's key, method, input (serialized tf.Example) and outputs. */
-  public static final String CLASSIFY_KEY = "classify";
-
-  public static final String CLASSIFY_METHOD = "tensorflow/serving/classify";
-  public static final String CLASSIFY_CLASSES = "classes";
-  public static final String CLASSIFY_SCORES = "scores";
-  /** The graph node fed by the classify signature's {@code inputs}. */
+  /** The graph node fed by the classify signature's serialized tf.Examples. */
   public static final String EXAMPLES = "examples";
+  private static final String SCORES = "scores";
   /** The tf.Example feature holding the flattened example as a float list. */
   public static final String EXAMPLE_FEATURE = "x";
 
@@ -136,7 +128,7 @@ public final class InferenceModel implements AutoCloseable {
           tf.withName("class_labels").tile(
               tf.expandDims(tf.array(labels.toArray(new String[0])), tf.constant(0)),
               tf.concat(List.of(rows, tf.constant(new int[] {1})), tf.constant(0)));
-      scores = tf.withName(CLASSIFY_SCORES).identity(probabilities);
+      scores = tf.withName(SCORES).identity(probabilities);
       session = new Session(graph, config);
     } catch (RuntimeException e) {
       graph.close();
@@ -165,31 +157,39 @@ public final class InferenceModel implements AutoCloseable {
     }
   }
 
-  /** The {@code serving_default} signature of this graph, method {@value #PREDICT_METHOD}. */
-  public Signature servingSignature() {
-    return Signature.builder()
-        .key(Signature.DEFAULT_KEY)
-        .methodName(PREDICT_METHOD)
-        .input(INPUTS, inputs)
-        .output(LOGITS, logits)
-        .output(PROBABILITIES, probabilities)
-        .output(CLASSES, classes)
-        .build();
+  /** The input: float32 {@code [batch, dims...]}, raw features when the graph normalises. */
+  public Operand<TFloat32> inputs() {
+    return inputs;
   }
 
-  /**
-   * The {@value #CLASSIFY_KEY} signature, method {@value #CLASSIFY_METHOD}: input {@code inputs} (serialized
-   * tf.Example strings, {@code [batch]}), outputs {@code classes} (string labels) and {@code scores}
-   * (probabilities), both {@code [batch, K]}.
-   */
-  public Signature classifySignature() {
-    return Signature.builder()
-        .key(CLASSIFY_KEY)
-        .methodName(CLASSIFY_METHOD)
-        .input(INPUTS, examples)
-        .output(CLASSIFY_CLASSES, classLabels)
-        .output(CLASSIFY_SCORES, scores)
-        .build();
+  /** Serialized tf.Examples {@code [batch]}, parsed in the graph and the default of {@link #inputs()}. */
+  public Operand<TString> examples() {
+    return examples;
+  }
+
+  /** Logits {@code [batch, K]}. */
+  public Operand<TFloat32> logits() {
+    return logits;
+  }
+
+  /** Softmax probabilities {@code [batch, K]}. */
+  public Operand<TFloat32> probabilities() {
+    return probabilities;
+  }
+
+  /** The most probable class, int64 {@code [batch]}. */
+  public Operand<TInt64> classes() {
+    return classes;
+  }
+
+  /** Every class's label, {@code [batch, K]} strings, as TensorFlow Serving's Classify returns them. */
+  public Operand<TString> classLabelOutput() {
+    return classLabels;
+  }
+
+  /** Every class's score (probability), {@code [batch, K]}, beside {@link #classLabelOutput()}. */
+  public Operand<TFloat32> scores() {
+    return scores;
   }
 
   /** The preprocessing and labels this graph was built with. */
@@ -268,18 +268,7 @@ public final class InferenceModel implements AutoCloseable {
 
   /** Logits for every example of {@code data}, {@code size x K} row-major, computed in batches. */
   public float[] logits(Dataset data) {
-    int k = architecture.numClasses();
-    int e = data.exampleSize();
-    float[] out = new float[data.size() * k];
-    int batch = Math.max(1, Math.min(1024, (1 << 22) / Math.max(1, e)));
-    for (int start = 0; start < data.size(); start += batch) {
-      int n = Math.min(batch, data.size() - start);
-      try (TFloat32 x = Tensors.floats(batchShape(architecture.inputShape(), n), data.features(), start * e, n * e);
-          Result r = session.runner().feed(inputs, x).fetch(logits).run()) {
-        ((TFloat32) r.get(0)).asRawTensor().data().asFloats().read(out, start * k, n * k);
-      }
-    }
-    return out;
+    return Batches.logits(session, inputs, logits, architecture.numClasses(), data, Batches.defaultBatchSize(data.exampleSize()));
   }
 
   /** {@code [-1, dims...]}. */

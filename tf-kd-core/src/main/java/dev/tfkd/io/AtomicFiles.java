@@ -44,8 +44,11 @@ public final class AtomicFiles {
   }
 
   /**
-   * Publishes the finished directory {@code staged} as {@code target} (which must not exist): forces every file in
-   * it and the directory itself, then renames it atomically and forces the parent.
+   * Publishes the finished directory {@code staged} as {@code target}, which must not exist: forces every file in
+   * it and the directory itself, then renames it atomically (never over an existing {@code target}, not even an
+   * empty one) and forces the parent.
+   *
+   * @throws java.nio.file.FileAlreadyExistsException if {@code target} exists
    */
   public static void publishDirectory(Path staged, Path target) throws IOException {
     try (Stream<Path> files = Files.walk(staged)) {
@@ -53,7 +56,15 @@ public final class AtomicFiles {
         force(p);
       }
     }
-    move(staged, target);
+    if (Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      throw new java.nio.file.FileAlreadyExistsException(target.toString());
+    }
+    try {
+      Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (AtomicMoveNotSupportedException e) {
+      throw new IOException(target + ": the file system cannot rename atomically, so outputs cannot be published safely", e);
+    }
+    force(target.toAbsolutePath().getParent());
   }
 
   /** Renames {@code from} to {@code to} atomically (replacing a file) and forces the parent directory. */
@@ -81,7 +92,19 @@ public final class AtomicFiles {
     }
   }
 
-  /** Deletes {@code dir} and everything in it, if it exists. */
+  /**
+   * Deletes {@code dir} and everything in it as far as it can, ignoring failures: for temporary work directories,
+   * whose leftovers are not worth failing a run for.
+   */
+  public static void deleteQuietly(Path dir) {
+    try {
+      deleteRecursively(dir);
+    } catch (IOException | java.io.UncheckedIOException ignored) {
+      // Best effort by contract.
+    }
+  }
+
+  /** Deletes {@code dir} (or a single file) and everything in it, if it exists. Links are removed, not followed. */
   public static void deleteRecursively(Path dir) throws IOException {
     if (!Files.exists(dir)) {
       return;

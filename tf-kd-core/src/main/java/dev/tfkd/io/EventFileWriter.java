@@ -4,14 +4,11 @@ import com.google.protobuf.ByteString;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.zip.CRC32C;
 import org.tensorflow.proto.Event;
 import org.tensorflow.proto.SessionLog;
 import org.tensorflow.proto.Summary;
@@ -99,20 +96,7 @@ public final class EventFileWriter implements AutoCloseable {
 
   /** One TFRecord: the framed {@code data}. */
   public static byte[] record(ByteString data) {
-    ByteBuffer b = ByteBuffer.allocate(8 + 4 + data.size() + 4).order(ByteOrder.LITTLE_ENDIAN);
-    b.putLong(data.size());
-    b.putInt(maskedCrc32c(b.array(), 0, 8));
-    data.copyTo(b);
-    b.putInt(maskedCrc32c(b.array(), 12, data.size()));
-    return b.array();
-  }
-
-  /** The TFRecord checksum of {@code bytes[off, off + len)}: CRC32C, rotated and offset ("masked"). */
-  public static int maskedCrc32c(byte[] bytes, int off, int len) {
-    CRC32C crc = new CRC32C();
-    crc.update(bytes, off, len);
-    int c = (int) crc.getValue();
-    return ((c >>> 15) | (c << 17)) + 0xa282ead8;
+    return TfRecord.frame(data.toByteArray());
   }
 
   @Override

@@ -117,4 +117,74 @@ public final class EmpiricalCmi {
       }
     }
   }
+
+  /**
+   * The empirical CMI (temperature 1) of a stream of logits, in one pass: it equals {@code (1/N) sum_i sum_c P_ic
+   * log P_ic - sum_y (N_y / N) sum_c Q_yc log Q_yc}, because the centroid {@code Q_y} is the mean of the {@code P_i}
+   * of class {@code y}; so only the summed negative entropy and the per-class sums of probabilities are kept. The
+   * trainer uses it to measure each epoch's training batches as they go by. Not thread-safe.
+   */
+  public static final class Accumulator {
+    private final int k;
+    private final double[] classSums;
+    private final long[] counts;
+    private final double[] p;
+    private double negEntropy;
+    private long n;
+
+    /** For {@code k} classes. */
+    public Accumulator(int k) {
+      if (k < 1) {
+        throw new IllegalArgumentException("k must be >= 1, got " + k);
+      }
+      this.k = k;
+      this.classSums = new double[k * k];
+      this.counts = new long[k];
+      this.p = new double[k];
+    }
+
+    /** Adds {@code m} rows of logits {@code z} with labels {@code y[0..m)}. */
+    public void add(float[] z, int[] y, int m) {
+      for (int i = 0; i < m; i++) {
+        addRow(z, i, y[i]);
+      }
+    }
+
+    /** Adds {@code m} rows of logits {@code z}, row {@code i} labelled {@code labels[order[from + i]]}. */
+    public void add(float[] z, int[] labels, int[] order, int from, int m) {
+      for (int i = 0; i < m; i++) {
+        addRow(z, i, labels[order[from + i]]);
+      }
+    }
+
+    private void addRow(float[] z, int row, int label) {
+      softmax(z, row * k, k, 1, p);
+      for (int c = 0; c < k; c++) {
+        if (p[c] > 0) {
+          negEntropy += p[c] * Math.log(p[c]);
+        }
+        classSums[label * k + c] += p[c];
+      }
+      counts[label]++;
+      n++;
+    }
+
+    /** The CMI of everything added so far; NaN before the first row. */
+    public double value() {
+      if (n == 0) {
+        return Double.NaN;
+      }
+      double centroidTerm = 0;
+      for (int y = 0; y < k; y++) {
+        for (int c = 0; c < k; c++) {
+          double q = counts[y] == 0 ? 0 : classSums[y * k + c] / counts[y];
+          if (q > 0) {
+            centroidTerm += counts[y] * q * Math.log(q);
+          }
+        }
+      }
+      // Rounding can leave a tiny negative value where the predictions do not depend on the example.
+      return Math.max(0, (negEntropy - centroidTerm) / n);
+    }
+  }
 }

@@ -93,7 +93,7 @@ public record McmiFineTune(
 
   /** The trainer settings of the fine-tuning phase: this record's epochs and optimizer, the seed after base's. */
   public TrainConfig trainConfig(TrainConfig base) {
-    return new TrainConfig(epochs, base.batchSize(), optimizer, base.seed() + 1, base.threads());
+    return new TrainConfig(epochs, base.batchSize(), optimizer, base.seed() + 1, base.threads(), base.augmentation());
   }
 
   private record Prepared(Mcmi objective, TrainingSetup setup) {}

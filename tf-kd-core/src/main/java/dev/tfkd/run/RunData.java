@@ -2,7 +2,7 @@ package dev.tfkd.run;
 
 import dev.tfkd.config.ConfigException;
 import dev.tfkd.config.DataConfig;
-import dev.tfkd.data.DataSources;
+import dev.tfkd.data.io.DataSources;
 import dev.tfkd.data.Dataset;
 import java.util.Arrays;
 import java.util.Objects;

@@ -13,7 +13,7 @@ import dev.tfkd.graph.ParameterCount;
 import dev.tfkd.io.AtomicFiles;
 import dev.tfkd.io.DiskSpace;
 import dev.tfkd.io.Json;
-import dev.tfkd.training.Checkpoints;
+import dev.tfkd.training.checkpoint.Checkpoints;
 import dev.tfkd.training.EarlyStopping;
 import dev.tfkd.training.RunLogs;
 import dev.tfkd.training.TrainedModel;

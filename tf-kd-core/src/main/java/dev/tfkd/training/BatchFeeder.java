@@ -1,5 +1,6 @@
 package dev.tfkd.training;
 
+import dev.tfkd.data.Augmentation;
 import dev.tfkd.data.Dataset;
 import dev.tfkd.graph.InferenceModel;
 import java.util.ArrayList;
@@ -23,6 +24,10 @@ import org.tensorflow.types.TInt32;
  * (the last one of an epoch may be smaller). Prefetching changes only when a batch is copied, never which examples
  * it holds, so a run with and without prefetch feeds bit-identical tensors.
  *
+ * <p>With an {@link Augmentation}, every batch's features are augmented after they are gathered, drawing from
+ * {@link Augmentation#random(long, int) Augmentation.random(seed, epoch)} batch after batch; the batches are
+ * prepared in order on one thread, so the crops and flips too are a pure function of the seed and the epoch.
+ *
  * <p>The tensors live in a small ring of slots ({@code prefetch + 1}): the producer fills a free slot, the
  * consumer takes it with {@link #next()}, feeds its tensors to a step and hands it back with {@link
  * #release(Batch)}. No tensor is allocated per step (only each slot's first short last-batch). The tensors belong
@@ -41,6 +46,10 @@ public final class BatchFeeder implements AutoCloseable {
   private final long[] exampleShape;
   private final int exampleSize;
   private final java.util.function.IntFunction<int[]> orderOfEpoch;
+  private final Augmentation augmentation;
+  private final long seed;
+  private java.util.SplittableRandom augmentRng;
+  private float[] augmentScratch;
   private final List<Slot> slots = new ArrayList<>();
   private final BlockingQueue<Slot> free;
   private final BlockingQueue<Object> ready;
@@ -66,48 +75,72 @@ public final class BatchFeeder implements AutoCloseable {
   public record Batch(int epoch, int step, int size, TFloat32 x, TInt32 labels, TFloat32 teacherLogits) {}
 
   /**
+   * What a feeder reads: the examples and, optionally, teacher logits aligned with them.
+   *
    * @param data the training examples
    * @param teacherLogits {@code data.size() x numClasses} logits aligned with {@code data}, or {@code null}
    * @param numClasses K
+   */
+  public record Source(Dataset data, float[] teacherLogits, int numClasses) {
+    public Source {
+      Objects.requireNonNull(data, "data");
+      if (teacherLogits != null && teacherLogits.length != (long) data.size() * numClasses) {
+        throw new IllegalArgumentException(
+            "teacher logits hold " + teacherLogits.length + " values; " + data.name() + " needs "
+                + (long) data.size() * numClasses);
+      }
+    }
+  }
+
+  /** How batches are cut: the epochs, each epoch's order, prefetch and augmentation (seeded from {@code seed}). */
+  private record Plan(
+      int batchSize,
+      int firstEpoch,
+      int epochs,
+      java.util.function.IntFunction<int[]> orderOfEpoch,
+      int prefetch,
+      Augmentation augmentation,
+      long seed) {}
+
+  /**
+   * The batches of {@code epochs} passes over {@code source}, without augmentation.
+   *
    * @param batchSize examples per batch (capped at the dataset size)
    * @param epochs passes over the data
    * @param seed the run's seed (fixes the order)
    * @param prefetch batches prepared ahead on a background thread; 0 prepares each batch in {@link #next()}
    */
-  public BatchFeeder(
-      Dataset data, float[] teacherLogits, int numClasses, int batchSize, int epochs, long seed, int prefetch) {
-    this(data, teacherLogits, numClasses, batchSize, 0, epochs, ep -> Trainer.epochOrder(data.size(), seed, ep), prefetch);
+  public BatchFeeder(Source source, int batchSize, int epochs, long seed, int prefetch) {
+    this(
+        source,
+        new Plan(
+            batchSize, 0, epochs, ep -> Trainer.epochOrder(source.data().size(), seed, ep), prefetch, Augmentation.NONE,
+            seed));
   }
 
   /**
-   * The batches of the single epoch {@code epoch}, visiting the examples in {@code order}: what the trainer uses,
-   * one feeder per epoch, so that a teacher source that changes between epochs (self-distillation) is read only
-   * once the previous epoch has finished.
+   * The batches of the single epoch {@code epoch}, visiting the examples in {@code order}, each augmented by {@code
+   * config}'s augmentation (seeded from its seed and {@code epoch}), {@code config.batchSize()} at a time: what the
+   * trainer uses, one feeder per epoch, so that a teacher source that changes between epochs (self-distillation) is
+   * read only once the previous epoch has finished.
    */
-  public BatchFeeder(
-      Dataset data, float[] teacherLogits, int numClasses, int batchSize, int epoch, int[] order, int prefetch) {
-    this(data, teacherLogits, numClasses, batchSize, epoch, 1, ep -> order, prefetch);
+  BatchFeeder(Source source, TrainConfig config, int epoch, int[] order, int prefetch) {
+    this(source, new Plan(config.batchSize(), epoch, 1, ep -> order, prefetch, config.augmentation(), config.seed()));
   }
 
-  private BatchFeeder(
-      Dataset data,
-      float[] teacherLogits,
-      int numClasses,
-      int batchSize,
-      int firstEpoch,
-      int epochs,
-      java.util.function.IntFunction<int[]> orderOfEpoch,
-      int prefetch) {
-    this.data = Objects.requireNonNull(data, "data");
+  private BatchFeeder(Source source, Plan plan) {
+    Dataset data = source.data();
+    float[] teacherLogits = source.teacherLogits();
+    int numClasses = source.numClasses();
+    int batchSize = plan.batchSize();
+    int epochs = plan.epochs();
+    int prefetch = plan.prefetch();
+    Augmentation augmentation = plan.augmentation();
+    this.data = data;
     if (data.size() == 0 || batchSize < 1 || epochs < 1 || prefetch < 0) {
       throw new IllegalArgumentException(
           "bad feeder settings: " + data.size() + " examples, batch " + batchSize + ", " + epochs + " epochs, prefetch "
               + prefetch);
-    }
-    if (teacherLogits != null && teacherLogits.length != (long) data.size() * numClasses) {
-      throw new IllegalArgumentException(
-          "teacher logits hold " + teacherLogits.length + " values; " + data.name() + " needs "
-              + (long) data.size() * numClasses);
     }
     this.teacherLogits = teacherLogits;
     this.numClasses = numClasses;
@@ -117,8 +150,15 @@ public final class BatchFeeder implements AutoCloseable {
     this.totalSteps = (long) stepsPerEpoch * epochs;
     this.exampleShape = data.exampleShape();
     this.exampleSize = data.exampleSize();
-    this.orderOfEpoch = orderOfEpoch;
-    this.cursorEpoch = firstEpoch;
+    this.orderOfEpoch = plan.orderOfEpoch();
+    this.augmentation = Objects.requireNonNull(augmentation, "augmentation");
+    this.seed = plan.seed();
+    if (!augmentation.isNone() && exampleShape.length != 3) {
+      throw new IllegalArgumentException(
+          "augmentation " + augmentation + " needs image examples [H, W, C]; " + data.name() + " has examples of shape "
+              + java.util.Arrays.toString(exampleShape));
+    }
+    this.cursorEpoch = plan.firstEpoch();
     int slotCount = prefetch + 1;
     this.free = new ArrayBlockingQueue<>(slotCount);
     this.ready = new ArrayBlockingQueue<>(slotCount + 1);
@@ -208,6 +248,9 @@ public final class BatchFeeder implements AutoCloseable {
       if (order.length != data.size()) {
         throw new IllegalArgumentException("an epoch order must visit all " + data.size() + " examples");
       }
+      if (!augmentation.isNone()) {
+        augmentRng = Augmentation.random(seed, cursorEpoch);
+      }
     }
     int from = cursorStep * batchSize;
     int m = Math.min(batchSize, data.size() - from);
@@ -216,13 +259,25 @@ public final class BatchFeeder implements AutoCloseable {
     int[] labels = data.labels();
     int e = exampleSize;
     int k = numClasses;
+    boolean augment = !augmentation.isNone();
     for (int i = 0; i < m; i++) {
       int src = order[from + i];
-      b.x.offset((long) i * e).write(features, src * e, e);
+      if (augment) {
+        System.arraycopy(features, src * e, b.xRows, i * e, e);
+      } else {
+        b.x.offset((long) i * e).write(features, src * e, e);
+      }
       b.yRows[i] = labels[src];
       if (teacherLogits != null) {
         System.arraycopy(teacherLogits, src * k, b.tRows, i * k, k);
       }
+    }
+    if (augment) {
+      if (augmentScratch == null) {
+        augmentScratch = new float[e];
+      }
+      augmentation.apply(b.xRows, m, exampleShape, augmentRng, augmentScratch);
+      b.x.write(b.xRows, 0, m * e);
     }
     b.y.write(b.yRows, 0, m);
     if (teacherLogits != null) {
@@ -301,6 +356,7 @@ public final class BatchFeeder implements AutoCloseable {
     final FloatDataBuffer t;
     final int[] yRows;
     final float[] tRows;
+    final float[] xRows;
 
     Buffers(int size) {
       this.size = size;
@@ -320,6 +376,8 @@ public final class BatchFeeder implements AutoCloseable {
       t = tt == null ? null : tt.asRawTensor().data().asFloats();
       yRows = new int[size];
       tRows = tt == null ? null : new float[size * numClasses];
+      // Augmentation works on a heap copy of the batch before it goes to the tensor.
+      xRows = augmentation.isNone() ? null : new float[size * exampleSize];
     }
 
     void close() {

@@ -2,10 +2,10 @@ package dev.tfkd.training;
 
 import dev.tfkd.data.Dataset;
 import dev.tfkd.graph.Architecture;
+import dev.tfkd.graph.Batches;
 import dev.tfkd.graph.FrozenVariables;
 import dev.tfkd.graph.InferenceModel;
 import dev.tfkd.graph.RestoredVariables;
-import dev.tfkd.graph.Tensors;
 import dev.tfkd.graph.TrainingVariables;
 import dev.tfkd.graph.Variables;
 import java.nio.ByteBuffer;
@@ -127,24 +127,15 @@ public final class FrozenTeacher {
   public float[] logits(Dataset data, int batchSize, ConfigProto config) {
     Trainer.checkCompatible(architecture, data);
     int k = numClasses();
-    int e = data.exampleSize();
-    float[] out = new float[Math.multiplyExact(data.size(), k)];
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
       Placeholder<TFloat32> x = tf.placeholder(TFloat32.class, Placeholder.shape(InferenceModel.batchShape(architecture.inputShape())));
       Operand<TFloat32> logits =
           architecture.build(tf, x, new FrozenVariables(weights), Architecture.Mode.INFERENCE).logits();
       try (Session s = new Session(g, config)) {
-        for (int start = 0; start < data.size(); start += batchSize) {
-          int n = Math.min(batchSize, data.size() - start);
-          try (TFloat32 xt = Tensors.floats(InferenceModel.batchShape(architecture.inputShape(), n), data.features(), start * e, n * e);
-              Result r = s.runner().feed(x, xt).fetch(logits).run()) {
-            ((TFloat32) r.get(0)).asRawTensor().data().asFloats().read(out, start * k, n * k);
-          }
-        }
+        return Batches.logits(s, x, logits, k, data, batchSize);
       }
     }
-    return out;
   }
 
   /**

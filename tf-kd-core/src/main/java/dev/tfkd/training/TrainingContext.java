@@ -1,10 +1,8 @@
 package dev.tfkd.training;
 
 import dev.tfkd.data.Dataset;
-import dev.tfkd.graph.InferenceModel;
-import dev.tfkd.graph.Tensors;
+import dev.tfkd.graph.Batches;
 import org.tensorflow.Operand;
-import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
@@ -19,24 +17,14 @@ public final class TrainingContext {
   private final Operand<TInt32> labels;
   private final Operand<TFloat32> logits;
   private final Dataset train;
-  private final long[] inputShape;
-  private final int numClasses;
 
-  TrainingContext(
-      Session session,
-      Operand<TFloat32> inputs,
-      Operand<TInt32> labels,
-      Operand<TFloat32> logits,
-      Dataset train,
-      long[] inputShape,
-      int numClasses) {
+  /** The context of a run training on {@code train} in {@code graph}, whose session is {@code session}. */
+  TrainingContext(Session session, TrainingGraph graph, Dataset train) {
     this.session = session;
-    this.inputs = inputs;
-    this.labels = labels;
-    this.logits = logits;
+    this.inputs = graph.x();
+    this.labels = graph.labels();
+    this.logits = graph.logits();
     this.train = train;
-    this.inputShape = inputShape.clone();
-    this.numClasses = numClasses;
   }
 
   public Session session() {
@@ -69,17 +57,6 @@ public final class TrainingContext {
    * statistics) behave as in training.
    */
   public float[] logits(Dataset data) {
-    int k = numClasses;
-    int e = data.exampleSize();
-    float[] out = new float[data.size() * k];
-    int batch = 512;
-    for (int start = 0; start < data.size(); start += batch) {
-      int n = Math.min(batch, data.size() - start);
-      try (TFloat32 x = Tensors.floats(InferenceModel.batchShape(inputShape, n), data.features(), start * e, n * e);
-          Result r = session.runner().feed(inputs, x).fetch(logits).run()) {
-        ((TFloat32) r.get(0)).asRawTensor().data().asFloats().read(out, start * k, n * k);
-      }
-    }
-    return out;
+    return Batches.logits(session, inputs, logits, train.numClasses(), data, 512);
   }
 }

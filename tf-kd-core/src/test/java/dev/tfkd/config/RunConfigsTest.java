@@ -112,4 +112,21 @@ class RunConfigsTest {
     b.getTrainingBuilder().setThreads(256);
     assertEquals(256, RunConfigs.validate(b.build()).getTraining().getThreads());
   }
+
+  @Test
+  void augmentMapsToTheTrainConfigAndDistillRefusesIt() {
+    RunConfig.Builder t = RunConfigs.defaults("train-teacher").toBuilder();
+    t.getOutputBuilder().setRunDir("runs/t");
+    t.getTrainingBuilder().addAugment("crop").addAugment("flip");
+    RunConfig teacher = RunConfigs.validate(t.build());
+    assertEquals(dev.tfkd.data.Augmentation.cifar(), RunConfigs.trainConfig(teacher).augmentation());
+    assertEquals(dev.tfkd.data.Augmentation.NONE, RunConfigs.trainConfig(valid()).augmentation());
+    t.getTrainingBuilder().addAugment("rotate");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RunConfigs.validate(t.build()));
+    assertTrue(e.getMessage().contains("training.augment") && e.getMessage().contains("rotate"), e.getMessage());
+    RunConfig.Builder d = valid().toBuilder();
+    d.getTrainingBuilder().addAugment("flip");
+    e = assertThrows(IllegalArgumentException.class, () -> RunConfigs.validate(d.build()));
+    assertTrue(e.getMessage().contains("training.augment"), e.getMessage());
+  }
 }

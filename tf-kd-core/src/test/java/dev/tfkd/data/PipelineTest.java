@@ -9,13 +9,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tfkd.testing.Assertions;
+import dev.tfkd.data.io.DataSources;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** Normalisation, augmentation, splits, the batch pipeline and the shapes dataset. */
+/** Normalisation, augmentation, splits and the shapes dataset (batching: training.BatchFeederTest). */
 class PipelineTest {
 
   static Dataset counting(int n, int k) {
@@ -113,56 +114,6 @@ class PipelineTest {
     float[] orig = d.features().clone();
     Arrays.sort(orig);
     assertAllClose(sorted, orig, Assertions.EXACT);
-  }
-
-  @Test
-  void batchPipelineVisitsEveryExampleOncePerEpochDeterministically() {
-    Dataset d = counting(10, 3);
-    List<String> first = new ArrayList<>();
-    try (BatchPipeline p = new BatchPipeline(d, 4, 3, 7, null, 2)) {
-      assertEquals(3, p.stepsPerEpoch());
-      int[] seen = new int[10];
-      int batches = 0;
-      while (p.hasNext()) {
-        BatchPipeline.Batch b = p.next();
-        batches++;
-        assertEquals(b.step() == 2 ? 2 : 4, b.size());
-        for (int i = 0; i < b.size(); i++) {
-          int src = b.indices()[i];
-          seen[src]++;
-          assertEquals(d.labels()[src], b.labels()[i]);
-          assertEquals(src * 10f, b.features()[i * 8]);
-        }
-        first.add(Arrays.toString(b.indices()));
-        float[] logits = new float[20];
-        for (int i = 0; i < 20; i++) {
-          logits[i] = i;
-        }
-        assertEquals(b.indices()[0] * 2f, b.gather(logits, 2)[0]);
-      }
-      assertEquals(9, batches);
-      for (int c : seen) {
-        assertEquals(3, c);
-      }
-    }
-    List<String> second = new ArrayList<>();
-    try (BatchPipeline p = new BatchPipeline(d, 4, 3, 7, null, 1)) {
-      p.forEachRemaining(b -> second.add(Arrays.toString(b.indices())));
-    }
-    assertEquals(first, second);
-    // Epochs are shuffled differently.
-    assertNotEquals(first.subList(0, 3), first.subList(3, 6));
-  }
-
-  @Test
-  void batchPipelineAugmentsAndCanStopEarly() {
-    Dataset d = new Shapes(8, 8, 3, 4).sample(64, 1, "s");
-    try (BatchPipeline p = new BatchPipeline(d, 16, 100, 1, Augmentation.cifar(), 2)) {
-      BatchPipeline.Batch b = p.next();
-      float[] original = d.select(b.indices(), "o").features();
-      assertFalse(Arrays.equals(original, b.features()));
-    }
-    assertThrows(IllegalArgumentException.class, () -> new BatchPipeline(counting(3, 2).select(new int[0], "e"), 1, 1, 1, null, 1));
   }
 
   @Test

@@ -187,10 +187,10 @@ class ExportFeaturesTest {
     List<byte[]> out = new ArrayList<>();
     while (b.hasRemaining()) {
       long len = b.getLong();
-      assertEquals(dev.tfkd.data.io.TfRecord.maskedCrc32c(file, b.position() - 8, 8), b.getInt());
+      assertEquals(dev.tfkd.io.TfRecord.maskedCrc32c(file, b.position() - 8, 8), b.getInt());
       byte[] data = new byte[(int) len];
       b.get(data);
-      assertEquals(dev.tfkd.data.io.TfRecord.maskedCrc32c(data, 0, data.length), b.getInt());
+      assertEquals(dev.tfkd.io.TfRecord.maskedCrc32c(data, 0, data.length), b.getInt());
       out.add(data);
     }
     return out;

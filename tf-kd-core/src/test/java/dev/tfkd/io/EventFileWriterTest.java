@@ -21,7 +21,7 @@ class EventFileWriterTest {
     // The standard check value of CRC-32C over "123456789".
     assertEquals(0xE3069283, TfRecordReader.crc32c("123456789".getBytes(StandardCharsets.US_ASCII)));
     byte[] b = "123456789".getBytes(StandardCharsets.US_ASCII);
-    assertEquals(TfRecordReader.mask(0xE3069283), EventFileWriter.maskedCrc32c(b, 0, b.length));
+    assertEquals(TfRecordReader.mask(0xE3069283), TfRecord.maskedCrc32c(b, 0, b.length));
   }
 
   @Test

@@ -38,7 +38,7 @@ class BatchFeederTest {
   /** Every batch as (epoch, step, features, labels, teacher logits), copied out of the feeder's tensors. */
   private static List<Object[]> drain(Dataset d, float[] t, int prefetch) {
     List<Object[]> out = new ArrayList<>();
-    try (BatchFeeder f = new BatchFeeder(d, t, 4, 16, 3, 77, prefetch)) {
+    try (BatchFeeder f = new BatchFeeder(new BatchFeeder.Source(d, t, 4), 16, 3, 77, prefetch)) {
       for (int s = 0; s < 3 * f.stepsPerEpoch(); s++) {
         BatchFeeder.Batch b = f.next();
         float[] x = new float[b.size() * 6];
@@ -110,7 +110,7 @@ class BatchFeederTest {
   @Test
   void rejectsMisalignedTeacherLogits() {
     Dataset d = data();
-    var e = assertThrows(IllegalArgumentException.class, () -> new BatchFeeder(d, new float[5], 4, 16, 1, 1, 0));
+    var e = assertThrows(IllegalArgumentException.class, () -> new BatchFeeder(new BatchFeeder.Source(d, new float[5], 4), 16, 1, 1, 0));
     assertEquals(true, e.getMessage().contains("teacher logits"), e.getMessage());
   }
 }

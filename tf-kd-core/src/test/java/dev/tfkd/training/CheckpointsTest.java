@@ -1,5 +1,6 @@
 package dev.tfkd.training;
 
+import dev.tfkd.training.checkpoint.Checkpoints;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,6 +1,7 @@
 package dev.tfkd.training;
 
 import static dev.tfkd.testing.Assertions.assertAllClose;
+import dev.tfkd.training.checkpoint.Checkpoints;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

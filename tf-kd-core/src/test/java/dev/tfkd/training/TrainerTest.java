@@ -87,7 +87,7 @@ class TrainerTest {
       // A frozen "teacher" variable in the same graph must not be in the list.
       tf.withName("teacher_w").variable(tf.constant(new float[] {1f, 2f}));
       var loss = dev.tfkd.losses.SoftmaxOps.mean(tf, logits);
-      var grads = Trainer.gradients(tf, loss, vars.trainable());
+      var grads = TrainingGraph.gradients(tf, loss, vars.trainable());
       assertEquals(4, grads.size());
       List<String> names = new ArrayList<>();
       vars.trainable().forEach(v -> names.add(v.op().name()));

@@ -2,7 +2,7 @@ package dev.tfkd.models;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tfkd.data.DataSources;
+import dev.tfkd.data.io.DataSources;
 import dev.tfkd.data.Dataset;
 import dev.tfkd.data.Shapes;
 import dev.tfkd.data.Subsets;

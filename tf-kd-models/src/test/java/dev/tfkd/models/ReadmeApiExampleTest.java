@@ -3,7 +3,7 @@ package dev.tfkd.models;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tfkd.data.DataSources;
+import dev.tfkd.data.io.DataSources;
 import dev.tfkd.objectives.TeacherObjectives;
 import dev.tfkd.run.RunResult;
 import dev.tfkd.run.TeacherTrainer;
@@ -65,7 +65,7 @@ class ReadmeApiExampleTest {
     Path readme = findUp("README.md");
     String code = Files.readString(Path.of("src/test/java/example/DistillWithTfkd.java"), StandardCharsets.UTF_8);
     // The README shows the class from its imports on (the package line and class Javadoc are left out).
-    String quoted = code.substring(code.indexOf("import dev.tfkd.data.DataSources;"));
+    String quoted = code.substring(code.indexOf("import dev.tfkd.data.io.DataSources;"));
     assertTrue(
         Files.readString(readme, StandardCharsets.UTF_8).contains(quoted),
         "README.md must contain, verbatim:\n" + quoted);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tfkd.data.Dataset;
 import dev.tfkd.export.ServingExporter;
+import dev.tfkd.export.Signatures;
 import dev.tfkd.graph.Architecture;
 import dev.tfkd.graph.InferenceModel;
 import dev.tfkd.graph.Tensors;
@@ -76,8 +77,8 @@ class ZooTrainingTest {
           TFloat32 x =
               Tensors.floats(InferenceModel.batchShape(data.exampleShape(), data.size()), data.features(), 0,
                   data.features().length);
-          Result r = b.function("serving_default").call(Map.of(InferenceModel.INPUTS, x))) {
-        TFloat32 logits = (TFloat32) r.get(InferenceModel.LOGITS).orElseThrow();
+          Result r = b.function("serving_default").call(Map.of(Signatures.INPUTS, x))) {
+        TFloat32 logits = (TFloat32) r.get(Signatures.LOGITS).orElseThrow();
         float[] actual = new float[expected.length];
         logits.asRawTensor().data().asFloats().read(actual);
         Assertions.assertAllClose(actual, expected, Assertions.FLOAT32_LOOSE);

@@ -10,14 +10,39 @@ import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 
-/** Decodes PNG, JPEG (and other formats javax.imageio knows) into [0, 1] floats, height x width x channels. */
-final class Images {
+/**
+ * Decodes PNG, JPEG (and other formats javax.imageio knows) into [0, 1] floats, height x width x channels: the one
+ * pixel decoding, used by the image readers and by {@code Predictor}'s image predictions. Grey images are read from
+ * their raster (not through sRGB conversion, which would change their values).
+ */
+public final class Images {
   private Images() {}
 
-  /** A decoded image: {@code height * width * channels} values, channels 1 (grey) or 3 (RGB; alpha dropped). */
-  record Pixels(int height, int width, int channels, float[] values) {
+  /**
+   * A decoded image: {@code height * width * channels} values in [0, 1], row-major, channels 1 (grey) or 3 (RGB;
+   * alpha dropped).
+   */
+  public record Pixels(int height, int width, int channels, float[] values) {
+    /** The same image with {@code c} channels: 3 replicates grey, 1 takes the luminance (ITU-R BT.601) of RGB. */
+    public Pixels withChannels(int c) {
+      if (c == channels) {
+        return this;
+      }
+      if (c == 3) {
+        return toRgb();
+      }
+      if (c != 1) {
+        throw new IllegalArgumentException("images have 1 or 3 channels, not " + c);
+      }
+      float[] v = new float[height * width];
+      for (int i = 0; i < v.length; i++) {
+        v[i] = 0.299f * values[3 * i] + 0.587f * values[3 * i + 1] + 0.114f * values[3 * i + 2];
+      }
+      return new Pixels(height, width, 1, v);
+    }
+
     /** The same image with 3 channels (grey replicated). */
-    Pixels toRgb() {
+    public Pixels toRgb() {
       if (channels == 3) {
         return this;
       }
@@ -99,7 +124,8 @@ final class Images {
     }
   }
 
-  static Pixels pixels(BufferedImage img) {
+  /** The pixels of {@code img} in [0, 1]: one channel for a single-component grey image, else RGB. */
+  public static Pixels pixels(BufferedImage img) {
     int h = img.getHeight();
     int w = img.getWidth();
     boolean grey =

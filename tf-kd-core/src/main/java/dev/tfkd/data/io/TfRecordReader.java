@@ -2,9 +2,12 @@ package dev.tfkd.data.io;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.tfkd.data.Dataset;
+import dev.tfkd.io.TfRecord;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -52,7 +55,7 @@ public final class TfRecordReader {
     int max = -1;
     long values = 0;
     try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
-      TfRecord.Reader r = new TfRecord.Reader(in, file, Files.size(file));
+      Records r = new Records(in, file, Files.size(file));
       byte[] data;
       while (true) {
         int index = r.recordIndex();
@@ -190,5 +193,63 @@ public final class TfRecordReader {
       }
     }
     throw new DataFormatException(file, place, "no int64 label under one of " + LABEL_KEYS + "; keys present: " + f.keySet());
+  }
+
+  /** Reads records one by one, checking both CRCs and the declared length against the bytes left in the file. */
+  static final class Records {
+    private final InputStream in;
+    private final Path file;
+    private final long fileSize;
+    private long offset;
+    private int record;
+
+    /**
+     * @param fileSize the size of the (uncompressed) file, to check declared lengths before allocating
+     */
+    Records(InputStream in, Path file, long fileSize) {
+      this.in = in;
+      this.file = file;
+      this.fileSize = fileSize;
+    }
+
+    /** The next record's data, or null at the end of the file. */
+    public byte[] next() throws IOException {
+      byte[] header = in.readNBytes(12);
+      if (header.length == 0) {
+        return null;
+      }
+      String place = "record " + record + " (byte " + offset + ")";
+      if (header.length < 12) {
+        throw new DataFormatException(file, place, "file ends inside the record header (truncated)");
+      }
+      ByteBuffer hb = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
+      long length = hb.getLong();
+      int lengthCrc = hb.getInt();
+      if (lengthCrc != TfRecord.maskedCrc32c(header, 0, 8)) {
+        throw new DataFormatException(file, place, "bad CRC of the record length (corrupt file or not a TFRecord file)");
+      }
+      long left = fileSize - offset - 12;
+      // Compared as "length > left - 4", never "length + 4 > left": a declared length near 2^63 would overflow.
+      if (length < 0 || length > left - 4 || length > Integer.MAX_VALUE - 16) {
+        throw new DataFormatException(
+            file, place, "record declares " + length + " bytes but only " + Math.max(0, left - 4) + " are left (truncated)");
+      }
+      byte[] data = in.readNBytes((int) length);
+      byte[] crc = in.readNBytes(4);
+      if (data.length != length || crc.length != 4) {
+        throw new DataFormatException(file, place, "file ends inside the record (truncated)");
+      }
+      if (ByteBuffer.wrap(crc).order(ByteOrder.LITTLE_ENDIAN).getInt() != TfRecord.maskedCrc32c(data, 0, data.length)) {
+        throw new DataFormatException(file, place, "bad CRC of the record data (corrupt record)");
+      }
+      offset += 16 + length;
+      record++;
+      return data;
+    }
+
+    /** The index of the next record. */
+    public int recordIndex() {
+      return record;
+    }
   }
 }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tfkd.data.DataSources;
+import dev.tfkd.data.io.DataSources;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;

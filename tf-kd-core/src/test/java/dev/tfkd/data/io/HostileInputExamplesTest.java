@@ -1,5 +1,6 @@
 package dev.tfkd.data.io;
 
+import dev.tfkd.io.TfRecord;
 import static dev.tfkd.data.io.ReadersTest.rejects;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -8,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tfkd.data.DataChecks;
-import dev.tfkd.data.DataSources;
+import dev.tfkd.data.io.DataSources;
 import dev.tfkd.data.Dataset;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

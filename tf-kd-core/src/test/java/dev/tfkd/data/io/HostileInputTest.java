@@ -1,11 +1,12 @@
 package dev.tfkd.data.io;
 
+import dev.tfkd.io.TfRecord;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tfkd.data.DataSources;
+import dev.tfkd.data.io.DataSources;
 import dev.tfkd.data.Dataset;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;

@@ -1,12 +1,13 @@
 package dev.tfkd.data.io;
 
 import static dev.tfkd.testing.Assertions.assertAllClose;
+import dev.tfkd.io.TfRecord;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tfkd.data.DataSources;
+import dev.tfkd.data.io.DataSources;
 import dev.tfkd.data.Dataset;
 import dev.tfkd.testing.Assertions;
 import java.awt.image.BufferedImage;

@@ -1,5 +1,6 @@
 package dev.tfkd.data.io;
 
+import dev.tfkd.io.TfRecord;
 import com.google.protobuf.ByteString;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;

@@ -3,7 +3,7 @@ package dev.tfkd.data.io;
 import static dev.tfkd.testing.Assertions.assertAllClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
-import dev.tfkd.data.DataSources;
+import dev.tfkd.data.io.DataSources;
 import dev.tfkd.data.Dataset;
 import dev.tfkd.testing.Assertions;
 import java.nio.file.Files;

@@ -1,16 +1,15 @@
-package dev.tfkd.training;
+package dev.tfkd.metrics;
 
 import static dev.tfkd.testing.Assertions.assertAllClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tfkd.metrics.EmpiricalCmi;
 import dev.tfkd.testing.Assertions;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /** The one-pass training CMI equals the two-pass empirical CMI (centroids first, then the mean KL to them). */
-class TrainCmiTest {
+class CmiAccumulatorTest {
 
   @Test
   void streamedInBatchesEqualsTheEmpiricalCmi() {
@@ -26,7 +25,7 @@ class TrainCmiTest {
         z[i * k + c] = (float) (rng.nextGaussian() * 3 + (c == y[i] ? 2 : 0));
       }
     }
-    Trainer.TrainCmi cmi = new Trainer.TrainCmi(k);
+    EmpiricalCmi.Accumulator cmi = new EmpiricalCmi.Accumulator(k);
     for (int from = 0; from < n; from += 64) {
       int m = Math.min(64, n - from);
       cmi.add(java.util.Arrays.copyOfRange(z, from * k, (from + m) * k), java.util.Arrays.copyOfRange(y, from, from + m), m);
@@ -38,9 +37,9 @@ class TrainCmiTest {
 
   @Test
   void predictionsThatIgnoreTheExampleHaveNoCmi() {
-    Trainer.TrainCmi cmi = new Trainer.TrainCmi(3);
+    EmpiricalCmi.Accumulator cmi = new EmpiricalCmi.Accumulator(3);
     cmi.add(new float[] {1, 2, 3, 1, 2, 3, 1, 2, 3}, new int[] {0, 0, 1}, 3);
     assertAllClose(cmi.value(), 0, 0, 1e-12);
-    assertEquals(Double.NaN, new Trainer.TrainCmi(3).value());
+    assertEquals(Double.NaN, new EmpiricalCmi.Accumulator(3).value());
   }
 }

@@ -1,7 +1,6 @@
-package dev.tfkd.training;
+package dev.tfkd.training.checkpoint;
 
 import com.google.protobuf.TextFormat;
-import dev.tfkd.config.TrainerState;
 import dev.tfkd.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -52,16 +51,11 @@ public final class Checkpoints {
     }
   }
 
-  /** Saves the variables of {@code session} and {@code state}; returns the published checkpoint. */
-  Saved save(Session session, TrainerState state) throws IOException {
-    return save(session, state, java.util.Map.of());
-  }
-
   /**
    * Saves the variables of {@code session}, {@code state}, and training state kept outside the graph as named
    * float arrays; returns the published checkpoint.
    */
-  Saved save(Session session, TrainerState state, java.util.Map<String, float[]> arrays) throws IOException {
+  public Saved save(Session session, TrainerState state, java.util.Map<String, float[]> arrays) throws IOException {
     Files.createDirectories(dir);
     String name = String.format("epoch-%04d", state.getEpochsDone());
     Path staged = Files.createTempDirectory(dir, "." + name + "-");

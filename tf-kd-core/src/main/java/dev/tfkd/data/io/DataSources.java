@@ -1,11 +1,10 @@
-package dev.tfkd.data;
+package dev.tfkd.data.io;
 
-import dev.tfkd.data.io.Cifar;
-import dev.tfkd.data.io.CsvReader;
-import dev.tfkd.data.io.DataFormatException;
-import dev.tfkd.data.io.IdxReader;
-import dev.tfkd.data.io.ImageFolderReader;
-import dev.tfkd.data.io.TfRecordReader;
+import dev.tfkd.data.DataChecks;
+import dev.tfkd.data.Dataset;
+import dev.tfkd.data.GaussianMixture;
+import dev.tfkd.data.Shapes;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;

@@ -1,0 +1,122 @@
+package dev.tfkd.training;
+
+import dev.tfkd.graph.Architecture;
+import dev.tfkd.graph.Forward;
+import dev.tfkd.graph.InferenceModel;
+import dev.tfkd.graph.TrainingVariables;
+import dev.tfkd.losses.LossContext;
+import java.util.ArrayList;
+import java.util.List;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Gradients;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+
+/**
+ * One training graph, assembled once per run: the placeholders a step feeds ({@code inputs}, {@code labels},
+ * {@code epoch}, {@code learning_rate} and, for precomputed teacher logits or self-distillation, {@code
+ * teacher_logits}), the architecture in training mode, the objective's named loss terms, gradients for the model's
+ * own trainable variables only, the optimizer's update and the {@code step} target; and the same architecture in
+ * inference mode on the same variables ({@code eval/...}) for validation. An online teacher's forward pass reads
+ * {@code inputs} itself. Lives as long as the graph it was built in.
+ *
+ * @param x the input batch
+ * @param labels int32 labels of the batch
+ * @param epoch the epoch, as a float scalar (objectives that change with the epoch read it)
+ * @param learningRate the step's learning rate
+ * @param teacher teacher logits fed per batch, or {@code null} when none are fed
+ * @param terms named reads of the total, hard and soft loss
+ * @param logits the training-mode logits
+ * @param evalLogits inference-mode logits on the same variables
+ * @param step the target that runs the update (and the architecture's state updates)
+ * @param parameters trainable parameters of the model
+ */
+record TrainingGraph(
+    Placeholder<TFloat32> x,
+    Placeholder<TInt32> labels,
+    Placeholder<TFloat32> epoch,
+    Placeholder<TFloat32> learningRate,
+    Placeholder<TFloat32> teacher,
+    Objective.LossTerms terms,
+    Operand<TFloat32> logits,
+    Operand<TFloat32> evalLogits,
+    Op step,
+    long parameters) {
+
+  /**
+   * Builds the training graph of {@code architecture} with {@code objective} in {@code graph}.
+   *
+   * @param onlineTeacher a frozen teacher built into the graph, or {@code null}: then an objective that needs a
+   *     teacher reads fed logits
+   */
+  static TrainingGraph build(
+      Graph graph,
+      Architecture architecture,
+      Objective objective,
+      FrozenTeacher onlineTeacher,
+      TrainConfig config,
+      TrainingSetup setup) {
+    int k = architecture.numClasses();
+    Ops tf = Ops.create(graph);
+    Placeholder<TFloat32> x =
+        tf.withName("inputs").placeholder(TFloat32.class, Placeholder.shape(InferenceModel.batchShape(architecture.inputShape())));
+    Placeholder<TInt32> labels = tf.withName("labels").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
+    Placeholder<TFloat32> epoch = tf.withName("epoch").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+    Placeholder<TFloat32> lr = tf.withName("learning_rate").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+    Placeholder<TFloat32> teacher =
+        (objective.needsTeacher() && onlineTeacher == null) || objective.usesOwnPredictions()
+            ? tf.withName("teacher_logits").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, k)))
+            : null;
+
+    TrainingVariables vars = new TrainingVariables(config.seed(), setup.initialValues());
+    Forward forward = architecture.build(tf, x, vars, Architecture.Mode.TRAINING);
+    vars.checkAllInitialValuesUsed();
+    Operand<TFloat32> oneHot = tf.oneHot(labels, tf.constant(k), tf.constant(1f), tf.constant(0f));
+    Objective.LossTerms built =
+        objective.build(
+            tf,
+            forward.logits(),
+            onlineTeacher != null ? onlineTeacher.logits(tf, x) : teacher,
+            new LossContext(labels, oneHot, epoch));
+    // Named reads, so the three can be fetched together even when an objective returns one operand twice.
+    Objective.LossTerms terms =
+        new Objective.LossTerms(
+            tf.withName("loss_total").identity(built.total()),
+            tf.withName("loss_hard").identity(built.hard()),
+            tf.withName("loss_soft").identity(built.soft()));
+
+    List<Variable<TFloat32>> trainable = vars.trainable();
+    List<Output<TFloat32>> grads = gradients(tf, terms.total(), trainable);
+    Op apply = Optimizers.apply(tf, config.optimizer(), trainable, grads, lr);
+    List<Op> stepOps = new ArrayList<>(forward.updates());
+    stepOps.add(apply);
+    Op step = tf.withControlDependencies(stepOps).withName("step").noOp();
+
+    // The same architecture in inference mode on the same variables scores validation data between epochs.
+    Operand<TFloat32> evalLogits =
+        architecture.build(tf.withSubScope("eval"), x, vars.shared(), Architecture.Mode.INFERENCE).logits();
+    long parameters = trainable.stream().mapToLong(v -> v.shape().size()).sum();
+    return new TrainingGraph(x, labels, epoch, lr, teacher, terms, forward.logits(), evalLogits, step, parameters);
+  }
+
+  /** Gradients of {@code loss} for exactly {@code vars}; a variable the loss does not reach is an error. */
+  static List<Output<TFloat32>> gradients(Ops tf, Operand<TFloat32> loss, List<Variable<TFloat32>> vars) {
+    Gradients g = tf.gradients(loss, vars);
+    List<Output<TFloat32>> out = new ArrayList<>(vars.size());
+    for (int i = 0; i < vars.size(); i++) {
+      Output<TFloat32> dy = g.<TFloat32>dy(i);
+      if (dy == null || dy.isClosed()) {
+        throw new IllegalStateException("the loss does not depend on variable " + vars.get(i).op().name());
+      }
+      out.add(dy);
+    }
+    return out;
+  }
+}
