@@ -33,7 +33,7 @@ public class DivergenceSpecTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"kl(T=0.3)", "js(beta=0.123456789, T=1e-3)", "sinkhorn(iters=7)", "alpha-beta(a=-0.3, b=1e-7)",
+  @ValueSource(strings = {"kl(T=0.3)", "js(beta=0.123456789, T=0.0123457)", "sinkhorn(iters=7)", "alpha-beta(a=-0.3, b=1e-7)",
       "cswt(Tmin=1.5, Tmax=8.25):dkd(beta=4.25, warmup=3)", "mse-logits"})
   void oddValuesSurviveTheRoundTrip(String spec) {
     Divergence d = Divergences.parse(spec);
