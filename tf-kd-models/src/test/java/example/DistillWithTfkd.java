@@ -1,8 +1,8 @@
 package example;
 
 /** The README's distillation example ("Java API"), compiled and run by ReadmeApiExampleTest. */
-import dev.tfkd.data.io.DataSources;
 import dev.tfkd.data.Dataset;
+import dev.tfkd.data.io.DataSources;
 import dev.tfkd.models.Models;
 import dev.tfkd.run.Distiller;
 import dev.tfkd.run.RunResult;
