@@ -75,9 +75,9 @@ class ResourceBoundsTest {
     Run r = tfkd("train-teacher", "--train", images.toString(), "--model", "mlp:100000000", "--run-dir", run.toString());
     badInput(r, "train-teacher", "model mlp:100000000 needs about ", "Adam slots", "at batch 128", "GB available");
     assertFalse(Files.exists(run));
-    r = tfkd("distill", "--teacher", dir.resolve("t").toString(), "--train", images.toString(), "--model",
-        "mlp:100000000", "--optimizer", "sgd", "--run-dir", run.toString());
-    badInput(r, "distill", "SGD momentum slots");
+    r = tfkd("train-teacher", "--train", images.toString(), "--model", "mlp:100000000", "--optimizer", "sgd",
+        "--run-dir", run.toString());
+    badInput(r, "train-teacher", "SGD momentum slots");
     assertFalse(Files.exists(run));
     // Beyond the width bound: refused by the spec itself.
     badInput(tfkd("train-teacher", "--train", images.toString(), "--model", "mlp:20000000000", "--run-dir", run.toString()),

@@ -36,8 +36,11 @@ class RunDirectoryRulesTest {
   @Test
   void aRunRefusedForDiskSpaceWritesNothing() {
     Path run = dir.resolve("runs/huge");
-    // 16e12 weights: far more disk than any machine has, refused before the run directory exists.
-    var r = tfkd(modelRun(run, "mlp:4000000,4000000"));
+    // A small model whose logs of two billion epochs (16 KiB each) need far more disk than any machine has,
+    // refused before the run directory exists. (A model too large for the disk is refused for memory first.)
+    var r =
+        tfkd("train-teacher", "--train", "gmm", "--model", "mlp:8", "--epochs", "2000000000", "--threads", "1",
+            "--run-dir", run.toString());
     assertEquals(2, r.code(), r.out() + r.err());
     assertEquals(1, r.err().strip().lines().count(), r.err());
     assertTrue(r.err().contains(" free, but the checkpoints and export of "), r.err());

@@ -23,18 +23,27 @@ public final class ParameterCount {
           tf.placeholder(TFloat32.class, Placeholder.shape(InferenceModel.batchShape(architecture.inputShape())));
       Counting vars = new Counting();
       architecture.build(tf, x, vars, Architecture.Mode.INFERENCE);
-      return vars.count;
+      return vars.count();
     }
   }
 
-  /** Variables that count the trainable scalars asked for. */
-  private static final class Counting implements Variables {
+  /**
+   * Variables that count the trainable scalars asked for and create nothing with a value (placeholders stand in for
+   * weights), so counting allocates nothing however large the model. The count saturates at {@code Long.MAX_VALUE}.
+   */
+  public static final class Counting implements Variables {
     private final RestoredVariables delegate = new RestoredVariables();
-    long count;
+    private long count;
+
+    /** The trainable scalars asked for so far. */
+    public long count() {
+      return count;
+    }
 
     @Override
     public Operand<TFloat32> weight(Ops tf, String name, Shape shape, Init init, int fanIn, int fanOut) {
-      count += shape.size();
+      long sum = count + shape.size();
+      count = sum < 0 ? Long.MAX_VALUE : sum;
       return delegate.weight(tf, name, shape, init, fanIn, fanOut);
     }
 

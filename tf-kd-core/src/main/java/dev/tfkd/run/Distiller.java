@@ -172,7 +172,7 @@ public final class Distiller {
                 .setCeWeight(b.ceWeight).setKdWeight(b.kdWeight));
     TrainConfig tc = b.training;
     RunLifecycle life = new RunLifecycle(s, data);
-    life.check(b.student, 1, tc.epochs());
+    life.check(b.student, tc, 1, tc.epochs());
     life.start();
     b.onStart.accept(new RunStart(b.student, data.train(), objective.describe(), s.resume()));
     life.recordTeacher(source, teacherTrain);

@@ -92,14 +92,14 @@ public abstract class RunBuilder<B extends RunBuilder<B>> {
   /** Examples per step. */
   public B batchSize(int batchSize) {
     TrainConfig t = training;
-    this.training = new TrainConfig(t.epochs(), batchSize, t.optimizer(), t.seed(), t.threads());
+    this.training = new TrainConfig(t.epochs(), batchSize, t.optimizer(), t.seed(), t.threads(), t.augmentation());
     return self();
   }
 
   /** The optimizer, its learning rate, momentum, weight decay and schedule. */
   public B optimizer(OptimizerConfig optimizer) {
     TrainConfig t = training;
-    this.training = new TrainConfig(t.epochs(), t.batchSize(), optimizer, t.seed(), t.threads());
+    this.training = new TrainConfig(t.epochs(), t.batchSize(), optimizer, t.seed(), t.threads(), t.augmentation());
     return self();
   }
 
@@ -112,7 +112,7 @@ public abstract class RunBuilder<B extends RunBuilder<B>> {
   /** TensorFlow threads; 0: all cores, 1: bit-reproducible. */
   public B threads(int threads) {
     TrainConfig t = training;
-    this.training = new TrainConfig(t.epochs(), t.batchSize(), t.optimizer(), t.seed(), threads);
+    this.training = new TrainConfig(t.epochs(), t.batchSize(), t.optimizer(), t.seed(), threads, t.augmentation());
     return self();
   }
 

@@ -12,6 +12,8 @@ import dev.tfkd.graph.InferenceModel;
 import dev.tfkd.graph.ParameterCount;
 import dev.tfkd.io.AtomicFiles;
 import dev.tfkd.io.DiskSpace;
+import dev.tfkd.training.MemoryEstimate;
+import dev.tfkd.training.TrainConfig;
 import dev.tfkd.io.Json;
 import dev.tfkd.training.checkpoint.Checkpoints;
 import dev.tfkd.training.EarlyStopping;
@@ -65,10 +67,11 @@ final class RunLifecycle {
 
   /**
    * Everything that can refuse the run before a file is written: a new run's directory must hold no run, the
-   * export root must be a directory (or not exist yet), and the disk must have room for {@code phases} phases of
-   * {@code architecture} over {@code epochs} epochs.
+   * export root must be a directory (or not exist yet), the machine must have the memory to train
+   * {@code architecture} as {@code training} says ({@link MemoryEstimate}), and the disk must have room for
+   * {@code phases} phases of it over {@code epochs} epochs.
    */
-  void check(Architecture architecture, int phases, int epochs) throws IOException {
+  void check(Architecture architecture, TrainConfig training, int phases, int epochs) throws IOException {
     if (!s.resume()) {
       dir.requireNew();
     } else if (!dir.holdsRun()) {
@@ -90,6 +93,10 @@ final class RunLifecycle {
         }
       }
     }
+    // A model larger than the machine ends in a native allocation abort minutes in: refused before anything is built.
+    String model = s.config().getModel().isBlank() ? architecture.name() : s.config().getModel().strip();
+    MemoryEstimate.of(architecture, training.batchSize(), training.optimizer())
+        .requireFits(model, MemoryEstimate.availableMemory());
     long parameters = ParameterCount.of(architecture);
     long bytes =
         DiskSpace.trainingRunBytes(parameters, epochs, data.train().exampleSize(), WARMUP_EXAMPLES);

@@ -117,7 +117,7 @@ public final class TeacherTrainer {
                 .setFinetuneEpochs(ft.epochs()).setFinetuneLearningRate(ft.optimizer().learningRate()));
     TrainConfig tc = b.training;
     RunLifecycle life = new RunLifecycle(s, data);
-    life.check(arch, mcmi ? 2 : 1, tc.epochs() + (mcmi ? ft.epochs() : 0));
+    life.check(arch, tc, mcmi ? 2 : 1, tc.epochs() + (mcmi ? ft.epochs() : 0));
     life.start();
     b.onStart.accept(new RunStart(arch, data.train(), spec.describe(), s.resume()));
     Path runDir = life.directory().path();

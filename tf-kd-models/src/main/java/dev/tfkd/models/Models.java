@@ -1,6 +1,7 @@
 package dev.tfkd.models;
 
 import dev.tfkd.graph.Architecture;
+import dev.tfkd.training.MemoryEstimate;
 import dev.tfkd.training.TrainConfig;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,5 +1,7 @@
 package dev.tfkd.models;
 
+import dev.tfkd.training.MemoryEstimate;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,10 +1,7 @@
-package dev.tfkd.models;
+package dev.tfkd.training;
 
 import dev.tfkd.graph.Architecture;
-import dev.tfkd.graph.Init;
-import dev.tfkd.graph.RestoredVariables;
-import dev.tfkd.graph.Variables;
-import dev.tfkd.training.OptimizerConfig;
+import dev.tfkd.graph.ParameterCount;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -13,12 +10,10 @@ import java.util.Locale;
 import java.util.Set;
 import org.tensorflow.Graph;
 import org.tensorflow.GraphOperation;
-import org.tensorflow.Operand;
 import org.tensorflow.Output;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
-import org.tensorflow.op.core.Variable;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -75,7 +70,7 @@ public record MemoryEstimate(long parameters, long activations, int slotsPerPara
       dims[0] = batchSize;
       System.arraycopy(architecture.inputShape(), 0, dims, 1, dims.length - 1);
       Placeholder<TFloat32> x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(dims)));
-      Counting vars = new Counting();
+      ParameterCount.Counting vars = new ParameterCount.Counting();
       architecture.build(tf, x, vars, Architecture.Mode.TRAINING);
       // Everything computed from the input is per-batch memory; variables and constants are not reachable from it.
       long a = Shape.of(dims).size();
@@ -92,7 +87,7 @@ public record MemoryEstimate(long parameters, long activations, int slotsPerPara
           }
         }
       }
-      return new MemoryEstimate(vars.count, a, slots, batchSize, name);
+      return new MemoryEstimate(vars.count(), a, slots, batchSize, name);
     }
   }
 
@@ -134,7 +129,7 @@ public record MemoryEstimate(long parameters, long activations, int slotsPerPara
     if (totalBytes() > availableBytes) {
       throw new IllegalArgumentException(
           "model " + spec + " needs " + describe() + " to train, but the machine has " + gb(availableBytes)
-              + " available; choose a smaller model, a smaller --batch-size or SGD");
+              + " available; choose a smaller model, a smaller batch size or SGD");
     }
   }
 
@@ -166,22 +161,5 @@ public record MemoryEstimate(long parameters, long activations, int slotsPerPara
   private static long saturatingAdd(long a, long b) {
     long s = a + b;
     return s < 0 ? Long.MAX_VALUE : s;
-  }
-
-  /** Variables that count the trainable scalars asked for, and create nothing with a value. */
-  static final class Counting implements Variables {
-    private final RestoredVariables delegate = new RestoredVariables();
-    long count;
-
-    @Override
-    public Operand<TFloat32> weight(Ops tf, String name, Shape shape, Init init, int fanIn, int fanOut) {
-      count = saturatingAdd(count, shape.size());
-      return delegate.weight(tf, name, shape, init, fanIn, fanOut);
-    }
-
-    @Override
-    public Variable<TFloat32> state(Ops tf, String name, Shape shape, Init init) {
-      return delegate.state(tf, name, shape, init);
-    }
   }
 }
