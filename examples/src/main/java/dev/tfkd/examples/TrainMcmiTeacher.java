@@ -2,7 +2,6 @@ package dev.tfkd.examples;
 
 import dev.tfkd.data.io.DataSources;
 import dev.tfkd.models.Models;
-import dev.tfkd.objectives.McmiFineTune;
 import dev.tfkd.objectives.TeacherObjectives;
 import dev.tfkd.run.ModelScore;
 import dev.tfkd.run.RunResult;
@@ -19,8 +18,7 @@ public final class TrainMcmiTeacher {
     // MCMI with the paper's fine-tuning phase (SGD, cosine decay, centroids once), cut to 2 epochs to be quick.
     TeacherObjectives.Spec paper = TeacherObjectives.Spec.of(TeacherObjectives.Kind.MCMI);
     TeacherObjectives.Spec mcmi =
-        new TeacherObjectives.Spec(
-            paper.kind(), paper.lambda(), paper.smoothing(), McmiFineTune.paper(paper.lambda()).withEpochs(2));
+        new TeacherObjectives.Spec(paper.kind(), paper.lambda(), paper.smoothing(), paper.fineTune().withEpochs(2));
     RunResult r =
         TeacherTrainer.builder()
             .architecture(Models.create("mlp:64", new long[] {20}, 10)) // the mixture: 20 features, 10 classes
@@ -36,8 +34,16 @@ public final class TrainMcmiTeacher {
     System.out.printf(
         "MCMI teacher: accuracy %.4f, NLL %.4f, train CMI %.4f -> %s%n",
         score.accuracy(), score.evaluation().nll(), r.trainCmi().orElse(Double.NaN), r.exportPath());
-    if (!r.warnings().isEmpty() || !Double.isFinite(score.evaluation().nll()) || r.exportPath() == null) {
-      System.err.println("teacher training failed: " + r.warnings() + ", NLL " + score.evaluation().nll());
+    // Two phases (MLL, then the fine-tuning), figures that are finite and above chance, and an export.
+    boolean ok =
+        r.phases().size() == 2
+            && r.warnings().isEmpty()
+            && Double.isFinite(score.evaluation().nll())
+            && r.exportPath() != null;
+    if (!ok) {
+      System.err.println(
+          "teacher training failed: " + r.phases().size() + " phases, " + r.warnings() + ", NLL "
+              + score.evaluation().nll());
       System.exit(1);
     }
   }
