@@ -29,6 +29,7 @@ public final class Divergences {
    * their bounds (each checked when a spec is parsed), and a factory.
    */
   public record Entry(String name, String description, List<Parameter> parameters, Factory factory) {
+    /** Copies the parameter list. */
     public Entry {
       parameters = List.copyOf(parameters);
     }
@@ -37,6 +38,12 @@ public final class Divergences {
   /** Builds a divergence from parsed parameters; throws IllegalArgumentException for unknown or bad ones. */
   @FunctionalInterface
   public interface Factory {
+    /**
+     * Builds the divergence.
+     *
+     * @param params the parsed, bounds-checked parameters
+     * @return the divergence
+     */
     Divergence create(Params params);
   }
 

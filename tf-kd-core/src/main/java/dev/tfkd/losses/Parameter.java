@@ -29,6 +29,7 @@ public record Parameter(
   /** The largest temperature: beyond it every tempered distribution is uniform to float32 precision. */
   public static final double MAX_TEMPERATURE = 100;
 
+  /** Validates the bounds; throws IllegalArgumentException when the default is outside [min, max]. */
   public Parameter {
     if (!(min <= max) || !(defaultValue >= min && defaultValue <= max)) {
       throw new IllegalArgumentException("parameter " + key + ": default " + defaultValue + " outside its range");
