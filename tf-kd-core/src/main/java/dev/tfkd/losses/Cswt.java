@@ -64,7 +64,14 @@ public record Cswt(Tempered inner, float minTemperature, float maxTemperature) i
         tf, studentLogits, teacherLogits, GraphTemperature.perExample(tf, temperatures(tf, studentLogits, teacherLogits)), context);
   }
 
-  /** The per-example temperatures {@code [batch]}, outside any gradient. */
+  /**
+   * The per-example temperatures {@code [batch]}, outside any gradient.
+   *
+   * @param tf where to add the ops
+   * @param studentLogits {@code [batch, K]} student logits
+   * @param teacherLogits {@code [batch, K]} teacher logits
+   * @return {@code [batch]} temperatures in [Tmin, Tmax]
+   */
   public Operand<TFloat32> temperatures(Ops tf, Operand<TFloat32> studentLogits, Operand<TFloat32> teacherLogits) {
     Operand<TFloat32> q = tf.nn.softmax(tf.stopGradient(studentLogits));
     Operand<TFloat32> p = tf.nn.softmax(tf.stopGradient(teacherLogits));

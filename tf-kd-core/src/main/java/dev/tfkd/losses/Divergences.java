@@ -193,7 +193,11 @@ public final class Divergences {
     ENTRIES.put(e.name(), e);
   }
 
-  /** Every registered divergence, in registration order. */
+  /**
+   * Every registered divergence, in registration order.
+   *
+   * @return the entries (an unmodifiable copy)
+   */
   public static List<Entry> entries() {
     return List.copyOf(ENTRIES.values());
   }
@@ -202,6 +206,9 @@ public final class Divergences {
    * Parses a divergence spec: {@code name}, {@code name(key=value, ...)}, or either behind the per-example
    * temperature policy {@code cswt:} / {@code cswt(Tmin=2, Tmax=6):}. Unknown names, unknown or malformed
    * parameters and out-of-range values throw IllegalArgumentException naming the spec.
+   *
+   * @param spec the spec, e.g. {@code kl(T=4)}
+   * @return the divergence
    */
   public static Divergence parse(String spec) {
     String s = spec.strip();
@@ -297,12 +304,20 @@ public final class Divergences {
     /**
      * The value of {@code p} in the spec, or its default; marks it used. The value is checked against the
      * parameter's bounds as written, before any conversion, so {@code iters=1e12} cannot wrap or saturate.
+     *
+     * @param p the parameter
+     * @return its value
      */
     public float take(Parameter p) {
       return (float) value(p);
     }
 
-    /** The integer value of {@code p} in the spec, or its default; marks it used and checks its bounds. */
+    /**
+     * The integer value of {@code p} in the spec, or its default; marks it used and checks its bounds.
+     *
+     * @param p the integer parameter
+     * @return its value
+     */
     public int takeInt(Parameter p) {
       return (int) value(p);
     }

@@ -51,7 +51,12 @@ public record Parameter(
     return closed(key, defaultValue, MIN_TEMPERATURE, MAX_TEMPERATURE);
   }
 
-  /** Whether {@code v} is allowed. */
+  /**
+   * Whether {@code v} is allowed.
+   *
+   * @param v a value
+   * @return true when {@code v} is within the bounds (and whole, for an integer parameter)
+   */
   public boolean accepts(double v) {
     if (integer) {
       return (minInclusive ? v >= min : v > min) && (maxInclusive ? v <= max : v < max) && v == Math.rint(v);
@@ -64,6 +69,10 @@ public record Parameter(
   /**
    * Returns {@code v} when allowed; otherwise throws IllegalArgumentException naming {@code owner}, the key, the
    * range and the value.
+   *
+   * @param owner the divergence named in the message
+   * @param v the value
+   * @return {@code v}
    */
   public double check(String owner, double v) {
     if (!accepts(v)) {
@@ -72,13 +81,21 @@ public record Parameter(
     return v;
   }
 
-  /** The range in words: {@code an integer in [1, 1000]}, {@code in (0, 1)}. */
+  /**
+   * The range in words: {@code an integer in [1, 1000]}, {@code in (0, 1)}.
+   *
+   * @return the range
+   */
   public String range() {
     return (integer ? "an integer in " : "in ") + (minInclusive ? "[" : "(") + format(min) + ", " + format(max)
         + (maxInclusive ? "]" : ")");
   }
 
-  /** {@code key in [min, max], default d}, as {@code tfkd divergences} lists it. */
+  /**
+   * {@code key in [min, max], default d}, as {@code tfkd divergences} lists it.
+   *
+   * @return the description
+   */
   public String describe() {
     return key + " " + range() + ", default " + format(defaultValue);
   }
