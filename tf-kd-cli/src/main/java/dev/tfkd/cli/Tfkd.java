@@ -42,6 +42,11 @@ public final class Tfkd implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
+  /**
+   * Runs the command line and exits the JVM with its exit code (0 done, 1 failed, 2 bad input).
+   *
+   * @param args the command-line arguments
+   */
   public static void main(String[] args) {
     System.exit(run(System.out, System.err, args));
   }

@@ -7,6 +7,10 @@ import picocli.CommandLine;
 final class Versions implements CommandLine.IVersionProvider {
   static String tfkd() {
     String v = Tfkd.class.getPackage().getImplementationVersion();
+    // On the module path the manifest's Implementation-Version is not read; the module descriptor has the version.
+    if (v == null && Tfkd.class.getModule().getDescriptor() != null) {
+      v = Tfkd.class.getModule().getDescriptor().rawVersion().orElse(null);
+    }
     return v == null ? "dev" : v;
   }
 

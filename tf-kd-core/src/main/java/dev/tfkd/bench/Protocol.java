@@ -10,8 +10,12 @@ package dev.tfkd.bench;
  * @param windows timed windows, >= 1
  */
 public record Protocol(int warmupSteps, double windowSeconds, int windows) {
+  /** The protocol used for the peer comparisons. */
   public static final Protocol PEERS = new Protocol(20, 2.0, 5);
 
+  /**
+   * Validates the protocol; throws IllegalArgumentException for negative warm-up, a non-positive window or no window.
+   */
   public Protocol {
     if (warmupSteps < 0 || !(windowSeconds > 0) || Double.isInfinite(windowSeconds) || windows < 1) {
       throw new IllegalArgumentException(

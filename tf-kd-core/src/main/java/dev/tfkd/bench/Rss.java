@@ -14,6 +14,11 @@ import java.nio.file.Path;
 public record Rss(long currentKb, long peakKb) {
   private static final Path STATUS = Path.of("/proc/self/status");
 
+  /**
+   * Reads this process's resident set size.
+   *
+   * @return the current and peak RSS
+   */
   public static Rss read() {
     long rss = 0;
     long hwm = 0;
@@ -44,10 +49,20 @@ public record Rss(long currentKb, long peakKb) {
     }
   }
 
+  /**
+   * The current resident set size.
+   *
+   * @return megabytes
+   */
   public double currentMb() {
     return currentKb / 1024.0;
   }
 
+  /**
+   * The peak resident set size.
+   *
+   * @return megabytes
+   */
   public double peakMb() {
     return peakKb / 1024.0;
   }

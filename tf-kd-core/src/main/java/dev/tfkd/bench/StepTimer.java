@@ -21,6 +21,11 @@ public final class StepTimer implements TrainingListener {
   private long samples;
   private long rssAfterWarmup;
 
+  /**
+   * A timer following {@code protocol}.
+   *
+   * @param protocol warm-up steps and measurement windows
+   */
   public StepTimer(Protocol protocol) {
     this.protocol = protocol;
   }

@@ -14,6 +14,7 @@ import java.util.regex.Pattern;
 public class ConfigException extends IllegalArgumentException {
   private static final Pattern FIELD = Pattern.compile("\\{([a-z_.]+)\\}");
 
+  /** The message with {field} placeholders, rendered by the caller. */
   private final String template;
 
   /**

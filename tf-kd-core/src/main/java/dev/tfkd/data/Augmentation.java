@@ -14,6 +14,7 @@ import java.util.SplittableRandom;
  * @param flip whether to flip horizontally half of the time
  */
 public record Augmentation(int padding, boolean flip) {
+  /** Validates the settings; throws IllegalArgumentException for a negative padding. */
   public Augmentation {
     if (padding < 0) {
       throw new IllegalArgumentException("padding must be >= 0, got " + padding);

@@ -21,6 +21,10 @@ import java.util.Objects;
 public record Dataset(
     String name, float[] features, int[] labels, long[] exampleShape, int numClasses, double[] posterior) {
 
+  /**
+   * Validates the components; throws NullPointerException for a missing one and IllegalArgumentException when sizes
+   * disagree.
+   */
   public Dataset {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(features, "features");

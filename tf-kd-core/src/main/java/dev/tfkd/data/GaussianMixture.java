@@ -25,6 +25,7 @@ public record GaussianMixture(int numClasses, int dimensions, double separation,
     return new GaussianMixture(10, 20, 0.75, 20240113L);
   }
 
+  /** Validates the parameters; throws IllegalArgumentException for fewer than 2 classes or no dimension. */
   public GaussianMixture {
     if (numClasses < 2) {
       throw new IllegalArgumentException("numClasses must be >= 2, got " + numClasses);

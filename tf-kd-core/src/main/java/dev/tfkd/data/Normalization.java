@@ -11,6 +11,7 @@ import java.util.Arrays;
  * @param std per-channel standard deviations (a constant channel gets 1, so it maps to 0 instead of NaN)
  */
 public record Normalization(float[] mean, float[] std) {
+  /** Validates the statistics; throws IllegalArgumentException when mean and std lengths differ or are zero. */
   public Normalization {
     mean = mean.clone();
     std = std.clone();

@@ -16,6 +16,10 @@ import java.util.SplittableRandom;
  * @param numClasses 2 to 10 (the first classes of the list)
  */
 public record Shapes(int height, int width, int channels, int numClasses) {
+  /**
+   * Validates the parameters; throws IllegalArgumentException for images smaller than 8x8 or channels other than 1 or
+   * 3.
+   */
   public Shapes {
     if (height < 8 || width < 8) {
       throw new IllegalArgumentException("shapes: images must be at least 8x8, got " + height + "x" + width);

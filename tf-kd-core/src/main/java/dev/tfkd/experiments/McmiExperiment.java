@@ -42,6 +42,10 @@ import java.util.Objects;
 public record McmiExperiment(
     TeacherPlan teacher, StudentPlan student, Protocols protocols, int seeds, long firstSeed, boolean control) {
 
+  /**
+   * Validates the experiment; throws NullPointerException for a missing part and IllegalArgumentException for fewer
+   * than one seed.
+   */
   public McmiExperiment {
     Objects.requireNonNull(teacher, "teacher");
     Objects.requireNonNull(student, "student");
@@ -63,6 +67,10 @@ public record McmiExperiment(
    * @param omitClasses the classes the zero-shot students never see; at least one, not all
    */
   public record Protocols(double trainFraction, int fewShotEpochs, int[] omitClasses) {
+    /**
+     * Validates the protocols; throws IllegalArgumentException for a training fraction outside (0, 1] or fewer than one
+     * few-shot epoch.
+     */
     public Protocols {
       if (!(trainFraction > 0 && trainFraction <= 1)) {
         throw new IllegalArgumentException("--train-fraction must be in (0, 1], got " + trainFraction);
@@ -76,6 +84,11 @@ public record McmiExperiment(
       }
     }
 
+    /**
+     * The classes left out of the few- and zero-shot training sets (a copy).
+     *
+     * @return the omitted class indices
+     */
     @Override
     public int[] omitClasses() {
       return omitClasses.clone();
@@ -94,6 +107,7 @@ public record McmiExperiment(
     return names;
   }
 
+  /** The evaluation settings, in report order. */
   public static final List<String> SETTINGS = List.of("full", "few-shot", "zero-shot");
 
   /** Runs the experiment with its checkpoints in a temporary directory, removed afterwards. */

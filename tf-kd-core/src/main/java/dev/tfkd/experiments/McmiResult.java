@@ -41,10 +41,20 @@ public final class McmiResult {
     students.add(new StudentRow(setting, name, seed, eval));
   }
 
+  /**
+   * One row per teacher trained.
+   *
+   * @return the teacher rows
+   */
   public List<TeacherRow> teachers() {
     return List.copyOf(teachers);
   }
 
+  /**
+   * One row per student trained.
+   *
+   * @return the student rows
+   */
   public List<StudentRow> students() {
     return List.copyOf(students);
   }

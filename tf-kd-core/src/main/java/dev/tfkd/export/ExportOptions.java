@@ -15,6 +15,9 @@ public record ExportOptions(Manifest manifest, Dataset warmupData, int warmupReq
   /** Only the SavedModel. */
   public static final ExportOptions NONE = new ExportOptions(null, null, 0, 1);
 
+  /**
+   * Validates the options; throws IllegalArgumentException for a warm-up count outside its bounds or a batch below 1.
+   */
   public ExportOptions {
     if (warmupRequests < 0 || warmupRequests > WarmupRecords.MAX_RECORDS) {
       throw new IllegalArgumentException(

@@ -64,6 +64,7 @@ public final class Predictor implements AutoCloseable {
     /** {@code serving_default}, logits or probabilities found by name, safe ops only, batches of 256. */
     public static final Options DEFAULT = new Options("serving_default", null, OutputKind.AUTO, false, 256, 0);
 
+    /** Validates the options; throws IllegalArgumentException for an unnamed signature or a missing output kind. */
     public Options {
       if (signature == null || signature.isEmpty()) {
         throw new IllegalArgumentException("signature must be named");
@@ -77,22 +78,53 @@ public final class Predictor implements AutoCloseable {
       dev.tfkd.training.SessionSettings.checkThreads("threads", threads);
     }
 
+    /**
+     * These options with another signature.
+     *
+     * @param s the signature name
+     * @return a copy
+     */
     public Options withSignature(String s) {
       return new Options(s, output, kind, allowUnsafeOps, maxBatch, threads);
     }
 
+    /**
+     * These options with another output and its kind.
+     *
+     * @param o the output name
+     * @param k what the output holds
+     * @return a copy
+     */
     public Options withOutput(String o, OutputKind k) {
       return new Options(signature, o, k, allowUnsafeOps, maxBatch, threads);
     }
 
+    /**
+     * These options with unsafe ops allowed or refused.
+     *
+     * @param allow whether to load graphs with ops outside the safe list
+     * @return a copy
+     */
     public Options withAllowUnsafeOps(boolean allow) {
       return new Options(signature, output, kind, allow, maxBatch, threads);
     }
 
+    /**
+     * These options with another maximum batch.
+     *
+     * @param b the largest batch fed at once
+     * @return a copy
+     */
     public Options withMaxBatch(int b) {
       return new Options(signature, output, kind, allowUnsafeOps, b, threads);
     }
 
+    /**
+     * These options with another thread count.
+     *
+     * @param t the session threads
+     * @return a copy
+     */
     public Options withThreads(int t) {
       return new Options(signature, output, kind, allowUnsafeOps, maxBatch, t);
     }
@@ -292,6 +324,11 @@ public final class Predictor implements AutoCloseable {
     return outputName;
   }
 
+  /**
+   * Whether the selected output holds probabilities (otherwise logits).
+   *
+   * @return true for probabilities
+   */
   public boolean outputsProbabilities() {
     return probabilitiesOut;
   }

@@ -21,19 +21,25 @@ public final class Signatures {
   /** Predict outputs. */
   public static final String LOGITS = "logits";
 
+  /** Output key of the probabilities. */
   public static final String PROBABILITIES = "probabilities";
+  /** Output key of the predicted classes. */
   public static final String CLASSES = "classes";
 
   /** The key of the predict signature, and its method name. */
   public static final String PREDICT_KEY = Signature.DEFAULT_KEY;
 
+  /** Method name of a predict signature. */
   public static final String PREDICT_METHOD = "tensorflow/serving/predict";
 
   /** The classify signature's key, method and outputs. */
   public static final String CLASSIFY_KEY = "classify";
 
+  /** Method name of a classify signature. */
   public static final String CLASSIFY_METHOD = "tensorflow/serving/classify";
+  /** Output key of the classify signature's classes. */
   public static final String CLASSIFY_CLASSES = "classes";
+  /** Output key of the classify signature's scores. */
   public static final String CLASSIFY_SCORES = "scores";
 
   /** The tf.Example feature holding the flattened example as a float list. */

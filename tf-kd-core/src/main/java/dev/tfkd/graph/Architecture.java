@@ -38,7 +38,9 @@ public interface Architecture {
 
   /** Training or inference behaviour of layers such as batch normalisation and dropout. */
   enum Mode {
+    /** Training: batch normalisation uses batch statistics and updates its moving averages, dropout is on. */
     TRAINING,
+    /** Inference: batch normalisation uses its moving averages, dropout is off. */
     INFERENCE
   }
 }

@@ -12,6 +12,7 @@ import org.tensorflow.types.TFloat32;
  * @param updates ops that must run with every training step (moving-average updates); empty in inference mode
  */
 public record Forward(Operand<TFloat32> logits, List<Op> updates) {
+  /** Copies the update list. */
   public Forward {
     updates = List.copyOf(updates);
   }

@@ -28,6 +28,7 @@ public final class FrozenVariables implements Variables {
    * @param data {@code shape.size()} values, row-major
    */
   public record Value(Shape shape, float[] data) {
+    /** Validates the value; throws IllegalArgumentException when the shape's size differs from the data length. */
     public Value {
       Objects.requireNonNull(shape, "shape");
       Objects.requireNonNull(data, "data");

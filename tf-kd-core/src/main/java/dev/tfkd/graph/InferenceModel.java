@@ -40,8 +40,11 @@ public final class InferenceModel implements AutoCloseable {
   /** Graph node names of the input and the outputs (the signatures in {@code dev.tfkd.export} use the same). */
   public static final String INPUTS = "inputs";
 
+  /** Name of the logits output. */
   public static final String LOGITS = "logits";
+  /** Name of the probabilities output. */
   public static final String PROBABILITIES = "probabilities";
+  /** Name of the predicted-class output. */
   public static final String CLASSES = "classes";
   /** The graph node fed by the classify signature's serialized tf.Examples. */
   public static final String EXAMPLES = "examples";
@@ -62,6 +65,7 @@ public final class InferenceModel implements AutoCloseable {
     /** No preprocessing, labels {@code "0"} to {@code "K-1"}. */
     public static final Options DEFAULT = new Options(null, null);
 
+    /** Copies the class labels. */
     public Options {
       classLabels = classLabels == null ? null : List.copyOf(classLabels);
     }
@@ -257,6 +261,11 @@ public final class InferenceModel implements AutoCloseable {
     return out;
   }
 
+  /**
+   * The architecture this model runs.
+   *
+   * @return the architecture
+   */
   public Architecture architecture() {
     return architecture;
   }

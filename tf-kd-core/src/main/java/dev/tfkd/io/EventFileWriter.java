@@ -56,6 +56,11 @@ public final class EventFileWriter implements AutoCloseable {
     }
   }
 
+  /**
+   * The event file being written.
+   *
+   * @return the file
+   */
   public Path file() {
     return file;
   }

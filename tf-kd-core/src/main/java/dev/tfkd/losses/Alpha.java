@@ -23,12 +23,17 @@ import org.tensorflow.types.TFloat32;
  * @param temperature T, in [0.01, 100] (default 1)
  */
 public record Alpha(float alpha, float temperature) implements Tempered {
+  /** Default alpha. */
   public static final float DEFAULT_ALPHA = 0.5f;
   /** alpha and its bounds: beyond them p^alpha underflows float32 for ordinary probabilities. */
   public static final Parameter ALPHA = Parameter.closed("alpha", DEFAULT_ALPHA, -10, 10);
   /** The temperature T and its bounds. */
   public static final Parameter TEMPERATURE = Parameter.temperature("T", 1);
 
+  /**
+   * Checks each parameter against its {@link Parameter} bounds; throws IllegalArgumentException, naming the divergence,
+   * for one outside them.
+   */
   public Alpha {
     ALPHA.check("alpha", alpha);
     TEMPERATURE.check("alpha", temperature);

@@ -27,7 +27,9 @@ import org.tensorflow.types.TFloat32;
  * @param temperature T, in [0.01, 100] (default 1)
  */
 public record AlphaBeta(float alpha, float beta, float temperature) implements Tempered {
+  /** Default alpha. */
   public static final float DEFAULT_ALPHA = 0.8f;
+  /** Default beta. */
   public static final float DEFAULT_BETA = 0.3f;
   /** a and its bounds: beyond them p^a underflows float32 for ordinary probabilities. */
   public static final Parameter A = Parameter.closed("a", DEFAULT_ALPHA, -10, 10);
@@ -36,6 +38,10 @@ public record AlphaBeta(float alpha, float beta, float temperature) implements T
   /** The temperature T and its bounds. */
   public static final Parameter TEMPERATURE = Parameter.temperature("T", 1);
 
+  /**
+   * Checks each parameter against its {@link Parameter} bounds; throws IllegalArgumentException, naming the divergence,
+   * for one outside them.
+   */
   public AlphaBeta {
     A.check("alpha-beta", alpha);
     B.check("alpha-beta", beta);

@@ -21,12 +21,17 @@ import org.tensorflow.types.TFloat32;
  * @param temperature T, in [0.01, 100] (default 1)
  */
 public record Bdkd(float weight, float temperature) implements Tempered {
+  /** Default weight. */
   public static final float DEFAULT_WEIGHT = 3f;
   /** w and its bounds. */
   public static final Parameter WEIGHT = Parameter.closed("w", DEFAULT_WEIGHT, 1, 1000);
   /** The temperature T and its bounds. */
   public static final Parameter TEMPERATURE = Parameter.temperature("T", 1);
 
+  /**
+   * Checks each parameter against its {@link Parameter} bounds; throws IllegalArgumentException, naming the divergence,
+   * for one outside them.
+   */
   public Bdkd {
     WEIGHT.check("bdkd", weight);
     TEMPERATURE.check("bdkd", temperature);

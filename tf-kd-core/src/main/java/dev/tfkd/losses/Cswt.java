@@ -25,13 +25,19 @@ import org.tensorflow.types.TFloat32;
  * @param maxTemperature T_max, in [0.01, 100] and >= T_min (default 6)
  */
 public record Cswt(Tempered inner, float minTemperature, float maxTemperature) implements Divergence {
+  /** Default minimum temperature. */
   public static final float DEFAULT_MIN = 2f;
+  /** Default maximum temperature. */
   public static final float DEFAULT_MAX = 6f;
   /** T_min and its bounds. */
   public static final Parameter MIN = Parameter.temperature("Tmin", DEFAULT_MIN);
   /** T_max and its bounds (and T_max >= T_min). */
   public static final Parameter MAX = Parameter.temperature("Tmax", DEFAULT_MAX);
 
+  /**
+   * Checks each parameter against its {@link Parameter} bounds; throws IllegalArgumentException, naming the divergence,
+   * for one outside them. The maximum must not be below the minimum.
+   */
   public Cswt {
     java.util.Objects.requireNonNull(inner, "inner");
     MIN.check("cswt", minTemperature);
@@ -58,7 +64,14 @@ public record Cswt(Tempered inner, float minTemperature, float maxTemperature) i
         tf, studentLogits, teacherLogits, GraphTemperature.perExample(tf, temperatures(tf, studentLogits, teacherLogits)), context);
   }
 
-  /** The per-example temperatures {@code [batch]}, outside any gradient. */
+  /**
+   * The per-example temperatures {@code [batch]}, outside any gradient.
+   *
+   * @param tf where to add the ops
+   * @param studentLogits {@code [batch, K]} student logits
+   * @param teacherLogits {@code [batch, K]} teacher logits
+   * @return {@code [batch]} temperatures in [Tmin, Tmax]
+   */
   public Operand<TFloat32> temperatures(Ops tf, Operand<TFloat32> studentLogits, Operand<TFloat32> teacherLogits) {
     Operand<TFloat32> q = tf.nn.softmax(tf.stopGradient(studentLogits));
     Operand<TFloat32> p = tf.nn.softmax(tf.stopGradient(teacherLogits));

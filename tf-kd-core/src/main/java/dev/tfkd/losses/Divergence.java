@@ -15,12 +15,18 @@ import org.tensorflow.types.TFloat32;
  */
 public interface Divergence {
 
-  /** The registry name, e.g. {@code kl}. */
+  /**
+   * The registry name, e.g. {@code kl}.
+   *
+   * @return the name
+   */
   String name();
 
   /**
    * This divergence as a spec with every parameter written out, e.g. {@code kl(T=4)} or {@code
    * cswt(Tmin=2, Tmax=6):kl(T=4)}: {@link Divergences#parse} turns it back into an equal divergence.
+   *
+   * @return the full spec
    */
   String spec();
 

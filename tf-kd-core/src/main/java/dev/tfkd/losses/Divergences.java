@@ -29,6 +29,7 @@ public final class Divergences {
    * their bounds (each checked when a spec is parsed), and a factory.
    */
   public record Entry(String name, String description, List<Parameter> parameters, Factory factory) {
+    /** Copies the parameter list. */
     public Entry {
       parameters = List.copyOf(parameters);
     }
@@ -37,6 +38,12 @@ public final class Divergences {
   /** Builds a divergence from parsed parameters; throws IllegalArgumentException for unknown or bad ones. */
   @FunctionalInterface
   public interface Factory {
+    /**
+     * Builds the divergence.
+     *
+     * @param params the parsed, bounds-checked parameters
+     * @return the divergence
+     */
     Divergence create(Params params);
   }
 
@@ -186,7 +193,11 @@ public final class Divergences {
     ENTRIES.put(e.name(), e);
   }
 
-  /** Every registered divergence, in registration order. */
+  /**
+   * Every registered divergence, in registration order.
+   *
+   * @return the entries (an unmodifiable copy)
+   */
   public static List<Entry> entries() {
     return List.copyOf(ENTRIES.values());
   }
@@ -195,6 +206,9 @@ public final class Divergences {
    * Parses a divergence spec: {@code name}, {@code name(key=value, ...)}, or either behind the per-example
    * temperature policy {@code cswt:} / {@code cswt(Tmin=2, Tmax=6):}. Unknown names, unknown or malformed
    * parameters and out-of-range values throw IllegalArgumentException naming the spec.
+   *
+   * @param spec the spec, e.g. {@code kl(T=4)}
+   * @return the divergence
    */
   public static Divergence parse(String spec) {
     String s = spec.strip();
@@ -290,12 +304,20 @@ public final class Divergences {
     /**
      * The value of {@code p} in the spec, or its default; marks it used. The value is checked against the
      * parameter's bounds as written, before any conversion, so {@code iters=1e12} cannot wrap or saturate.
+     *
+     * @param p the parameter
+     * @return its value
      */
     public float take(Parameter p) {
       return (float) value(p);
     }
 
-    /** The integer value of {@code p} in the spec, or its default; marks it used and checks its bounds. */
+    /**
+     * The integer value of {@code p} in the spec, or its default; marks it used and checks its bounds.
+     *
+     * @param p the integer parameter
+     * @return its value
+     */
     public int takeInt(Parameter p) {
       return (int) value(p);
     }

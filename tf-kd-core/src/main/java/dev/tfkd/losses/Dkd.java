@@ -25,9 +25,13 @@ import org.tensorflow.types.TFloat32;
  * @param warmupEpochs epochs of linear warm-up, an integer in [0, 100000] (default 20)
  */
 public record Dkd(float alpha, float beta, float temperature, int warmupEpochs) implements Tempered {
+  /** Default alpha (target-class weight). */
   public static final float DEFAULT_ALPHA = 1f;
+  /** Default beta (non-target weight). */
   public static final float DEFAULT_BETA = 8f;
+  /** Default temperature. */
   public static final float DEFAULT_TEMPERATURE = 4f;
+  /** Default number of warm-up epochs. */
   public static final int DEFAULT_WARMUP = 20;
   /** alpha and its bounds. */
   public static final Parameter ALPHA = Parameter.closed("alpha", DEFAULT_ALPHA, 0, 1000);
@@ -38,6 +42,10 @@ public record Dkd(float alpha, float beta, float temperature, int warmupEpochs) 
   /** The warm-up in epochs and its bounds. */
   public static final Parameter WARMUP = Parameter.integer("warmup", DEFAULT_WARMUP, 0, 100_000);
 
+  /**
+   * Checks each parameter against its {@link Parameter} bounds; throws IllegalArgumentException, naming the divergence,
+   * for one outside them.
+   */
   public Dkd {
     ALPHA.check("dkd", alpha);
     BETA.check("dkd", beta);

@@ -15,12 +15,17 @@ import org.tensorflow.types.TFloat32;
  * @param temperature T, in [0.01, 100] (default 1)
  */
 public record JensenShannon(float beta, float temperature) implements Tempered {
+  /** Default mixing weight. */
   public static final float DEFAULT_BETA = 0.5f;
   /** beta and its bounds. */
   public static final Parameter BETA = new Parameter("beta", DEFAULT_BETA, 0, false, 1, false, false);
   /** The temperature T and its bounds. */
   public static final Parameter TEMPERATURE = Parameter.temperature("T", 1);
 
+  /**
+   * Checks each parameter against its {@link Parameter} bounds; throws IllegalArgumentException, naming the divergence,
+   * for one outside them.
+   */
   public JensenShannon {
     BETA.check("js", beta);
     TEMPERATURE.check("js", temperature);

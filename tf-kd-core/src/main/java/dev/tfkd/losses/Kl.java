@@ -15,10 +15,15 @@ import org.tensorflow.types.TFloat32;
  * @param temperature T, in [0.01, 100] (default 4)
  */
 public record Kl(float temperature) implements Tempered {
+  /** Default temperature. */
   public static final float DEFAULT_TEMPERATURE = 4f;
   /** The temperature T and its bounds. */
   public static final Parameter TEMPERATURE = Parameter.temperature("T", DEFAULT_TEMPERATURE);
 
+  /**
+   * Checks each parameter against its {@link Parameter} bounds; throws IllegalArgumentException, naming the divergence,
+   * for one outside them.
+   */
   public Kl {
     TEMPERATURE.check("kl", temperature);
   }

@@ -22,12 +22,17 @@ import org.tensorflow.types.TFloat32;
  * @param temperature T of the non-target part, in [0.01, 100] (default 1)
  */
 public record Nkd(float gamma, float temperature) implements Tempered {
+  /** Default gamma. */
   public static final float DEFAULT_GAMMA = 1.5f;
   /** gamma and its bounds. */
   public static final Parameter GAMMA = Parameter.closed("gamma", DEFAULT_GAMMA, 0, 1000);
   /** The temperature T and its bounds. */
   public static final Parameter TEMPERATURE = Parameter.temperature("T", 1);
 
+  /**
+   * Checks each parameter against its {@link Parameter} bounds; throws IllegalArgumentException, naming the divergence,
+   * for one outside them.
+   */
   public Nkd {
     GAMMA.check("nkd", gamma);
     TEMPERATURE.check("nkd", temperature);

@@ -29,6 +29,7 @@ public record Parameter(
   /** The largest temperature: beyond it every tempered distribution is uniform to float32 precision. */
   public static final double MAX_TEMPERATURE = 100;
 
+  /** Validates the bounds; throws IllegalArgumentException when the default is outside [min, max]. */
   public Parameter {
     if (!(min <= max) || !(defaultValue >= min && defaultValue <= max)) {
       throw new IllegalArgumentException("parameter " + key + ": default " + defaultValue + " outside its range");
@@ -50,7 +51,12 @@ public record Parameter(
     return closed(key, defaultValue, MIN_TEMPERATURE, MAX_TEMPERATURE);
   }
 
-  /** Whether {@code v} is allowed. */
+  /**
+   * Whether {@code v} is allowed.
+   *
+   * @param v a value
+   * @return true when {@code v} is within the bounds (and whole, for an integer parameter)
+   */
   public boolean accepts(double v) {
     if (integer) {
       return (minInclusive ? v >= min : v > min) && (maxInclusive ? v <= max : v < max) && v == Math.rint(v);
@@ -63,6 +69,10 @@ public record Parameter(
   /**
    * Returns {@code v} when allowed; otherwise throws IllegalArgumentException naming {@code owner}, the key, the
    * range and the value.
+   *
+   * @param owner the divergence named in the message
+   * @param v the value
+   * @return {@code v}
    */
   public double check(String owner, double v) {
     if (!accepts(v)) {
@@ -71,13 +81,21 @@ public record Parameter(
     return v;
   }
 
-  /** The range in words: {@code an integer in [1, 1000]}, {@code in (0, 1)}. */
+  /**
+   * The range in words: {@code an integer in [1, 1000]}, {@code in (0, 1)}.
+   *
+   * @return the range
+   */
   public String range() {
     return (integer ? "an integer in " : "in ") + (minInclusive ? "[" : "(") + format(min) + ", " + format(max)
         + (maxInclusive ? "]" : ")");
   }
 
-  /** {@code key in [min, max], default d}, as {@code tfkd divergences} lists it. */
+  /**
+   * {@code key in [min, max], default d}, as {@code tfkd divergences} lists it.
+   *
+   * @return the description
+   */
   public String describe() {
     return key + " " + range() + ", default " + format(defaultValue);
   }

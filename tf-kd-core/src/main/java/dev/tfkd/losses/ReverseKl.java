@@ -12,10 +12,15 @@ import org.tensorflow.types.TFloat32;
  * @param temperature T, in [0.01, 100] (default 4)
  */
 public record ReverseKl(float temperature) implements Tempered {
+  /** Default temperature. */
   public static final float DEFAULT_TEMPERATURE = 4f;
   /** The temperature T and its bounds. */
   public static final Parameter TEMPERATURE = Parameter.temperature("T", DEFAULT_TEMPERATURE);
 
+  /**
+   * Checks each parameter against its {@link Parameter} bounds; throws IllegalArgumentException, naming the divergence,
+   * for one outside them.
+   */
   public ReverseKl {
     TEMPERATURE.check("reverse-kl", temperature);
   }

@@ -29,7 +29,9 @@ import org.tensorflow.types.TFloat32;
  * @param temperature T, in [0.01, 100] (default 1)
  */
 public record Sinkhorn(float epsilon, int iterations, float temperature) implements Tempered {
+  /** Default entropic regularisation. */
   public static final float DEFAULT_EPSILON = 0.1f;
+  /** Default number of Sinkhorn iterations. */
   public static final int DEFAULT_ITERATIONS = 20;
   /** eps and its bounds. */
   public static final Parameter EPSILON = Parameter.closed("eps", DEFAULT_EPSILON, 1e-3, 1e3);
@@ -41,6 +43,10 @@ public record Sinkhorn(float epsilon, int iterations, float temperature) impleme
   /** The temperature T and its bounds. */
   public static final Parameter TEMPERATURE = Parameter.temperature("T", 1);
 
+  /**
+   * Checks each parameter against its {@link Parameter} bounds; throws IllegalArgumentException, naming the divergence,
+   * for one outside them.
+   */
   public Sinkhorn {
     EPSILON.check("sinkhorn", epsilon);
     ITERATIONS.check("sinkhorn", iterations);

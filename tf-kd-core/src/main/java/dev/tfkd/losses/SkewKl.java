@@ -16,12 +16,17 @@ import org.tensorflow.types.TFloat32;
  * @param reverse false: {@code skew-kl}; true: {@code skew-reverse-kl}
  */
 public record SkewKl(float skew, float temperature, boolean reverse) implements Tempered {
+  /** Default skew. */
   public static final float DEFAULT_SKEW = 0.1f;
   /** The skew a and its bounds. */
   public static final Parameter SKEW = new Parameter("a", DEFAULT_SKEW, 0, true, 1, false, false);
   /** The temperature T and its bounds. */
   public static final Parameter TEMPERATURE = Parameter.temperature("T", 1);
 
+  /**
+   * Checks each parameter against its {@link Parameter} bounds; throws IllegalArgumentException, naming the divergence,
+   * for one outside them.
+   */
   public SkewKl {
     SKEW.check(reverse ? "skew-reverse-kl" : "skew-kl", skew);
     TEMPERATURE.check(reverse ? "skew-reverse-kl" : "skew-kl", temperature);

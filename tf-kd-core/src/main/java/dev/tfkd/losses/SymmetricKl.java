@@ -14,12 +14,17 @@ import org.tensorflow.types.TFloat32;
  * @param temperature T, in [0.01, 100] (default 1)
  */
 public record SymmetricKl(float lambda, float temperature) implements Tempered {
+  /** Default weight of the reverse term. */
   public static final float DEFAULT_LAMBDA = 0.5f;
   /** lambda and its bounds. */
   public static final Parameter LAMBDA = Parameter.closed("lambda", DEFAULT_LAMBDA, 0, 1);
   /** The temperature T and its bounds. */
   public static final Parameter TEMPERATURE = Parameter.temperature("T", 1);
 
+  /**
+   * Checks each parameter against its {@link Parameter} bounds; throws IllegalArgumentException, naming the divergence,
+   * for one outside them.
+   */
   public SymmetricKl {
     LAMBDA.check("symmetric-kl", lambda);
     TEMPERATURE.check("symmetric-kl", temperature);

@@ -12,10 +12,23 @@ import org.tensorflow.types.TFloat32;
  */
 public interface Tempered extends Divergence {
 
-  /** The constant temperature T used when no per-example policy is applied. */
+  /**
+   * The constant temperature T used when no per-example policy is applied.
+   *
+   * @return T
+   */
   float temperature();
 
-  /** The per-example divergence at the given (constant or per-example) temperature: {@code [batch]}. */
+  /**
+   * The per-example divergence at the given (constant or per-example) temperature.
+   *
+   * @param tf where to add the ops
+   * @param studentLogits {@code [batch, K]} student logits
+   * @param teacherLogits {@code [batch, K]} teacher logits
+   * @param temperature the temperature to use instead of {@link #temperature()}
+   * @param context labels, one-hot labels and the epoch, for the divergences that read them (e.g. DKD's warm-up)
+   * @return {@code [batch]} values, owned by the caller's graph
+   */
   Operand<TFloat32> perExample(
       Ops tf,
       Operand<TFloat32> studentLogits,

@@ -15,6 +15,10 @@ public record TotalVariation(float temperature) implements Tempered {
   /** The temperature T and its bounds. */
   public static final Parameter TEMPERATURE = Parameter.temperature("T", 1);
 
+  /**
+   * Checks each parameter against its {@link Parameter} bounds; throws IllegalArgumentException, naming the divergence,
+   * for one outside them.
+   */
   public TotalVariation {
     TEMPERATURE.check("tvd", temperature);
   }

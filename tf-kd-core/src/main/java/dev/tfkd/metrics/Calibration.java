@@ -22,6 +22,11 @@ public final class Calibration {
    * @param ece the expected calibration error
    */
   public record Reliability(int[] counts, double[] confidence, double[] accuracy, double ece) {
+    /**
+     * The number of equal-width confidence bins.
+     *
+     * @return the bin count
+     */
     public int bins() {
       return counts.length;
     }

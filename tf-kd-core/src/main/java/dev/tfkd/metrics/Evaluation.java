@@ -25,6 +25,7 @@ public record Evaluation(
     double ece,
     double cmi) {
 
+  /** Copies the per-class accuracies. */
   public Evaluation {
     perClassAccuracy = perClassAccuracy.clone();
   }
@@ -34,6 +35,11 @@ public record Evaluation(
     this(examples, accuracy, nll, klToPosterior, bcpdError, new double[0], Double.NaN, Double.NaN);
   }
 
+  /**
+   * The accuracy of each class (a copy).
+   *
+   * @return per-class accuracy, empty when not computed
+   */
   @Override
   public double[] perClassAccuracy() {
     return perClassAccuracy.clone();

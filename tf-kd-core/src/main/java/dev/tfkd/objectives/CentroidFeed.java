@@ -49,6 +49,11 @@ public final class CentroidFeed implements TrainingHook {
     this.numClasses = numClasses;
   }
 
+  /**
+   * How the class centroids are computed and refreshed.
+   *
+   * @return the centroid policy
+   */
   public CentroidPolicy policy() {
     return policy;
   }

@@ -23,6 +23,11 @@ public enum CentroidPolicy {
     this.description = description;
   }
 
+  /**
+   * A one-line description for help texts.
+   *
+   * @return the description
+   */
   public String description() {
     return description;
   }

@@ -27,6 +27,7 @@ public record Cmim(float lambda, float[] temperatures) implements Objective {
   /** Default temperatures. */
   public static final float[] DEFAULT_TEMPERATURES = {1f, 2f, 4f, 8f};
 
+  /** Validates the parameters; throws IllegalArgumentException for a negative or infinite lambda or no temperatures. */
   public Cmim {
     if (!(lambda >= 0) || Float.isInfinite(lambda)) {
       throw new IllegalArgumentException("lambda must be finite and >= 0, got " + lambda);
@@ -42,6 +43,11 @@ public record Cmim(float lambda, float[] temperatures) implements Objective {
     }
   }
 
+  /**
+   * The temperatures whose CMI terms are summed (a copy).
+   *
+   * @return the temperatures
+   */
   @Override
   public float[] temperatures() {
     return temperatures.clone();

@@ -14,8 +14,10 @@ import org.tensorflow.types.TFloat32;
  * @param epsilon the smoothing, in [0, 1)
  */
 public record LabelSmoothing(float epsilon) implements Objective {
+  /** Default smoothing epsilon. */
   public static final float DEFAULT_EPSILON = 0.1f;
 
+  /** Validates epsilon; throws IllegalArgumentException outside [0, 1). */
   public LabelSmoothing {
     if (!(epsilon >= 0 && epsilon < 1)) {
       throw new IllegalArgumentException("label smoothing must be in [0, 1), got " + epsilon);

@@ -31,6 +31,11 @@ public final class Mcmi implements Objective {
     this.centroids = Objects.requireNonNull(centroids, "centroids");
   }
 
+  /**
+   * The weight of the CMI term.
+   *
+   * @return lambda
+   */
   public float lambda() {
     return lambda;
   }

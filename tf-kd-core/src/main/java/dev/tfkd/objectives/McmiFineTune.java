@@ -29,10 +29,17 @@ import java.util.Objects;
 public record McmiFineTune(
     float lambda, CentroidPolicy centroids, float emaMomentum, int epochs, OptimizerConfig optimizer) {
 
+  /** Default CMI weight. */
   public static final float DEFAULT_LAMBDA = 0.15f;
+  /** The fine-tuning epochs of the MCMI paper. */
   public static final int PAPER_EPOCHS = 20;
+  /** Default momentum of the centroids' moving average. */
   public static final float DEFAULT_EMA_MOMENTUM = 0.9f;
 
+  /**
+   * Validates the parameters; throws NullPointerException for a missing part and IllegalArgumentException for a
+   * negative or infinite lambda.
+   */
   public McmiFineTune {
     Objects.requireNonNull(centroids, "centroids");
     Objects.requireNonNull(optimizer, "optimizer");
@@ -53,6 +60,12 @@ public record McmiFineTune(
         lambda, CentroidPolicy.ONCE, DEFAULT_EMA_MOMENTUM, PAPER_EPOCHS, OptimizerConfig.sgdCosine(0.05f, 0.9f, 5e-4f));
   }
 
+  /**
+   * This fine-tune with another centroid policy.
+   *
+   * @param policy the centroid policy
+   * @return a copy with {@code policy}
+   */
   public McmiFineTune withCentroids(CentroidPolicy policy) {
     return new McmiFineTune(lambda, policy, emaMomentum, epochs, optimizer);
   }
@@ -65,6 +78,12 @@ public record McmiFineTune(
             optimizer.kind(), lr, optimizer.momentum(), optimizer.weightDecay(), optimizer.schedule()));
   }
 
+  /**
+   * This fine-tune with another epoch count.
+   *
+   * @param n the number of fine-tuning epochs
+   * @return a copy with {@code n} epochs
+   */
   public McmiFineTune withEpochs(int n) {
     return new McmiFineTune(lambda, centroids, emaMomentum, n, optimizer);
   }

@@ -22,12 +22,17 @@ public final class TeacherObjectives {
 
   /** The registered objectives. */
   public enum Kind {
+    /** Cross-entropy with the labels. */
     MLL("mll", "cross-entropy with the labels (maximum log-likelihood)"),
+    /** Maximum conditional mutual information (cross-entropy minus lambda times the CMI). */
     MCMI(
         "mcmi",
         "MLL, then fine-tune with CE - lambda*mean KL(P_x||Q_y), centroids Q held constant (Ye et al., ICLR 2024)"),
+    /** Cross-entropy plus CMI over several temperatures. */
     CMIM("cmim", "CE + lambda * sum over T=1,2,4,8 of the CMI with batch centroids (undistillable teachers, 2025)"),
+    /** Mean squared error between softmax and one-hot labels. */
     MSE("mse", "mean squared error between softmax and one-hot label (ECCV 2024)"),
+    /** Cross-entropy with smoothed labels. */
     LABEL_SMOOTHING("label-smoothing", "CE with targets (1-eps)*onehot + eps/K");
 
     private final String cliName;
@@ -38,10 +43,20 @@ public final class TeacherObjectives {
       this.description = description;
     }
 
+    /**
+     * The name on the command line.
+     *
+     * @return the name
+     */
     public String cliName() {
       return cliName;
     }
 
+    /**
+     * A one-line description for help texts.
+     *
+     * @return the description
+     */
     public String description() {
       return description;
     }
@@ -67,6 +82,10 @@ public final class TeacherObjectives {
    * @param fineTune the MCMI fine-tuning phase (its lambda is {@code lambda}); used by mcmi only
    */
   public record Spec(Kind kind, float lambda, float smoothing, McmiFineTune fineTune) {
+    /**
+     * Validates the spec; throws NullPointerException for a missing part and IllegalArgumentException for a bad
+     * parameter.
+     */
     public Spec {
       Objects.requireNonNull(kind, "kind");
       Objects.requireNonNull(fineTune, "fineTune");
@@ -93,6 +112,11 @@ public final class TeacherObjectives {
       };
     }
 
+    /**
+     * A one-line description of this objective and its parameters.
+     *
+     * @return the description
+     */
     public String describe() {
       return switch (kind) {
         case MCMI ->

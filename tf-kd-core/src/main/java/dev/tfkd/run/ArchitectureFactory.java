@@ -11,6 +11,10 @@ public interface ArchitectureFactory {
   /**
    * The architecture {@code spec} names for examples of {@code inputShape} and {@code numClasses} classes.
    *
+   * @param spec the architecture spec, e.g. {@code mlp:256,256}
+   * @param inputShape the shape of one example
+   * @param numClasses K
+   * @return the architecture (a graph builder: nothing is allocated yet)
    * @throws IllegalArgumentException for an unknown or malformed spec
    */
   Architecture create(String spec, long[] inputShape, int numClasses);

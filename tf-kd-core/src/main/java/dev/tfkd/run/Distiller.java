@@ -48,7 +48,11 @@ public final class Distiller {
     this.b = b;
   }
 
-  /** A builder with the defaults of {@link RunBuilder}, divergence {@code kl}, weights 0.1 (CE) and 0.9 (KD). */
+  /**
+   * A builder with the defaults of {@link RunBuilder}, divergence {@code kl}, weights 0.1 (CE) and 0.9 (KD).
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -56,6 +60,11 @@ public final class Distiller {
   /**
    * A builder set from a resolved {@code distill} configuration (see {@link RunSpec#distiller}): the teacher is
    * loaded and the data read now, so a bad configuration is refused before anything is written.
+   *
+   * @param config the resolved configuration
+   * @param resume continue the run in the configuration's run directory
+   * @param models makes the student's architecture from the {@code model} field
+   * @return a builder that owns the loaded teacher
    */
   public static Builder fromConfig(RunConfig config, boolean resume, ArchitectureFactory models) {
     return RunSpec.distiller(config, resume, models);
@@ -73,7 +82,12 @@ public final class Distiller {
 
     private Builder() {}
 
-    /** The teacher (not closed by the run). */
+    /**
+     * The teacher (not closed by the run).
+     *
+     * @param teacher the teacher; the caller closes it after the run
+     * @return this builder
+     */
     public Builder teacher(Teacher teacher) {
       this.teacher = Objects.requireNonNull(teacher, "teacher");
       this.ownsTeacher = false;
@@ -87,34 +101,59 @@ public final class Distiller {
       return this;
     }
 
-    /** The student's architecture. */
+    /**
+     * The student's architecture.
+     *
+     * @param student the student's architecture
+     * @return this builder
+     */
     public Builder student(Architecture student) {
       this.student = Objects.requireNonNull(student, "student");
       return this;
     }
 
-    /** The divergence as a spec, e.g. {@code kl(T=4)} or {@code dkd(beta=4)} ({@link Divergences#parse}). */
+    /**
+     * The divergence as a spec, e.g. {@code kl(T=4)} or {@code dkd(beta=4)} ({@link Divergences#parse}).
+     *
+     * @param spec the divergence spec
+     * @return this builder
+     */
     public Builder divergence(String spec) {
       this.divergence = Divergences.parse(spec);
       this.divergenceSpec = spec;
       return this;
     }
 
-    /** The divergence as an object. */
+    /**
+     * The divergence as an object.
+     *
+     * @param divergence the divergence
+     * @return this builder
+     */
     public Builder divergence(Divergence divergence) {
       this.divergence = Objects.requireNonNull(divergence, "divergence");
       this.divergenceSpec = divergence.name();
       return this;
     }
 
-    /** The weights of the label cross-entropy and of the divergence to the teacher. */
+    /**
+     * The weights of the label cross-entropy and of the divergence to the teacher.
+     *
+     * @param ceWeight the cross-entropy weight, finite and at least 0
+     * @param kdWeight the divergence weight, finite and at least 0 (not both 0)
+     * @return this builder
+     */
     public Builder weights(float ceWeight, float kdWeight) {
       this.ceWeight = ceWeight;
       this.kdWeight = kdWeight;
       return this;
     }
 
-    /** Checks the options that need no data and returns the distiller. */
+    /**
+     * Checks the options that need no data and returns the distiller.
+     *
+     * @return the distiller, ready to {@link Distiller#fit}
+     */
     public Distiller build() {
       if (teacher == null || student == null) {
         throw new IllegalArgumentException("a distillation needs a teacher and a student");
@@ -127,6 +166,7 @@ public final class Distiller {
   /**
    * Runs the distillation (or continues it, with {@link Builder#resume}).
    *
+   * @return what the run produced
    * @throws IllegalArgumentException for bad input (data, teacher, export root, disk space), before anything is
    *     written
    * @throws dev.tfkd.training.TrainingDivergedException when a loss is not finite; the last good checkpoint stays

@@ -24,14 +24,26 @@ public record ModelScore(
     Calibration.Reliability reliability,
     double[] perClass,
     long parameters) {
-  /** Scores {@code logits} ({@code test.size() x K}) against {@code test}'s labels. */
+  /**
+   * Scores {@code logits} ({@code test.size() x K}) against {@code test}'s labels.
+   *
+   * @param name the model's role
+   * @param logits the model's logits, row-major {@code test.size() x K}
+   * @param test the labelled test data
+   * @param parameters trainable parameters, or -1 when unknown
+   * @return the figures
+   */
   public static ModelScore of(String name, float[] logits, Dataset test, long parameters) {
     return new ModelScore(
         name, test.name(), test.hasPosterior(), Metrics.evaluate(logits, test),
         Calibration.reliability(logits, test, 15), Calibration.perClassAccuracy(logits, test), parameters);
   }
 
-  /** The test accuracy. */
+  /**
+   * The test accuracy.
+   *
+   * @return the share of test examples classified correctly
+   */
   public double accuracy() {
     return evaluation.accuracy();
   }

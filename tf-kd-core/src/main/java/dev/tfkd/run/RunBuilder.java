@@ -47,89 +47,159 @@ public abstract class RunBuilder<B extends RunBuilder<B>> {
     return (B) this;
   }
 
-  /** The training data. */
+  /**
+   * The training data.
+   *
+   * @param train the training examples
+   * @return this builder
+   */
   public B train(Dataset train) {
     this.train = Objects.requireNonNull(train, "train");
     return self();
   }
 
-  /** Data scored after every epoch (and, without {@link #test}, for the final figures). */
+  /**
+   * Data scored after every epoch (and, without {@link #test}, for the final figures).
+   *
+   * @param validation the validation examples, or {@code null} for none
+   * @return this builder
+   */
   public B validation(Dataset validation) {
     this.validation = validation;
     return self();
   }
 
-  /** Holds out this fraction of the training data (a seeded shuffle) for validation and the final figures. */
+  /**
+   * Holds out this fraction of the training data (a seeded shuffle) for validation and the final figures.
+   *
+   * @param fraction the share of the training data held out, in (0, 1)
+   * @return this builder
+   */
   public B validation(double fraction) {
     this.validationSplit = fraction;
     return self();
   }
 
-  /** The data of the final figures (and, without {@link #validation}, of the validation after every epoch). */
+  /**
+   * The data of the final figures (and, without {@link #validation}, of the validation after every epoch).
+   *
+   * @param test the test examples, or {@code null}
+   * @return this builder
+   */
   public B test(Dataset test) {
     this.test = test;
     return self();
   }
 
-  /** All the data at once, as a configuration resolves it. */
+  /**
+   * All the data at once, as a configuration resolves it.
+   *
+   * @param data the training, validation and test data
+   * @return this builder
+   */
   public B data(RunData data) {
     this.data = data;
     return self();
   }
 
-  /** Every training setting at once: epochs, batch size, optimizer and schedule, seed, threads. */
+  /**
+   * Every training setting at once: epochs, batch size, optimizer and schedule, seed, threads.
+   *
+   * @param training the training configuration
+   * @return this builder
+   */
   public B training(TrainConfig training) {
     this.training = Objects.requireNonNull(training, "training");
     return self();
   }
 
-  /** Passes over the training data. */
+  /**
+   * Passes over the training data.
+   *
+   * @param epochs the number of epochs, at least 1
+   * @return this builder
+   */
   public B epochs(int epochs) {
     this.training = training.withEpochs(epochs);
     return self();
   }
 
-  /** Examples per step. */
+  /**
+   * Examples per step.
+   *
+   * @param batchSize the batch size, at least 1
+   * @return this builder
+   */
   public B batchSize(int batchSize) {
     TrainConfig t = training;
     this.training = new TrainConfig(t.epochs(), batchSize, t.optimizer(), t.seed(), t.threads(), t.augmentation());
     return self();
   }
 
-  /** The optimizer, its learning rate, momentum, weight decay and schedule. */
+  /**
+   * The optimizer, its learning rate, momentum, weight decay and schedule.
+   *
+   * @param optimizer the optimizer configuration
+   * @return this builder
+   */
   public B optimizer(OptimizerConfig optimizer) {
     TrainConfig t = training;
     this.training = new TrainConfig(t.epochs(), t.batchSize(), optimizer, t.seed(), t.threads(), t.augmentation());
     return self();
   }
 
-  /** The one seed for weights, validation split and data order. */
+  /**
+   * The one seed for weights, validation split and data order.
+   *
+   * @param seed the run's seed
+   * @return this builder
+   */
   public B seed(long seed) {
     this.training = training.withSeed(seed);
     return self();
   }
 
-  /** TensorFlow threads; 0: all cores, 1: bit-reproducible. */
+  /**
+   * TensorFlow threads; 0: all cores, 1: bit-reproducible.
+   *
+   * @param threads intra-op threads, 0 to {@link dev.tfkd.training.SessionSettings#MAX_THREADS}
+   * @return this builder
+   */
   public B threads(int threads) {
     TrainConfig t = training;
     this.training = new TrainConfig(t.epochs(), t.batchSize(), t.optimizer(), t.seed(), threads, t.augmentation());
     return self();
   }
 
-  /** Where checkpoints, logs, {@code run_config.pbtxt}, {@code results.json} and the report go. Required. */
+  /**
+   * Where checkpoints, logs, {@code run_config.pbtxt}, {@code results.json} and the report go. Required.
+   *
+   * @param dir the run directory; created by the run if absent
+   * @return this builder
+   */
   public B runDirectory(Path dir) {
     this.runDirectory = Objects.requireNonNull(dir, "dir");
     return self();
   }
 
-  /** Exports the trained model as the next integer version of {@code root/NAME} (default root: RUN_DIR/export). */
+  /**
+   * Exports the trained model as the next integer version of {@code root/NAME} (default root: RUN_DIR/export).
+   *
+   * @param root the export root
+   * @return this builder
+   */
   public B exportTo(Path root) {
     this.exportRoot = Objects.requireNonNull(root, "root");
     this.export = true;
     return self();
   }
 
-  /** The model's name under the export root and in the results (default: {@code student}, {@code teacher-OBJECTIVE}). */
+  /**
+   * The model's name under the export root and in the results (default: {@code student}, {@code teacher-OBJECTIVE}).
+   *
+   * @param name letters, digits, {@code .}, {@code _} and {@code -} only
+   * @return this builder
+   */
   public B modelName(String name) {
     if (name == null || !name.matches("[A-Za-z0-9._-]+")) {
       throw new IllegalArgumentException(
@@ -139,20 +209,36 @@ public abstract class RunBuilder<B extends RunBuilder<B>> {
     return self();
   }
 
-  /** Trains and scores without exporting. */
+  /**
+   * Trains and scores without exporting.
+   *
+   * @return this builder
+   */
   public B noExport() {
     this.export = false;
     this.exportRoot = null;
     return self();
   }
 
-  /** Adds a listener made afresh for each phase of the run (e.g. a progress display). */
+  /**
+   * Adds a listener made afresh for each phase of the run (e.g. a progress display).
+   *
+   * @param listener makes a training listener for each phase
+   * @return this builder
+   */
   public B listener(PhaseListener listener) {
     listeners.add(Objects.requireNonNull(listener, "listener"));
     return self();
   }
 
-  /** Stops after {@code patience} epochs without an improvement of at least {@code minDelta} in {@code metric}. */
+  /**
+   * Stops after {@code patience} epochs without an improvement of at least {@code minDelta} in {@code metric}.
+   *
+   * @param metric the validation metric watched
+   * @param patience epochs without improvement before stopping, at least 1
+   * @param minDelta the smallest change counted as an improvement, at least 0
+   * @return this builder
+   */
   public B earlyStopping(EarlyStopping.Metric metric, int patience, double minDelta) {
     if (patience < 1 || !(minDelta >= 0)) {
       throw new IllegalArgumentException("early stopping needs patience >= 1 and min delta >= 0");
@@ -164,13 +250,21 @@ public abstract class RunBuilder<B extends RunBuilder<B>> {
   /**
    * Continues the run in the run directory from its latest checkpoint (a finished phase is not trained again; an
    * export the run had already published is reused).
+   *
+   * @param resume whether to continue from the run directory's latest checkpoint
+   * @return this builder
    */
   public B resume(boolean resume) {
     this.resume = resume;
     return self();
   }
 
-  /** Called once every check has passed, just before the first step (e.g. to announce the run). */
+  /**
+   * Called once every check has passed, just before the first step (e.g. to announce the run).
+   *
+   * @param onStart receives what is about to run
+   * @return this builder
+   */
   public B onStart(Consumer<RunStart> onStart) {
     this.onStart = Objects.requireNonNull(onStart, "onStart");
     return self();
@@ -179,6 +273,9 @@ public abstract class RunBuilder<B extends RunBuilder<B>> {
   /**
    * The configuration saved in the run directory and recorded in the export's manifest; by default one is
    * written from the builder's settings.
+   *
+   * @param config the configuration to record, or {@code null} to write one from the builder
+   * @return this builder
    */
   public B config(RunConfig config) {
     this.config = config;

@@ -26,12 +26,23 @@ public record RunData(Dataset train, Dataset validation, Dataset test) {
     }
   }
 
-  /** {@code train} alone: nothing to validate or score on. */
+  /**
+   * {@code train} alone: nothing to validate or score on.
+   *
+   * @param train the training data
+   * @return the data, with no validation or test part
+   */
   public static RunData of(Dataset train) {
     return new RunData(train, null, null);
   }
 
-  /** {@code train}, with {@code test} for validation after every epoch and for the final figures. */
+  /**
+   * {@code train}, with {@code test} for validation after every epoch and for the final figures.
+   *
+   * @param train the training data
+   * @param test the test data, also used for validation
+   * @return the data
+   */
   public static RunData of(Dataset train, Dataset test) {
     return new RunData(train, test, test);
   }
@@ -39,6 +50,10 @@ public record RunData(Dataset train, Dataset validation, Dataset test) {
   /**
    * {@code train} with a held-out {@code fraction} of it (a seeded shuffle) for validation and the final figures.
    *
+   * @param train the data to split
+   * @param fraction the share held out, in (0, 1)
+   * @param seed seeds the shuffle
+   * @return the training part, with the held-out part for validation and test
    * @throws ConfigException naming {@code data.validation_split} if the split leaves either part empty
    */
   public static RunData split(Dataset train, double fraction, long seed) {
@@ -68,6 +83,10 @@ public record RunData(Dataset train, Dataset validation, Dataset test) {
   /**
    * The data a configuration names: its training data and its test data or validation split ({@code seed} seeds
    * the split). Non-finite features are refused, naming example and feature.
+    *
+   * @param d the configuration's data section
+   * @param seed seeds the validation split
+   * @return the data
    */
   public static RunData load(DataConfig d, long seed) {
     String format = d.getFormat().isBlank() ? null : d.getFormat();

@@ -36,42 +36,76 @@ public final class RunDirectory {
     this.path = path;
   }
 
-  /** The run directory at {@code path} (nothing is read or written). */
+  /**
+   * The run directory at {@code path} (nothing is read or written).
+   *
+   * @param path the directory
+   * @return the run directory
+   */
   public static RunDirectory at(Path path) {
     return new RunDirectory(path);
   }
 
-  /** The directory. */
+  /**
+   * The directory.
+   *
+   * @return the path
+   */
   public Path path() {
     return path;
   }
 
-  /** The saved configuration file. */
+  /**
+   * The saved configuration file.
+   *
+   * @return {@code RUN_DIR/run_config.pbtxt}
+   */
   public Path configFile() {
     return path.resolve(RunConfigs.FILE_NAME);
   }
 
-  /** Whether a run was started here (its configuration was saved). */
+  /**
+   * Whether a run was started here (its configuration was saved).
+   *
+   * @return true when the configuration file exists
+   */
   public boolean holdsRun() {
     return Files.exists(configFile());
   }
 
-  /** The directory of a later phase of the run (its own checkpoints and logs), e.g. {@code finetune}. */
+  /**
+   * The directory of a later phase of the run (its own checkpoints and logs), e.g. {@code finetune}.
+   *
+   * @param name the phase's folder name
+   * @return {@code RUN_DIR/name}
+   */
   public Path phase(String name) {
     return path.resolve(name);
   }
 
-  /** {@code results.json}. */
+  /**
+   * {@code results.json}.
+   *
+   * @return {@code RUN_DIR/results.json}
+   */
   public Path results() {
     return path.resolve("results.json");
   }
 
-  /** The report's directory. */
+  /**
+   * The report's directory.
+   *
+   * @return {@code RUN_DIR/report}
+   */
   public Path report() {
     return path.resolve("report");
   }
 
-  /** Where the export goes when no export root is given. */
+  /**
+   * Where the export goes when no export root is given.
+   *
+   * @return {@code RUN_DIR/export}
+   */
   public Path defaultExportRoot() {
     return path.resolve("export");
   }
@@ -92,6 +126,8 @@ public final class RunDirectory {
    * The saved configuration of the run here, over {@code defaults}, validated, its run directory set to where it
    * now is (the directory may have moved).
    *
+   * @param defaults the configuration the saved file is merged over (the fields it does not set)
+   * @return the saved configuration
    * @throws IllegalArgumentException if no run was started here or its configuration is invalid
    */
   public RunConfig loadConfig(RunConfig defaults) {
@@ -106,6 +142,8 @@ public final class RunDirectory {
    * Creates the directory, checks that it can be written and saves {@code config} and a fresh run identity. Call
    * only once every check has passed: from here on the run leaves files behind.
    *
+   * @param config the configuration to save
+   * @throws IOException if writing fails
    * @throws IllegalArgumentException if the directory cannot be created or written
    */
   public void create(RunConfig config) throws IOException {
@@ -141,7 +179,12 @@ public final class RunDirectory {
     }
   }
 
-  /** The run's identity, made and saved on first use (a run started before identities existed gets one now). */
+  /**
+   * The run's identity, made and saved on first use (a run started before identities existed gets one now).
+   *
+   * @return the identity, a random UUID
+   * @throws IOException if it cannot be read or saved
+   */
   public String runId() throws IOException {
     Path f = path.resolve(RUN_ID_FILE);
     if (Files.isRegularFile(f)) {
@@ -159,6 +202,11 @@ public final class RunDirectory {
    * The version of {@code exportRoot/name} this run already published, if any: the newest version whose manifest
    * records this run's identity. A run resumed after its export was published finds it here instead of publishing
    * a second, identical version.
+    *
+   * @param exportRoot the export root
+   * @param name the model's name under it
+   * @return the published version directory, or empty
+   * @throws IOException if a manifest cannot be read
    */
   public Optional<Path> publishedExport(Path exportRoot, String name) throws IOException {
     Path base = exportRoot.resolve(name);

@@ -58,7 +58,14 @@ public final class RunReport {
 
   private RunReport() {}
 
-  /** Writes the report into {@code dir} and returns the HTML page. */
+  /**
+   * Writes the report into {@code dir} and returns the HTML page.
+   *
+   * @param dir the report directory, created if absent
+   * @param in what the report shows
+   * @return {@code dir/index.html}
+   * @throws IOException if writing fails
+   */
   public static Path write(Path dir, Inputs in) throws IOException {
     System.setProperty("java.awt.headless", "true");
     List<String> images = new ArrayList<>();
@@ -181,6 +188,7 @@ public final class RunReport {
    *
    * @param accuracy accuracy per class (NaN: no test examples of the class)
    * @param trainCounts training examples per class
+   * @return the chart
    */
   public static CategoryChart perClass(double[] accuracy, int[] trainCounts) {
     CategoryChart c =

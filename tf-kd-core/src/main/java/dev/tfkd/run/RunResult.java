@@ -49,22 +49,39 @@ public record RunResult(
     warnings = List.copyOf(warnings);
   }
 
-  /** Whether early stopping ended the run before its planned epochs. */
+  /**
+   * Whether early stopping ended the run before its planned epochs.
+   *
+   * @return true when the history is shorter than the planned epochs
+   */
   public boolean stoppedEarly() {
     return history.size() < plannedEpochs;
   }
 
-  /** The figures of the model scored under {@code name} (e.g. {@code "teacher"}). */
+  /**
+   * The figures of the model scored under {@code name} (e.g. {@code "teacher"}).
+   *
+   * @param name the role the model was scored under
+   * @return its figures, or empty when no model was scored under that name
+   */
   public Optional<ModelScore> score(String name) {
     return scores.stream().filter(s -> s.name().equals(name)).findFirst();
   }
 
-  /** The trained model's figures on the test data (the last score), if there was test data. */
+  /**
+   * The trained model's figures on the test data (the last score), if there was test data.
+   *
+   * @return the last score, or empty without test data
+   */
   public Optional<ModelScore> trainedScore() {
     return scores.isEmpty() ? Optional.empty() : Optional.of(scores.get(scores.size() - 1));
   }
 
-  /** The export, if the run exported. */
+  /**
+   * The export, if the run exported.
+   *
+   * @return the published version directory, or empty
+   */
   public Optional<Path> export() {
     return Optional.ofNullable(exportPath);
   }

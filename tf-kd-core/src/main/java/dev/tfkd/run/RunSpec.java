@@ -26,6 +26,8 @@ public final class RunSpec {
    *
    * @param resume continue the run in the configuration's run directory
    * @param models makes the student's architecture from the {@code model} field
+   * @param c the validated configuration
+   * @return a builder holding the teacher it loaded (closed by the run)
    */
   public static Distiller.Builder distiller(RunConfig c, boolean resume, ArchitectureFactory models) {
     var dc = c.getDistillation();
@@ -52,6 +54,8 @@ public final class RunSpec {
    *
    * @param resume continue the run in the configuration's run directory
    * @param models makes the teacher's architecture from the {@code model} field
+   * @param c the validated configuration
+   * @return a builder
    */
   public static TeacherTrainer.Builder teacherTrainer(RunConfig c, boolean resume, ArchitectureFactory models) {
     TeacherConfig t = c.getTeacher();

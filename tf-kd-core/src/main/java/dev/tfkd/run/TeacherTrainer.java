@@ -44,12 +44,23 @@ public final class TeacherTrainer {
     this.b = b;
   }
 
-  /** A builder with the defaults of {@link RunBuilder} and the objective {@code mll}. */
+  /**
+   * A builder with the defaults of {@link RunBuilder} and the objective {@code mll}.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** A builder set from a resolved {@code train-teacher} configuration (see {@link RunSpec#teacherTrainer}). */
+  /**
+   * A builder set from a resolved {@code train-teacher} configuration (see {@link RunSpec#teacherTrainer}).
+   *
+   * @param config the resolved configuration
+   * @param resume continue the run in the configuration's run directory
+   * @param models makes the teacher's architecture from the {@code model} field
+   * @return a builder
+   */
   public static Builder fromConfig(RunConfig config, boolean resume, ArchitectureFactory models) {
     return RunSpec.teacherTrainer(config, resume, models);
   }
@@ -61,19 +72,33 @@ public final class TeacherTrainer {
 
     private Builder() {}
 
-    /** The teacher's architecture. */
+    /**
+     * The teacher's architecture.
+     *
+     * @param architecture the teacher's architecture
+     * @return this builder
+     */
     public Builder architecture(Architecture architecture) {
       this.architecture = Objects.requireNonNull(architecture, "architecture");
       return this;
     }
 
-    /** The objective and its parameters (for mcmi, the fine-tuning phase too). */
+    /**
+     * The objective and its parameters (for mcmi, the fine-tuning phase too).
+     *
+     * @param objective the objective and its parameters
+     * @return this builder
+     */
     public Builder objective(TeacherObjectives.Spec objective) {
       this.objective = Objects.requireNonNull(objective, "objective");
       return this;
     }
 
-    /** Checks the options that need no data and returns the trainer. */
+    /**
+     * Checks the options that need no data and returns the trainer.
+     *
+     * @return the trainer, ready to {@link TeacherTrainer#fit}
+     */
     public TeacherTrainer build() {
       if (architecture == null) {
         throw new IllegalArgumentException("a teacher run needs an architecture");
@@ -82,7 +107,12 @@ public final class TeacherTrainer {
     }
   }
 
-  /** The default export name of a teacher trained with {@code kind}: {@code teacher-<objective>}. */
+  /**
+   * The default export name of a teacher trained with {@code kind}: {@code teacher-<objective>}.
+   *
+   * @param kind the objective
+   * @return {@code teacher-} followed by the objective's command-line name
+   */
   public static String defaultName(TeacherObjectives.Kind kind) {
     return "teacher-" + kind.cliName();
   }
@@ -90,6 +120,7 @@ public final class TeacherTrainer {
   /**
    * Trains the teacher (or continues its run, with {@link Builder#resume}).
    *
+   * @return what the run produced
    * @throws IllegalArgumentException for bad input, before anything is written
    * @throws dev.tfkd.training.TrainingDivergedException when a loss is not finite; the last good checkpoint stays
    * @throws IOException when writing the run's files fails
@@ -169,7 +200,16 @@ public final class TeacherTrainer {
             note));
   }
 
-  /** {@code e} as the JSON written beside the export ({@value #EVALUATION_FILE}). */
+  /**
+   * {@code e} as the JSON written beside the export ({@value #EVALUATION_FILE}).
+   *
+   * @param e the figures
+   * @param data the test data's name
+   * @param trainCmi the empirical CMI on the training data
+   * @param objective the objective as described in the run
+   * @param seed the run's seed
+   * @return the JSON text
+   */
   public static String evaluationJson(Evaluation e, String data, double trainCmi, String objective, long seed) {
     return Json.object()
             .put("data", data)

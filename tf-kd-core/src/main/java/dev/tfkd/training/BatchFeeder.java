@@ -82,6 +82,10 @@ public final class BatchFeeder implements AutoCloseable {
    * @param numClasses K
    */
   public record Source(Dataset data, float[] teacherLogits, int numClasses) {
+    /**
+     * Validates the source; throws IllegalArgumentException when the teacher logits do not hold {@code data.size() *
+     * numClasses} values.
+     */
     public Source {
       Objects.requireNonNull(data, "data");
       if (teacherLogits != null && teacherLogits.length != (long) data.size() * numClasses) {

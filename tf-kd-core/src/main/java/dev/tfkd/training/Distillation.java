@@ -18,6 +18,7 @@ import org.tensorflow.types.TFloat32;
  * @param divergence the per-example divergence
  */
 public record Distillation(float ceWeight, float kdWeight, Divergence divergence) implements Objective {
+  /** Validates the weights; throws IllegalArgumentException when one is negative or infinite, or both are zero. */
   public Distillation {
     Objects.requireNonNull(divergence, "divergence");
     if (!(ceWeight >= 0) || !(kdWeight >= 0) || Float.isInfinite(ceWeight) || Float.isInfinite(kdWeight)) {

@@ -16,7 +16,9 @@ public final class EarlyStopping implements TrainingListener {
 
   /** A validation metric and which direction is better. */
   public enum Metric {
+    /** Validation accuracy; higher is better. */
     VAL_ACCURACY(true),
+    /** Validation loss; lower is better. */
     VAL_LOSS(false);
 
     private final boolean higherIsBetter;

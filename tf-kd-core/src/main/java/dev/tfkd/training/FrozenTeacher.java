@@ -53,6 +53,12 @@ public final class FrozenTeacher {
   private final Map<String, FrozenVariables.Value> weights;
   private final String fingerprint;
 
+  /**
+   * A teacher with fixed weights.
+   *
+   * @param architecture the teacher's architecture
+   * @param weights its variable values by name
+   */
   public FrozenTeacher(Architecture architecture, Map<String, FrozenVariables.Value> weights) {
     this.architecture = Objects.requireNonNull(architecture, "architecture");
     this.weights = Map.copyOf(weights);
@@ -99,10 +105,20 @@ public final class FrozenTeacher {
     }
   }
 
+  /**
+   * The teacher's architecture.
+   *
+   * @return the architecture
+   */
   public Architecture architecture() {
     return architecture;
   }
 
+  /**
+   * The number of classes the teacher scores.
+   *
+   * @return K
+   */
   public int numClasses() {
     return architecture.numClasses();
   }

@@ -12,16 +12,26 @@ package dev.tfkd.training;
 public record OptimizerConfig(
     Kind kind, float learningRate, float momentum, float weightDecay, Schedule schedule) {
 
+  /** The optimizer algorithm. */
   public enum Kind {
+    /** Adam. */
     ADAM,
+    /** Stochastic gradient descent with momentum. */
     SGD
   }
 
+  /** How the learning rate changes over the run. */
   public enum Schedule {
+    /** A constant learning rate. */
     CONSTANT,
+    /** Cosine decay to zero over the run. */
     COSINE
   }
 
+  /**
+   * Validates the settings; throws IllegalArgumentException for a non-positive or infinite learning rate or a momentum
+   * outside [0, 1).
+   */
   public OptimizerConfig {
     if (!(learningRate > 0) || Float.isInfinite(learningRate)) {
       throw new IllegalArgumentException("learning rate must be positive and finite, got " + learningRate);

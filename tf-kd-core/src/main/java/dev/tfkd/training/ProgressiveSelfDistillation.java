@@ -24,8 +24,12 @@ import org.tensorflow.types.TFloat32;
  * @param epochs the training run's epochs, >= 1, over which a_t grows linearly
  */
 public record ProgressiveSelfDistillation(float finalAlpha, int epochs) implements Objective {
+  /** Default final alpha. */
   public static final float DEFAULT_FINAL_ALPHA = 0.8f;
 
+  /**
+   * Validates the parameters; throws IllegalArgumentException for a final alpha outside [0, 1] or fewer than one epoch.
+   */
   public ProgressiveSelfDistillation {
     if (!(finalAlpha >= 0 && finalAlpha <= 1)) {
       throw new IllegalArgumentException("PS-KD final alpha must be in [0, 1], got " + finalAlpha);

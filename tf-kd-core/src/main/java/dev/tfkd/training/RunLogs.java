@@ -46,14 +46,29 @@ public final class RunLogs implements TrainingListener, AutoCloseable {
             tensorboardDir, host(), ProcessHandle.current().pid() + "-" + Long.toHexString(System.nanoTime()));
   }
 
+  /**
+   * The per-epoch log.
+   *
+   * @return the file
+   */
   public Path epochsFile() {
     return epochsFile;
   }
 
+  /**
+   * The per-step log.
+   *
+   * @return the file
+   */
   public Path stepsFile() {
     return stepsFile;
   }
 
+  /**
+   * The TensorBoard event directory.
+   *
+   * @return the directory
+   */
   public Path tensorboardDir() {
     return tensorboardDir;
   }

@@ -27,6 +27,9 @@ public record SessionSettings(int intraOpThreads, int interOpThreads, Device dev
    */
   public static final int MAX_THREADS = 256;
 
+  /**
+   * Validates the settings; throws IllegalArgumentException for a thread count outside its bounds or a missing device.
+   */
   public SessionSettings {
     checkThreads("intra-op threads", intraOpThreads);
     checkThreads("inter-op threads", interOpThreads);
@@ -61,6 +64,11 @@ public record SessionSettings(int intraOpThreads, int interOpThreads, Device dev
     return new SessionSettings(threads, threads == 0 ? 0 : Math.min(2, threads), Device.DEFAULT);
   }
 
+  /**
+   * The TensorFlow session configuration for these settings.
+   *
+   * @return a new ConfigProto
+   */
   public ConfigProto toConfigProto() {
     ConfigProto.Builder b = ConfigProto.newBuilder();
     if (intraOpThreads > 0) {
@@ -92,16 +100,22 @@ public record SessionSettings(int intraOpThreads, int interOpThreads, Device dev
    * {@code index}.
    */
   public record Device(Kind kind, int index) {
+    /** TensorFlow's default placement. */
     public static final Device DEFAULT = new Device(Kind.DEFAULT, 0);
+    /** The CPU. */
     public static final Device CPU = new Device(Kind.CPU, 0);
 
     /** How a device is chosen. */
     public enum Kind {
+      /** TensorFlow's default placement. */
       DEFAULT,
+      /** The CPU. */
       CPU,
+      /** A GPU, by index. */
       GPU
     }
 
+    /** Validates the device; throws IllegalArgumentException for a negative index or an index on a non-GPU device. */
     public Device {
       if (kind == null || index < 0 || (kind != Kind.GPU && index != 0)) {
         throw new IllegalArgumentException("bad device " + kind + ":" + index);

@@ -16,6 +16,10 @@ import java.util.Objects;
  */
 public record TrainConfig(
     int epochs, int batchSize, OptimizerConfig optimizer, long seed, int threads, Augmentation augmentation) {
+  /**
+   * Validates the configuration; throws NullPointerException for a missing part and IllegalArgumentException for a
+   * value out of range.
+   */
   public TrainConfig {
     Objects.requireNonNull(optimizer, "optimizer");
     Objects.requireNonNull(augmentation, "augmentation (Augmentation.NONE for none)");
@@ -33,14 +37,32 @@ public record TrainConfig(
     this(epochs, batchSize, optimizer, seed, threads, Augmentation.NONE);
   }
 
+  /**
+   * This configuration with another seed.
+   *
+   * @param newSeed the seed
+   * @return a copy
+   */
   public TrainConfig withSeed(long newSeed) {
     return new TrainConfig(epochs, batchSize, optimizer, newSeed, threads, augmentation);
   }
 
+  /**
+   * This configuration with another epoch count.
+   *
+   * @param newEpochs the number of epochs
+   * @return a copy
+   */
   public TrainConfig withEpochs(int newEpochs) {
     return new TrainConfig(newEpochs, batchSize, optimizer, seed, threads, augmentation);
   }
 
+  /**
+   * This configuration with another augmentation.
+   *
+   * @param newAugmentation the augmentation ({@link Augmentation#NONE} for none)
+   * @return a copy
+   */
   public TrainConfig withAugmentation(Augmentation newAugmentation) {
     return new TrainConfig(epochs, batchSize, optimizer, seed, threads, newAugmentation);
   }

@@ -21,6 +21,7 @@ public record TrainedModel(
     List<TrainingListener.EpochMetrics> history,
     long trainableParameters) {
 
+  /** Copies the history. */
   public TrainedModel {
     history = List.copyOf(history);
   }

@@ -42,6 +42,12 @@ public final class Trainer {
   private final ConfigProto session;
   private final int prefetch;
 
+  /**
+   * A trainer.
+   *
+   * @param config what to train and how
+   * @param listeners called around every step and epoch, in order
+   */
   public Trainer(TrainConfig config, List<TrainingListener> listeners) {
     this(config, listeners, null);
   }
@@ -79,6 +85,7 @@ public final class Trainer {
    * @param resume continue from the latest checkpoint in {@code checkpoints} instead of starting afresh
    */
   public record RunOptions(Dataset validation, Checkpoints checkpoints, boolean everyEpoch, boolean resume) {
+    /** Validates the options; throws NullPointerException without a checkpoint store. */
     public RunOptions {
       Objects.requireNonNull(checkpoints, "checkpoints");
     }

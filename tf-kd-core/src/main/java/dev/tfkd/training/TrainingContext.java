@@ -27,6 +27,11 @@ public final class TrainingContext {
     this.train = train;
   }
 
+  /**
+   * The session training runs in; owned by the trainer, do not close it.
+   *
+   * @return the session
+   */
   public Session session() {
     return session;
   }

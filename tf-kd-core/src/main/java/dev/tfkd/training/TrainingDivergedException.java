@@ -4,6 +4,11 @@ package dev.tfkd.training;
 public final class TrainingDivergedException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  /**
+   * A divergence error.
+   *
+   * @param message what diverged and when
+   */
   public TrainingDivergedException(String message) {
     super(message);
   }

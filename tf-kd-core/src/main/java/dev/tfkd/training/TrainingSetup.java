@@ -15,6 +15,7 @@ public record TrainingSetup(Map<String, float[]> initialValues, List<TrainingHoo
   /** From scratch, no hooks. */
   public static final TrainingSetup NONE = new TrainingSetup(Map.of(), List.of());
 
+  /** Copies the initial values and hooks. */
   public TrainingSetup {
     initialValues = Map.copyOf(initialValues);
     hooks = List.copyOf(hooks);

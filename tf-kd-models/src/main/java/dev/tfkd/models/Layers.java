@@ -31,6 +31,7 @@ public final class Layers {
   /** PyTorch's BatchNorm2d defaults. */
   public static final float BN_EPSILON = 1e-5f;
 
+  /** The batch normalisation momentum (PyTorch convention: weight of the new batch statistic). */
   public static final float BN_MOMENTUM = 0.1f;
 
   private final Ops tf;
@@ -38,16 +39,33 @@ public final class Layers {
   private final Mode mode;
   private final List<Op> updates = new ArrayList<>();
 
+  /**
+   * Layers that add ops with {@code tf} and create variables in {@code vars}.
+   *
+   * @param tf the ops factory
+   * @param vars where variables are created
+   * @param mode training or inference
+   */
   public Layers(Ops tf, Variables vars, Mode mode) {
     this.tf = tf;
     this.vars = vars;
     this.mode = mode;
   }
 
+  /**
+   * The ops factory.
+   *
+   * @return the ops
+   */
   public Ops tf() {
     return tf;
   }
 
+  /**
+   * Training or inference.
+   *
+   * @return the mode
+   */
   public Mode mode() {
     return mode;
   }
@@ -173,6 +191,12 @@ public final class Layers {
     return tf.nn.biasAdd(tf.linalg.matMul(x, w), b);
   }
 
+  /**
+   * Rectified linear unit.
+   *
+   * @param x the input
+   * @return max(x, 0)
+   */
   public Operand<TFloat32> relu(Operand<TFloat32> x) {
     return tf.nn.relu(x);
   }

@@ -25,6 +25,10 @@ import org.tensorflow.types.TFloat32;
  */
 public record Mlp(long[] inputShape, int[] hidden, int numClasses, float dropout) implements Architecture {
 
+  /**
+   * Validates the shape; throws IllegalArgumentException for no class, or too many or too wide hidden layers, or a
+   * dropout outside [0, 1).
+   */
   public Mlp {
     inputShape = inputShape.clone();
     hidden = hidden.clone();

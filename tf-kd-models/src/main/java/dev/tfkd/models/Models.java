@@ -38,6 +38,14 @@ public final class Models {
   /** Builds an architecture for the given input shape and class count from the spec's arguments. */
   @FunctionalInterface
   public interface Factory {
+    /**
+     * Builds the architecture.
+     *
+     * @param args the spec's arguments after the name
+     * @param inputShape the shape of one example
+     * @param numClasses K
+     * @return the architecture
+     */
     Architecture create(String args, long[] inputShape, int numClasses);
   }
 

@@ -22,7 +22,9 @@ public final class Cifar {
 
   /** CIFAR-10 (10 classes, one label byte) or CIFAR-100 (100 fine classes, two label bytes). */
   public enum Variant {
+    /** CIFAR-10: one label byte, 10 classes. */
     CIFAR10(1, 10),
+    /** CIFAR-100: coarse and fine label bytes, 100 (fine) classes. */
     CIFAR100(2, 100);
 
     final int labelBytes;

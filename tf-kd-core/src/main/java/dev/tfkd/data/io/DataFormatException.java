@@ -11,6 +11,7 @@ public final class DataFormatException extends IllegalArgumentException {
   private static final long serialVersionUID = 1L;
 
   private final transient Path file;
+  /** Where in the file the problem is. */
   private final String place;
 
   /**
@@ -24,6 +25,14 @@ public final class DataFormatException extends IllegalArgumentException {
     this.place = place;
   }
 
+  /**
+   * A malformed-data error.
+   *
+   * @param file the file that is malformed
+   * @param place where in the file (record, line, offset)
+   * @param problem what is wrong
+   * @param cause the underlying error, or {@code null}
+   */
   public DataFormatException(Path file, String place, String problem, Throwable cause) {
     this(file, place, problem);
     initCause(cause);
@@ -52,10 +61,20 @@ public final class DataFormatException extends IllegalArgumentException {
     return b.toString();
   }
 
+  /**
+   * The file that is malformed.
+   *
+   * @return the file
+   */
   public Path file() {
     return file;
   }
 
+  /**
+   * Where in the file the problem is.
+   *
+   * @return the place, e.g. a record or line number
+   */
   public String place() {
     return place;
   }

@@ -39,17 +39,25 @@ public final class DataSources {
 
   /** Which part of a dataset to produce; a single file ignores it (pass separate files for train and test). */
   public enum Split {
+    /** The training split. */
     TRAIN,
+    /** The test split. */
     TEST
   }
 
   /** The file formats, by the names {@code --format} takes. */
   public enum Format {
+    /** IDX files (MNIST layout). */
     IDX,
+    /** CIFAR binary batches. */
     CIFAR10,
+    /** CIFAR-100 binary batches. */
     CIFAR100,
+    /** A CSV file: label then features per line. */
     CSV,
+    /** A folder of images, one sub-folder per class. */
     IMAGES,
+    /** TFRecord files of tf.train.Example records. */
     TFRECORD;
 
     /** The lower-case name used on the command line. */

@@ -29,10 +29,20 @@ public final class Checkpoints {
 
   private final Path dir;
 
+  /**
+   * Checkpoints kept in {@code dir}; nothing is read or written until a method is called.
+   *
+   * @param dir the checkpoint directory
+   */
   public Checkpoints(Path dir) {
     this.dir = dir;
   }
 
+  /**
+   * The checkpoint directory.
+   *
+   * @return the directory
+   */
   public Path dir() {
     return dir;
   }

@@ -3,5 +3,7 @@
  * atomically, and the generated {@code TrainerState}, {@code EpochRecord} and {@code HookValues} messages (from
  * {@code checkpoint.proto}) are the state saved beside the variables. The run configuration lives in {@code
  * dev.tfkd.config}; this package knows nothing of it.
+ *
+ * <p>Not API: not exported by {@code dev.tfkd.core}; runs resume through {@code dev.tfkd.run}.
  */
 package dev.tfkd.training.checkpoint;
