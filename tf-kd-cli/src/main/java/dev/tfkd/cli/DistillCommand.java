@@ -68,9 +68,9 @@ final class DistillCommand implements Callable<Integer> {
         Distiller.fromConfig(c, run.resume != null, Models::create)
             .listener(RunPrinter.progress(RunPrinter.progressOut(out, err, run.json)))
             .onStart(RunPrinter.announce(out, run.json, s -> String.format(
-                "distilling %s from %s on %s (%d examples, %d classes): %s", s.architecture().name(),
+                "distilling %s from %s on %s (%d examples, %d classes): %s%s", s.architecture().name(),
                 c.getDistillation().getTeacher(), s.train().name(), s.train().size(), s.architecture().numClasses(),
-                s.objective())))
+                s.objective(), s.teacherOutput().isEmpty() ? "" : "\nteacher " + s.teacherOutput())))
             .build()
             .fit();
     return RunPrinter.finish(r, c, out, err, run.json);

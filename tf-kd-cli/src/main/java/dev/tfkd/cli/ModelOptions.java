@@ -17,7 +17,7 @@ final class ModelOptions {
   @Option(names = "--output", paramLabel = "NAME", description = "Signature output holding logits or probabilities (default: logits, else probabilities, else the only output).")
   String output;
 
-  @Option(names = "--output-kind", defaultValue = "AUTO", description = "What --output holds: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}: by its name).")
+  @Option(names = "--output-kind", defaultValue = "AUTO", description = "What --output holds: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}: the op computing it in the graph (Softmax, LogSoftmax, other), confirmed by the first batch's values).")
   Predictor.OutputKind kind;
 
   @Option(names = "--allow-unsafe-ops", description = "Load the model even if its graph holds ops outside the allow-list of pure computation (file system, I/O). Loading runs the graph: only for models you trust.")

@@ -41,11 +41,27 @@ public final class Predictor implements AutoCloseable {
   public enum OutputKind {
     /** Unnormalised log-probabilities (softmax gives the probabilities). */
     LOGITS,
-    /** Probabilities (rows sum to 1); their logarithm serves as logits. */
+    /** Probabilities (rows sum to 1); their logarithm, floored at {@link #PROBABILITY_FLOOR}, serves as logits. */
     PROBABILITIES,
-    /** Decide by the output's name ({@code probabilities}, {@code probs}, {@code softmax}, {@code scores}). */
+    /** Log-probabilities (rows whose log-sum-exp is 0); they serve as logits unchanged. */
+    LOG_PROBABILITIES,
+    /**
+     * Decide from the graph ({@link OutputEvidence#fromGraph}: a {@code Softmax} gives probabilities, a
+     * {@code LogSoftmax} log-probabilities, any other op logits), confirmed by the values of the first batch
+     * ({@link OutputEvidence#fromValues}); when the graph says nothing (the chain ends at a function argument) the
+     * values decide. When graph and values disagree the first call stops with an {@link IllegalArgumentException}
+     * naming both: set the kind explicitly to settle it.
+     */
     AUTO
   }
+
+  /**
+   * The smallest probability whose logarithm is taken: {@code log(max(p, 1e-30))} (about -69.1). A probability
+   * of exactly 0 would give {@code -inf} and poison every softmax-based loss; 1e-30 is far below any probability a
+   * float32 softmax gives a class it does not rule out (its smallest normal value is about 1.2e-38), and a
+   * temperature of 20 still leaves such a class at {@code exp(-3.5)} of the others' scale, never NaN.
+   */
+  public static final float PROBABILITY_FLOOR = 1e-30f;
 
   /**
    * How to load and call the model.
@@ -53,7 +69,8 @@ public final class Predictor implements AutoCloseable {
    * @param signature the signature key, e.g. {@code serving_default}
    * @param output the output to read, or {@code null}: {@code logits} if the signature has it, else
    *     {@code probabilities}, else its only output
-   * @param kind whether {@code output} holds logits or probabilities
+   * @param kind whether {@code output} holds logits, probabilities or log-probabilities, or {@code AUTO}: decided
+   *     from the graph and confirmed by the values
    * @param allowUnsafeOps load even if the graph holds ops outside the allow-list
    * @param maxBatch the most examples sent to TensorFlow in one call
    * @param threads TensorFlow intra-op threads, 0 for TensorFlow's default, at most {@link
@@ -61,7 +78,7 @@ public final class Predictor implements AutoCloseable {
    */
   public record Options(
       String signature, String output, OutputKind kind, boolean allowUnsafeOps, int maxBatch, int threads) {
-    /** {@code serving_default}, logits or probabilities found by name, safe ops only, batches of 256. */
+    /** {@code serving_default}, the output kind found in the graph, safe ops only, batches of 256. */
     public static final Options DEFAULT = new Options("serving_default", null, OutputKind.AUTO, false, 256, 0);
 
     public Options {
@@ -69,7 +86,7 @@ public final class Predictor implements AutoCloseable {
         throw new IllegalArgumentException("signature must be named");
       }
       if (kind == null) {
-        throw new IllegalArgumentException("output kind must be given (LOGITS, PROBABILITIES or AUTO)");
+        throw new IllegalArgumentException("output kind must be given (LOGITS, PROBABILITIES, LOG_PROBABILITIES or AUTO)");
       }
       if (maxBatch < 1) {
         throw new IllegalArgumentException("max batch must be >= 1, got " + maxBatch);
@@ -113,7 +130,12 @@ public final class Predictor implements AutoCloseable {
   private final String outputName;
   private final String inputTensor;
   private final String outputTensor;
-  private final boolean probabilitiesOut;
+  /** The kind decided so far; AUTO until the values decide a model whose graph says nothing. */
+  private volatile OutputKind kind;
+  /** What the graph said, when the kind was AUTO; null otherwise (nothing to confirm). */
+  private final OutputEvidence.Found graphEvidence;
+  private volatile boolean confirmed;
+  private volatile String decision;
   private final long[] exampleShape;
   private final int exampleSize;
   private final int numClasses;
@@ -123,15 +145,22 @@ public final class Predictor implements AutoCloseable {
   private boolean closed;
 
   private Predictor(
-      Path dir, SavedModelBundle bundle, SignatureDef sig, String input, String output, boolean probs, long[] shape,
-      int k, Options options, List<GraphSafety.Finding> unsafeOps) {
+      Path dir, SavedModelBundle bundle, SignatureDef sig, String input, String output, OutputKind kind,
+      OutputEvidence.Found graphEvidence, long[] shape, int k, Options options, List<GraphSafety.Finding> unsafeOps) {
     this.dir = dir;
     this.inputTensor = sig.getInputsOrThrow(input).getName();
     this.outputTensor = sig.getOutputsOrThrow(output).getName();
     this.bundle = bundle;
     this.inputName = input;
     this.outputName = output;
-    this.probabilitiesOut = probs;
+    this.kind = kind;
+    this.graphEvidence = graphEvidence;
+    this.confirmed = graphEvidence == null;
+    this.decision =
+        graphEvidence == null
+            ? "output '" + output + "' read as " + describe(kind) + " (set explicitly)"
+            : "output '" + output + "' read as " + describe(kind) + " (" + graphEvidence.describe()
+                + " in the graph; not yet confirmed by values)";
     this.exampleShape = shape;
     long size = 1;
     for (long d : shape) {
@@ -189,12 +218,12 @@ public final class Predictor implements AutoCloseable {
             versionDir + ": output '" + output + "' must have shape [batch, K] with K known");
       }
       int k = Math.toIntExact(outDims.get(1).getSize());
-      boolean probs =
-          switch (options.kind()) {
-            case LOGITS -> false;
-            case PROBABILITIES -> true;
-            case AUTO -> List.of("probabilities", "probs", "softmax", "scores", "probability").contains(output);
-          };
+      OutputEvidence.Found evidence = null;
+      OutputKind kind = options.kind();
+      if (kind == OutputKind.AUTO) {
+        evidence = OutputEvidence.fromGraph(meta, options.signature(), output);
+        kind = fromGraph(evidence.op());
+      }
       ConfigProto config =
           options.threads() == 0
               ? ConfigProto.getDefaultInstance()
@@ -204,7 +233,8 @@ public final class Predictor implements AutoCloseable {
                   .build();
       SavedModelBundle bundle = scanned.load(config);
       try {
-        return new Predictor(versionDir, bundle, sig, in.getKey(), output, probs, shape, k, options, findings);
+        return new Predictor(
+            versionDir, bundle, sig, in.getKey(), output, kind, evidence, shape, k, options, findings);
       } catch (RuntimeException e) {
         bundle.close();
         throw e;
@@ -212,6 +242,63 @@ public final class Predictor implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(dir + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The kind the graph's op implies; AUTO when it says nothing the values cannot settle better. */
+  private static OutputKind fromGraph(OutputEvidence.Op op) {
+    return switch (op) {
+      case SOFTMAX -> OutputKind.PROBABILITIES;
+      case LOG_SOFTMAX -> OutputKind.LOG_PROBABILITIES;
+      case OTHER -> OutputKind.LOGITS;
+      // A sigmoid gives each column its own probability (no distribution over classes), and an unknown op says
+      // nothing: the values decide.
+      case SIGMOID, UNKNOWN -> OutputKind.AUTO;
+    };
+  }
+
+  private static String describe(OutputKind kind) {
+    return switch (kind) {
+      case LOGITS -> "logits";
+      case PROBABILITIES -> "probabilities";
+      case LOG_PROBABILITIES -> "log-probabilities";
+      case AUTO -> "undecided";
+    };
+  }
+
+  private static OutputKind kindOf(OutputEvidence.Values values) {
+    return switch (values) {
+      case PROBABILITIES -> OutputKind.PROBABILITIES;
+      case LOG_PROBABILITIES -> OutputKind.LOG_PROBABILITIES;
+      case LOGITS -> OutputKind.LOGITS;
+    };
+  }
+
+  /**
+   * Confirms (or, when the graph said nothing, decides) the kind from the first batch's raw values.
+   *
+   * @throws IllegalArgumentException when the graph and the values disagree
+   */
+  private void confirm(float[] raw, int from, int count) {
+    OutputEvidence.Values values =
+        OutputEvidence.fromValues(java.util.Arrays.copyOfRange(raw, from, from + count), numClasses);
+    OutputKind seen = kindOf(values);
+    if (kind == OutputKind.AUTO) {
+      kind = seen;
+      decision =
+          "output '" + outputName + "' read as " + describe(seen) + " (decided by the values of the first batch; "
+              + graphEvidence.describe() + " in the graph)";
+    } else if (seen != kind) {
+      throw new IllegalArgumentException(
+          dir + ": output '" + outputName + "' is " + describe(kind) + " by the graph (" + graphEvidence.describe()
+              + ") but its first batch's values look like " + describe(seen)
+              + "; set the output kind (--output-kind, --teacher-output-kind) to LOGITS, PROBABILITIES or"
+              + " LOG_PROBABILITIES to settle it");
+    } else {
+      decision =
+          "output '" + outputName + "' read as " + describe(kind) + " (" + graphEvidence.describe()
+              + " in the graph, confirmed by the values of the first batch)";
+    }
+    confirmed = true;
   }
 
   /** {@code dir} itself if it holds {@code saved_model.pb}, else its highest integer version subdirectory. */
@@ -287,13 +374,30 @@ public final class Predictor implements AutoCloseable {
     return numClasses;
   }
 
-  /** The signature output read, and whether it holds probabilities (else logits). */
+  /** The signature output read. */
   public String output() {
     return outputName;
   }
 
+  /** Whether the output holds probabilities (turned into logits by their floored logarithm). */
   public boolean outputsProbabilities() {
-    return probabilitiesOut;
+    return kind == OutputKind.PROBABILITIES;
+  }
+
+  /**
+   * What the output was read as: {@code LOGITS}, {@code PROBABILITIES} or {@code LOG_PROBABILITIES}; {@code AUTO}
+   * only before the first call for a model whose graph says nothing.
+   */
+  public OutputKind outputKind() {
+    return kind;
+  }
+
+  /**
+   * One line saying how the output is read and why, e.g. {@code output 'dense_1' read as probabilities (Softmax at
+   * node '...' in the graph, confirmed by the values of the first batch)}.
+   */
+  public String outputDecision() {
+    return decision;
   }
 
   /** Ops outside the allow-list that were accepted because {@link Options#allowUnsafeOps()} was set. */
@@ -334,14 +438,17 @@ public final class Predictor implements AutoCloseable {
           }
           f.asRawTensor().data().asFloats().read(out, start * numClasses, b * numClasses);
         }
+        if (!confirmed) {
+          confirm(out, start * numClasses, b * numClasses);
+        }
       }
     } finally {
       lock.readLock().unlock();
     }
-    if (probabilitiesOut) {
+    if (kind == OutputKind.PROBABILITIES) {
       for (int i = 0; i < out.length; i++) {
-        // log(0) would be -inf and poison softmax-based losses; the floor is far below any real probability.
-        out[i] = (float) Math.log(Math.max(out[i], 1e-30f));
+        // Log-probabilities: softmax(log p / T) is p sharpened or softened exactly as logits would be.
+        out[i] = (float) Math.log(Math.max(out[i], PROBABILITY_FLOOR));
       }
     }
     return out;

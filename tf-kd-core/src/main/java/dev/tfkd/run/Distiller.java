@@ -138,6 +138,7 @@ public final class Distiller {
     float[] teacherTrain;
     List<ModelScore> others = new ArrayList<>();
     String source;
+    String reading;
     try {
       data = b.resolveData();
       Architecture arch = b.student;
@@ -154,6 +155,7 @@ public final class Distiller {
         if (data.test() != null) {
           others.add(ModelScore.of("teacher", b.teacher.logits(data.test()), data.test(), -1));
         }
+        reading = b.teacher.outputReading();
       } catch (TensorFlowException e) {
         throw new IllegalArgumentException(
             source + ": the teacher does not accept " + data.train().name() + " (examples of shape "
@@ -174,8 +176,8 @@ public final class Distiller {
     RunLifecycle life = new RunLifecycle(s, data);
     life.check(b.student, tc, 1, tc.epochs());
     life.start();
-    b.onStart.accept(new RunStart(b.student, data.train(), objective.describe(), s.resume()));
-    life.recordTeacher(source, teacherTrain);
+    b.onStart.accept(new RunStart(b.student, data.train(), objective.describe(), s.resume(), reading));
+    life.recordTeacher(source, reading, teacherTrain);
     TrainedModel student =
         life.phase(
             life.directory().path(), "student", tc.epochs(),

@@ -10,7 +10,8 @@ import java.util.Arrays;
  * the student's graph never holds the teacher's variables. Owns its model; close it.
  *
  * <p>Any SavedModel works whose signature takes one float32 input and has an output of logits or probabilities
- * {@code [batch, K]}; probabilities are turned into logits by their logarithm (softmax of {@code log p} is
+ * {@code [batch, K]}; probabilities are turned into logits by their floored logarithm ({@link
+ * Predictor#PROBABILITY_FLOOR}) (softmax of {@code log p} is
  * {@code p}, so temperature scaling applies to them as to logits). The graph is scanned before loading and refused
  * if it holds ops outside the allow-list of pure computation, unless {@link TeacherOptions#allowUnsafeOps()}.
  */
@@ -20,11 +21,12 @@ public final class SavedModelTeacher implements Teacher {
    *
    * @param signature the signature key (default {@code serving_default})
    * @param output the output name, or {@code null}: {@code logits}, else {@code probabilities}, else the only output
-   * @param kind whether the output holds logits or probabilities; {@code AUTO} decides by its name
+   * @param kind whether the output holds logits, probabilities or log-probabilities; {@code AUTO} decides from the
+   *     graph, confirmed by the first batch's values
    * @param allowUnsafeOps load even if the graph holds file-system or other non-computational ops
    */
   public record TeacherOptions(String signature, String output, Predictor.OutputKind kind, boolean allowUnsafeOps) {
-    /** {@code serving_default}, logits (or probabilities) found by name, safe ops only. */
+    /** {@code serving_default}, the output kind found in the graph, safe ops only. */
     public static final TeacherOptions DEFAULT =
         new TeacherOptions("serving_default", null, Predictor.OutputKind.AUTO, false);
 
@@ -75,6 +77,12 @@ public final class SavedModelTeacher implements Teacher {
   /** Whether the teacher's output is probabilities (converted to logits by their logarithm). */
   public boolean outputsProbabilities() {
     return predictor.outputsProbabilities();
+  }
+
+  /** How the output is read and why ({@link Predictor#outputDecision()}). */
+  @Override
+  public String outputReading() {
+    return predictor.outputDecision();
   }
 
   /** The shape of one example the teacher takes, without the batch dimension. */
