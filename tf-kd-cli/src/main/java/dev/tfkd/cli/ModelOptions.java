@@ -1,6 +1,7 @@
 package dev.tfkd.cli;
 
 import dev.tfkd.export.GraphSafety;
+import dev.tfkd.export.OutputKind;
 import dev.tfkd.export.Predictor;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -18,7 +19,7 @@ final class ModelOptions {
   String output;
 
   @Option(names = "--output-kind", defaultValue = "AUTO", description = "What --output holds: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}: the op computing it in the graph (Softmax, LogSoftmax, other), confirmed by the first batch's values).")
-  Predictor.OutputKind kind;
+  OutputKind kind;
 
   @Option(names = "--allow-unsafe-ops", description = "Load the model even if its graph holds ops outside the allow-list of pure computation (file system, I/O). Loading runs the graph: only for models you trust.")
   boolean allowUnsafeOps;

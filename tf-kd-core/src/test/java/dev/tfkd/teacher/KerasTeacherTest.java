@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.tfkd.data.Dataset;
 import dev.tfkd.data.io.DataSources;
+import dev.tfkd.export.OutputKind;
 import dev.tfkd.export.Predictor;
 import dev.tfkd.metrics.Evaluation;
 import dev.tfkd.metrics.Metrics;
@@ -56,7 +57,7 @@ class KerasTeacherTest {
       assertAllClose(ev.accuracy(), 0.977, 0, 0.001, "teacher accuracy");
     }
     // Read as logits (the old behaviour), the same probabilities are softmaxed again into near-uniform targets.
-    var asLogits = new SavedModelTeacher.TeacherOptions("serving_default", null, Predictor.OutputKind.LOGITS, false);
+    var asLogits = new SavedModelTeacher.TeacherOptions("serving_default", null, OutputKind.LOGITS, false);
     try (SavedModelTeacher t = SavedModelTeacher.load(model, asLogits)) {
       assertTrue(Metrics.evaluate(t.logits(test), test).nll() > 1.0);
     }
@@ -85,20 +86,20 @@ class KerasTeacherTest {
     Path dir = identityModel();
     float[] rows = {0.2f, 0.3f, 0.5f, 0.1f, 0.1f, 0.8f};
     try (Predictor p = Predictor.load(dir)) {
-      assertEquals(Predictor.OutputKind.LOGITS, p.outputKind());
+      assertEquals(OutputKind.LOGITS, p.outputKind());
       var e = assertThrows(IllegalArgumentException.class, () -> p.logits(rows, 2));
       assertTrue(e.getMessage().contains("logits by the graph") && e.getMessage().contains("look like probabilities")
           && e.getMessage().contains("--teacher-output-kind"), e.getMessage());
       assertEquals(1, e.getMessage().lines().count(), e.getMessage());
     }
-    try (Predictor p = Predictor.load(dir, Predictor.Options.DEFAULT.withOutput(null, Predictor.OutputKind.PROBABILITIES))) {
+    try (Predictor p = Predictor.load(dir, Predictor.Options.DEFAULT.withOutput(null, OutputKind.PROBABILITIES))) {
       float[] logits = p.logits(rows, 2);
       assertAllClose(logits[2], Math.log(0.5), 0, 1e-6);
       assertTrue(p.outputDecision().contains("set explicitly"), p.outputDecision());
     }
     // Log-probabilities pass unchanged; values that look like logits agree with the graph.
     float[] logProbs = {(float) Math.log(0.2), (float) Math.log(0.3), (float) Math.log(0.5)};
-    try (Predictor p = Predictor.load(dir, Predictor.Options.DEFAULT.withOutput(null, Predictor.OutputKind.LOG_PROBABILITIES))) {
+    try (Predictor p = Predictor.load(dir, Predictor.Options.DEFAULT.withOutput(null, OutputKind.LOG_PROBABILITIES))) {
       assertAllClose(p.logits(logProbs, 1), logProbs, dev.tfkd.testing.Assertions.EXACT);
     }
     try (Predictor p = Predictor.load(dir)) {
