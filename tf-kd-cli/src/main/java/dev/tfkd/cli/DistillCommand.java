@@ -46,8 +46,23 @@ final class DistillCommand implements Callable<Integer> {
 
   @Mixin RunOptions run;
 
-  @Option(names = "--teacher", paramLabel = "DIR", description = "The teacher's SavedModel directory (output 'logits').")
+  @Option(names = "--teacher", paramLabel = "DIR", description = "The teacher's SavedModel directory (a version, or a model directory: its latest version).")
   Path teacher;
+
+  @Option(names = "--teacher-signature", paramLabel = "KEY", description = "The teacher's signature (default: serving_default).")
+  String teacherSignature;
+
+  @Option(names = "--teacher-input", paramLabel = "NAME", description = "The teacher signature's input fed with the data (default: its only input).")
+  String teacherInput;
+
+  @Option(names = "--teacher-output", paramLabel = "NAME", description = "The teacher signature's output (default: logits, else probabilities, else its only output).")
+  String teacherOutput;
+
+  @Option(names = "--teacher-output-kind", paramLabel = "KIND", description = "What the teacher's output holds: LOGITS, PROBABILITIES, LOG_PROBABILITIES or AUTO (default: AUTO: the op computing it in the graph, confirmed by the first batch's values).")
+  String teacherOutputKind;
+
+  @Option(names = "--allow-unsafe-ops", description = "Load the teacher even if its graph holds ops outside the allow-list of pure computation (file system, I/O). Loading runs the graph: only for models you trust.")
+  Boolean allowUnsafeOps;
 
   @Option(names = "--divergence", paramLabel = "SPEC", description = "Divergence spec, see 'tfkd divergences' (default: kl).")
   String divergence;
@@ -62,7 +77,9 @@ final class DistillCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    boolean own = teacher != null || divergence != null || ceWeight != null || kdWeight != null;
+    boolean own =
+        teacher != null || divergence != null || ceWeight != null || kdWeight != null || teacherSignature != null
+            || teacherInput != null || teacherOutput != null || teacherOutputKind != null || allowUnsafeOps != null;
     RunConfig c = run.resolveRun("distill", this::apply, own);
     RunResult r =
         Distiller.fromConfig(c, run.resume != null, Models::create)
@@ -89,6 +106,21 @@ final class DistillCommand implements Callable<Integer> {
     }
     if (kdWeight != null) {
       d.setKdWeight(kdWeight);
+    }
+    if (teacherSignature != null) {
+      d.setTeacherSignature(teacherSignature);
+    }
+    if (teacherInput != null) {
+      d.setTeacherInput(teacherInput);
+    }
+    if (teacherOutput != null) {
+      d.setTeacherOutput(teacherOutput);
+    }
+    if (teacherOutputKind != null) {
+      d.setTeacherOutputKind(teacherOutputKind);
+    }
+    if (allowUnsafeOps != null) {
+      d.setAllowUnsafeOps(allowUnsafeOps);
     }
   }
 }

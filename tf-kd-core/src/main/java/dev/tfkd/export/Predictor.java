@@ -92,12 +92,20 @@ public final class Predictor implements AutoCloseable {
    * @throws IllegalArgumentException if it is not a usable SavedModel or holds unsafe ops (naming op and node)
    */
   public static Predictor load(Path dir, Options options) {
-    return new Predictor(
-        SavedModelClassifier.load(
-            dir,
-            new SavedModelClassifier.Binding(
-                options.signature(), null, options.output(), options.kind(), options.allowUnsafeOps(),
-                options.maxBatch(), options.threads())));
+    return load(
+        dir,
+        new SavedModelClassifier.Binding(
+            options.signature(), null, options.output(), options.kind(), options.allowUnsafeOps(),
+            options.maxBatch(), options.threads()));
+  }
+
+  /**
+   * Loads the SavedModel in {@code dir} bound as {@code binding} says (which also names the input to feed).
+   *
+   * @throws IllegalArgumentException if it is not a usable SavedModel or holds unsafe ops (naming op and node)
+   */
+  public static Predictor load(Path dir, SavedModelClassifier.Binding binding) {
+    return new Predictor(SavedModelClassifier.load(dir, binding));
   }
 
   /** The version directory loaded. */
