@@ -61,6 +61,9 @@ final class DistillCommand implements Callable<Integer> {
   @Option(names = "--teacher-output-kind", paramLabel = "KIND", description = "What the teacher's output holds: LOGITS, PROBABILITIES, LOG_PROBABILITIES or AUTO (default: AUTO: the op computing it in the graph, confirmed by the first batch's values).")
   String teacherOutputKind;
 
+  @Option(names = "--teacher-preprocess", paramLabel = "SPEC", description = "Feed the teacher (x * scale - mean) / std: scale=..,mean=..,std=.. (tf-kd reads pixels as [0, 1]; a teacher trained on 0..255 takes scale=255).")
+  String teacherPreprocess;
+
   @Option(names = "--allow-unsafe-ops", description = "Load the teacher even if its graph holds ops outside the allow-list of pure computation (file system, I/O). Loading runs the graph: only for models you trust.")
   Boolean allowUnsafeOps;
 
@@ -79,7 +82,8 @@ final class DistillCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     boolean own =
         teacher != null || divergence != null || ceWeight != null || kdWeight != null || teacherSignature != null
-            || teacherInput != null || teacherOutput != null || teacherOutputKind != null || allowUnsafeOps != null;
+            || teacherInput != null || teacherOutput != null || teacherOutputKind != null || allowUnsafeOps != null
+            || teacherPreprocess != null;
     RunConfig c = run.resolveRun("distill", this::apply, own);
     RunResult r =
         Distiller.fromConfig(c, run.resume != null, Models::create)
@@ -118,6 +122,9 @@ final class DistillCommand implements Callable<Integer> {
     }
     if (teacherOutputKind != null) {
       d.setTeacherOutputKind(teacherOutputKind);
+    }
+    if (teacherPreprocess != null) {
+      d.setTeacherPreprocess(teacherPreprocess);
     }
     if (allowUnsafeOps != null) {
       d.setAllowUnsafeOps(allowUnsafeOps);

@@ -176,6 +176,11 @@ public final class RunConfigs {
               + " scores the data once beforehand, so train without augmentation");
       require(!c.getDistillation().getDivergence().isBlank(), "distillation.divergence (--divergence) is required");
       teacherOutputKind(c.getDistillation());
+      try {
+        dev.tfkd.teacher.InputPreprocess.parse(c.getDistillation().getTeacherPreprocess());
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("distillation.teacher_preprocess (--teacher-preprocess): " + e.getMessage());
+      }
     }
     if (c.getCommand().equals("train-teacher")) {
       TeacherConfig t = c.getTeacher();

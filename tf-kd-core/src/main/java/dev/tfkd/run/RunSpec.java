@@ -52,7 +52,8 @@ public final class RunSpec {
                 dc.getTeacherInput().isEmpty() ? null : dc.getTeacherInput(),
                 dc.getTeacherOutput().isEmpty() ? null : dc.getTeacherOutput(),
                 dev.tfkd.config.RunConfigs.teacherOutputKind(dc),
-                dc.getAllowUnsafeOps())));
+                dc.getAllowUnsafeOps(),
+                dev.tfkd.teacher.InputPreprocess.parse(dc.getTeacherPreprocess()))));
   }
 
   /**

@@ -27,11 +27,14 @@ public final class SavedModelTeacher implements Teacher {
    * @param output the output name, or {@code null}: {@code logits}, else {@code probabilities}, else the only output
    * @param kind what the output holds; {@code AUTO} (also for null) decides from the graph, confirmed by the values
    * @param allowUnsafeOps load even if the graph holds file-system or other non-computational ops
+   * @param preprocess applied to the data before the teacher sees it (null: {@link InputPreprocess#NONE})
    */
   public record TeacherOptions(
-      String signature, String input, String output, OutputKind kind, boolean allowUnsafeOps) {
-    /** {@code serving_default}, its only input, the output kind found in the graph, safe ops only. */
-    public static final TeacherOptions DEFAULT = new TeacherOptions("serving_default", null, null, OutputKind.AUTO, false);
+      String signature, String input, String output, OutputKind kind, boolean allowUnsafeOps,
+      InputPreprocess preprocess) {
+    /** {@code serving_default}, its only input, the output kind found in the graph, safe ops only, no preprocessing. */
+    public static final TeacherOptions DEFAULT =
+        new TeacherOptions("serving_default", null, null, OutputKind.AUTO, false, InputPreprocess.NONE);
 
     /** Validates the signature name; a null kind means {@code AUTO}. */
     public TeacherOptions {
@@ -41,11 +44,14 @@ public final class SavedModelTeacher implements Teacher {
       if (kind == null) {
         kind = OutputKind.AUTO;
       }
+      if (preprocess == null) {
+        preprocess = InputPreprocess.NONE;
+      }
     }
 
-    /** Options for the signature's only input. */
+    /** Options for the signature's only input, without preprocessing. */
     public TeacherOptions(String signature, String output, OutputKind kind, boolean allowUnsafeOps) {
-      this(signature, null, output, kind, allowUnsafeOps);
+      this(signature, null, output, kind, allowUnsafeOps, InputPreprocess.NONE);
     }
   }
 
@@ -53,9 +59,11 @@ public final class SavedModelTeacher implements Teacher {
   private static final int MAX_BATCH = 512;
 
   private final SavedModelClassifier model;
+  private final InputPreprocess preprocess;
 
-  private SavedModelTeacher(SavedModelClassifier model) {
+  private SavedModelTeacher(SavedModelClassifier model, InputPreprocess preprocess) {
     this.model = model;
+    this.preprocess = preprocess;
   }
 
   /** Loads {@code dir} (tag {@code serve}) with {@link TeacherOptions#DEFAULT}. */
@@ -75,7 +83,8 @@ public final class SavedModelTeacher implements Teacher {
             dir,
             new SavedModelClassifier.Binding(
                 options.signature(), options.input(), options.output(), options.kind(), options.allowUnsafeOps(),
-                MAX_BATCH, 0)));
+                MAX_BATCH, 0)),
+        options.preprocess());
   }
 
   /** The number of classes the teacher predicts. */
@@ -92,7 +101,9 @@ public final class SavedModelTeacher implements Teacher {
   /** How the output is read and why ({@link SavedModelClassifier#outputDecision()}). */
   @Override
   public String outputReading() {
-    return model.outputDecision();
+    return preprocess.isNone()
+        ? model.outputDecision()
+        : model.outputDecision() + "; input fed as (x * scale - mean) / std with " + preprocess.describe();
   }
 
   /** The shape of one example the teacher takes, without the batch dimension. */
@@ -123,12 +134,15 @@ public final class SavedModelTeacher implements Teacher {
       throw new IllegalArgumentException(
           model.directory() + ": the teacher predicts " + model.numClasses() + " classes; the data has " + numClasses);
     }
+    // Only the element count must match: examples are fed row-major in the teacher's own shape, so [28, 28, 1]
+    // data reaches a [28, 28] or [784] input unchanged, and the reverse.
     if (data.exampleSize() != model.exampleSize()) {
       throw new IllegalArgumentException(
           model.directory() + ": the teacher takes examples of shape " + Arrays.toString(model.exampleShape())
               + "; " + data.name() + " has " + Arrays.toString(data.exampleShape()));
     }
-    return model.logits(data.features(), data.size());
+    float[] features = preprocess.isNone() ? data.features() : preprocess.apply(data.features());
+    return model.logits(features, data.size());
   }
 
   /** Closes the teacher's session and model. */

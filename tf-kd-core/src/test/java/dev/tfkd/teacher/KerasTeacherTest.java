@@ -63,6 +63,51 @@ class KerasTeacherTest {
     }
   }
 
+  @Test
+  void inputsOfTheSameSizeAreAdaptedOthersRefusedAndPreprocessingApplies() {
+    Path model = shared("savedmodels/keras-mnist-dense/mnist_model");
+    Path mnist = shared("datasets/mnist-10k");
+    assumeTrue(model != null && mnist != null, "needs ../shared/savedmodels and ../shared/datasets/mnist-10k");
+    Dataset images = DataSources.load(mnist.toString(), null, DataSources.Split.TEST).select(
+        java.util.stream.IntStream.range(0, 500).toArray(), "mnist-500");
+    assertEquals(java.util.List.of(28L, 28L, 1L), java.util.Arrays.stream(images.exampleShape()).boxed().toList());
+    Dataset flat = new Dataset("flat", images.features(), images.labels(), new long[] {784}, 10, null);
+    float[] scaled = images.features().clone();
+    for (int i = 0; i < scaled.length; i++) {
+      scaled[i] *= 255f;
+    }
+    Dataset raw = new Dataset("raw", scaled, images.labels(), new long[] {28, 28, 1}, 10, null);
+    Dataset small = new Dataset("small", new float[5 * 27 * 27], new int[5], new long[] {27, 27, 1}, 10, null);
+    float[] expected;
+    try (SavedModelTeacher t = SavedModelTeacher.load(model)) {
+      assertEquals(java.util.List.of(28L, 28L), java.util.Arrays.stream(t.inputShape()).boxed().toList());
+      expected = t.logits(images);
+      assertAllClose(t.logits(flat), expected, dev.tfkd.testing.Assertions.EXACT);
+      var e = assertThrows(IllegalArgumentException.class, () -> t.logits(small));
+      assertTrue(e.getMessage().contains("[28, 28]") && e.getMessage().contains("[27, 27, 1]"), e.getMessage());
+    }
+    // Data in 0..255 fed to a teacher trained on [0, 1] pixels: scale=0.00392156 (1/255) brings it back.
+    var options =
+        new SavedModelTeacher.TeacherOptions(
+            "serving_default", null, null, OutputKind.AUTO, false, InputPreprocess.parse("scale=0.003921569"));
+    try (SavedModelTeacher t = SavedModelTeacher.load(model, options)) {
+      assertAllClose(t.logits(raw), expected, dev.tfkd.testing.Assertions.FLOAT32_LOOSE);
+      assertTrue(t.outputReading().contains("scale=0.003921569"), t.outputReading());
+    }
+  }
+
+  @Test
+  void preprocessSpecsParseAndBadOnesAreRefused() {
+    InputPreprocess p = InputPreprocess.parse("mean=0.5, std=0.25,scale=2");
+    assertEquals(new InputPreprocess(2f, 0.5f, 0.25f), p);
+    assertAllClose(p.apply(new float[] {0.5f, 1f}), new float[] {2f, 6f}, dev.tfkd.testing.Assertions.FLOAT32_TIGHT);
+    assertEquals(p, InputPreprocess.parse(p.describe()));
+    assertTrue(InputPreprocess.parse("").isNone());
+    for (String bad : new String[] {"scale", "scale=x", "gamma=1", "std=0", "scale=0", "mean=NaN"}) {
+      assertThrows(IllegalArgumentException.class, () -> InputPreprocess.parse(bad), bad);
+    }
+  }
+
   /** A SavedModel whose output {@code out} is its input passed through an Identity (an op the graph calls logits). */
   private Path identityModel() {
     Path dir = work.resolve("identity");
