@@ -1,4 +1,5 @@
 import dev.tfkd.export.GraphSafety;
+import dev.tfkd.export.OutputKind;
 import dev.tfkd.export.Predictor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -36,7 +37,7 @@ public class CApiCompare {
     Path tmp = Files.createTempDirectory("capi-check");
     for (Path v : versions) {
       int n = 257;
-      try (Predictor p = Predictor.load(v, Predictor.Options.DEFAULT.withMaxBatch(n).withOutput("logits", Predictor.OutputKind.LOGITS))) {
+      try (Predictor p = Predictor.load(v, Predictor.Options.DEFAULT.withMaxBatch(n).withOutput("logits", OutputKind.LOGITS))) {
         int d = p.exampleSize();
         int k = p.numClasses();
         Random r = new Random(42);

@@ -46,8 +46,26 @@ final class DistillCommand implements Callable<Integer> {
 
   @Mixin RunOptions run;
 
-  @Option(names = "--teacher", paramLabel = "DIR", description = "The teacher's SavedModel directory (output 'logits').")
+  @Option(names = "--teacher", paramLabel = "DIR", description = "The teacher's SavedModel directory (a version, or a model directory: its latest version).")
   Path teacher;
+
+  @Option(names = "--teacher-signature", paramLabel = "KEY", description = "The teacher's signature (default: serving_default).")
+  String teacherSignature;
+
+  @Option(names = "--teacher-input", paramLabel = "NAME", description = "The teacher signature's input fed with the data (default: its only input).")
+  String teacherInput;
+
+  @Option(names = "--teacher-output", paramLabel = "NAME", description = "The teacher signature's output (default: logits, else probabilities, else its only output).")
+  String teacherOutput;
+
+  @Option(names = "--teacher-output-kind", paramLabel = "KIND", description = "What the teacher's output holds: LOGITS, PROBABILITIES, LOG_PROBABILITIES or AUTO (default: AUTO: the op computing it in the graph, confirmed by the first batch's values).")
+  String teacherOutputKind;
+
+  @Option(names = "--teacher-preprocess", paramLabel = "SPEC", description = "Feed the teacher (x * scale - mean) / std: scale=..,mean=..,std=.. (tf-kd reads pixels as [0, 1]; a teacher trained on 0..255 takes scale=255).")
+  String teacherPreprocess;
+
+  @Option(names = "--allow-unsafe-ops", description = "Load the teacher even if its graph holds ops outside the allow-list of pure computation (file system, I/O). Loading runs the graph: only for models you trust.")
+  Boolean allowUnsafeOps;
 
   @Option(names = "--divergence", paramLabel = "SPEC", description = "Divergence spec, see 'tfkd divergences' (default: kl).")
   String divergence;
@@ -62,15 +80,18 @@ final class DistillCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    boolean own = teacher != null || divergence != null || ceWeight != null || kdWeight != null;
+    boolean own =
+        teacher != null || divergence != null || ceWeight != null || kdWeight != null || teacherSignature != null
+            || teacherInput != null || teacherOutput != null || teacherOutputKind != null || allowUnsafeOps != null
+            || teacherPreprocess != null;
     RunConfig c = run.resolveRun("distill", this::apply, own);
     RunResult r =
         Distiller.fromConfig(c, run.resume != null, Models::create)
             .listener(RunPrinter.progress(RunPrinter.progressOut(out, err, run.json)))
             .onStart(RunPrinter.announce(out, run.json, s -> String.format(
-                "distilling %s from %s on %s (%d examples, %d classes): %s", s.architecture().name(),
+                "distilling %s from %s on %s (%d examples, %d classes): %s%s", s.architecture().name(),
                 c.getDistillation().getTeacher(), s.train().name(), s.train().size(), s.architecture().numClasses(),
-                s.objective())))
+                s.objective(), s.teacherOutput().isEmpty() ? "" : "\nteacher " + s.teacherOutput())))
             .build()
             .fit();
     return RunPrinter.finish(r, c, out, err, run.json);
@@ -89,6 +110,24 @@ final class DistillCommand implements Callable<Integer> {
     }
     if (kdWeight != null) {
       d.setKdWeight(kdWeight);
+    }
+    if (teacherSignature != null) {
+      d.setTeacherSignature(teacherSignature);
+    }
+    if (teacherInput != null) {
+      d.setTeacherInput(teacherInput);
+    }
+    if (teacherOutput != null) {
+      d.setTeacherOutput(teacherOutput);
+    }
+    if (teacherOutputKind != null) {
+      d.setTeacherOutputKind(teacherOutputKind);
+    }
+    if (teacherPreprocess != null) {
+      d.setTeacherPreprocess(teacherPreprocess);
+    }
+    if (allowUnsafeOps != null) {
+      d.setAllowUnsafeOps(allowUnsafeOps);
     }
   }
 }

@@ -41,6 +41,7 @@ final class EvaluateCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Dataset d = input.load();
     Evaluation ev;
+    String output;
     try (Predictor p = model.load(spec.commandLine().getErr(), "evaluate")) {
       PredictCommand.check(p, d);
       if (p.numClasses() != d.numClasses()) {
@@ -48,11 +49,14 @@ final class EvaluateCommand implements Callable<Integer> {
             "the model predicts " + p.numClasses() + " classes; " + d.name() + " has " + d.numClasses());
       }
       ev = Metrics.evaluate(p.logits(d.features(), d.size()), d);
+      // Decided (and confirmed by the values) only once the model has run.
+      output = p.outputDecision();
     }
     // Every component of the evaluation record, so figures added to it appear here without changes.
     Map<String, Object> figures = new LinkedHashMap<>();
     figures.put("model", model.model.toString());
     figures.put("data", d.name());
+    figures.put("output", output);
     figures.putAll(Json.recordToMap(ev));
     PrintWriter o = spec.commandLine().getOut();
     if (json) {

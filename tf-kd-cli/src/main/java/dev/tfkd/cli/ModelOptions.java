@@ -1,7 +1,9 @@
 package dev.tfkd.cli;
 
 import dev.tfkd.export.GraphSafety;
+import dev.tfkd.export.OutputKind;
 import dev.tfkd.export.Predictor;
+import dev.tfkd.export.SavedModelClassifier;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -11,14 +13,18 @@ final class ModelOptions {
   @Option(names = "--model", required = true, paramLabel = "DIR", description = "SavedModel version directory, or model directory (latest version).")
   Path model;
 
-  @Option(names = "--signature", defaultValue = "serving_default", description = "Signature to call (default: ${DEFAULT-VALUE}).")
+  // The --teacher-* names are distill's; accepted here so one set of flags works on every command that loads a model.
+  @Option(names = {"--signature", "--teacher-signature"}, defaultValue = "serving_default", description = "Signature to call (default: ${DEFAULT-VALUE}).")
   String signature;
 
-  @Option(names = "--output", paramLabel = "NAME", description = "Signature output holding logits or probabilities (default: logits, else probabilities, else the only output).")
+  @Option(names = {"--input", "--teacher-input"}, paramLabel = "NAME", description = "Signature input fed with the data (default: its only input).")
+  String input;
+
+  @Option(names = {"--output", "--teacher-output"}, paramLabel = "NAME", description = "Signature output holding logits or probabilities (default: logits, else probabilities, else the only output).")
   String output;
 
-  @Option(names = "--output-kind", defaultValue = "AUTO", description = "What --output holds: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}: by its name).")
-  Predictor.OutputKind kind;
+  @Option(names = {"--output-kind", "--teacher-output-kind"}, defaultValue = "AUTO", description = "What --output holds: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}: the op computing it in the graph (Softmax, LogSoftmax, other), confirmed by the first batch's values).")
+  OutputKind kind;
 
   @Option(names = "--allow-unsafe-ops", description = "Load the model even if its graph holds ops outside the allow-list of pure computation (file system, I/O). Loading runs the graph: only for models you trust.")
   boolean allowUnsafeOps;
@@ -35,13 +41,7 @@ final class ModelOptions {
     }
     Predictor p =
         Predictor.load(
-            model,
-            Predictor.Options.DEFAULT
-                .withSignature(signature)
-                .withOutput(output, kind)
-                .withAllowUnsafeOps(allowUnsafeOps)
-                .withMaxBatch(batchSize)
-                .withThreads(threads));
+            model, new SavedModelClassifier.Binding(signature, input, output, kind, allowUnsafeOps, batchSize, threads));
     for (GraphSafety.Finding f : p.unsafeOps()) {
       err.println("tfkd " + command + ": warning: loaded despite " + f.describe() + " (--allow-unsafe-ops)");
     }

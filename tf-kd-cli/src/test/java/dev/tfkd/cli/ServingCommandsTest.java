@@ -169,6 +169,9 @@ class ServingCommandsTest {
     assertTrue(ev.out().contains("\"klToPosterior\": "), ev.out());
     var text = tfkd("evaluate", "--model", model.toString(), "--data", "gmm");
     assertTrue(text.out().contains(String.format(Locale.ROOT, "accuracy: %.6f", accuracy)), text.out());
+    // tf-kd exports a MatMul/BiasAdd 'logits' output: the graph says logits and the values agree.
+    assertTrue(text.out().contains("output: output 'logits' read as logits ("), text.out());
+    assertTrue(text.out().contains("confirmed by the values of the first batch"), text.out());
 
     var bad = tfkd("predict", "--model", model.toString(), "--data", "gmm", "--format", "xml");
     assertEquals(2, bad.code());

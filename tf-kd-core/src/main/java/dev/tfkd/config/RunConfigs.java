@@ -175,6 +175,12 @@ public final class RunConfigs {
           "training.augment (--augment) needs a teacher that sees each augmented batch; distill's SavedModel teacher"
               + " scores the data once beforehand, so train without augmentation");
       require(!c.getDistillation().getDivergence().isBlank(), "distillation.divergence (--divergence) is required");
+      teacherOutputKind(c.getDistillation());
+      try {
+        dev.tfkd.teacher.InputPreprocess.parse(c.getDistillation().getTeacherPreprocess());
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("distillation.teacher_preprocess (--teacher-preprocess): " + e.getMessage());
+      }
     }
     if (c.getCommand().equals("train-teacher")) {
       TeacherConfig t = c.getTeacher();
@@ -259,6 +265,26 @@ public final class RunConfigs {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("unknown schedule '" + name + "'; known: constant, cosine");
     }
+  }
+
+  /**
+   * The teacher's output kind of {@code d}: {@code teacher_output_kind}, {@code AUTO} when empty.
+   *
+   * @throws IllegalArgumentException naming the field and the kinds when it names none
+   */
+  public static dev.tfkd.export.OutputKind teacherOutputKind(DistillationConfig d) {
+    String kind = d.getTeacherOutputKind();
+    if (kind.isEmpty()) {
+      return dev.tfkd.export.OutputKind.AUTO;
+    }
+    for (dev.tfkd.export.OutputKind k : dev.tfkd.export.OutputKind.values()) {
+      if (k.name().equals(kind)) {
+        return k;
+      }
+    }
+    throw new IllegalArgumentException(
+        "distillation.teacher_output_kind (--teacher-output-kind) must be one of "
+            + java.util.Arrays.toString(dev.tfkd.export.OutputKind.values()) + ", got '" + kind + "'");
   }
 
   private static void require(boolean ok, String message) {

@@ -72,8 +72,19 @@ public final class Manifest {
 
   /** Records the teacher: where it came from and the SHA-256 of the logits it gave the student. */
   public Manifest teacher(String source, float[] logits) {
+    return teacher(source, "", logits);
+  }
+
+  /**
+   * Records the teacher: where it came from, how its output was read ({@code output}, omitted when empty) and the
+   * SHA-256 of the logits it gave the student.
+   */
+  public Manifest teacher(String source, String output, float[] logits) {
     Map<String, Object> t = new LinkedHashMap<>();
     t.put("source", source);
+    if (!output.isEmpty()) {
+      t.put("output", output);
+    }
     t.put("logits_sha256", fingerprint(logits));
     fields.put("teacher", t);
     return this;

@@ -2,33 +2,17 @@ package dev.tfkd.export;
 
 import dev.tfkd.data.io.Images;
 import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.locks.ReadWriteLock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
-import org.tensorflow.Result;
-import org.tensorflow.SavedModelBundle;
-import org.tensorflow.Tensor;
-import org.tensorflow.ndarray.Shape;
-import org.tensorflow.ndarray.buffer.DataBuffers;
-import org.tensorflow.proto.ConfigProto;
-import org.tensorflow.proto.DataType;
-import org.tensorflow.proto.MetaGraphDef;
-import org.tensorflow.proto.SignatureDef;
-import org.tensorflow.proto.TensorInfo;
-import org.tensorflow.types.TFloat32;
 
 /**
  * Predictions from a SavedModel, for Java applications: load an export once, call {@link #predict} from any number
  * of threads, close it when done.
  *
- * <p>Works with tf-kd's exports and with any SavedModel whose signature takes one float32 input
- * {@code [batch, ...]} and has an output of logits or probabilities {@code [batch, K]}. The model is read, judged and
- * loaded through {@link ScannedSavedModel}: the {@code {serve}} meta graph is scanned by {@link GraphSafety} and
+ * <p>Built on {@link SavedModelClassifier}, which binds the signature, decides the output's kind and computes
+ * logits in batches. Works with tf-kd's exports and with any SavedModel whose signature takes one float32 input
+ * {@code [batch, ...]} and has an output of logits, probabilities or log-probabilities {@code [batch, K]}. The
+ * model is read, judged and loaded through {@link ScannedSavedModel}: the {@code {serve}} meta graph is scanned by {@link GraphSafety} and
  * refused if any op that loading or calling it can run does more than compute (loading runs the graph), unless
  * {@link Options#allowUnsafeOps()}; what is loaded is exactly what was scanned.
  *
@@ -37,23 +21,14 @@ import org.tensorflow.types.TFloat32;
  * freed before a call returns, so nothing native outlives {@link #close()}.
  */
 public final class Predictor implements AutoCloseable {
-  /** Which output values the model gives. */
-  public enum OutputKind {
-    /** Unnormalised log-probabilities (softmax gives the probabilities). */
-    LOGITS,
-    /** Probabilities (rows sum to 1); their logarithm serves as logits. */
-    PROBABILITIES,
-    /** Decide by the output's name ({@code probabilities}, {@code probs}, {@code softmax}, {@code scores}). */
-    AUTO
-  }
-
   /**
    * How to load and call the model.
    *
    * @param signature the signature key, e.g. {@code serving_default}
    * @param output the output to read, or {@code null}: {@code logits} if the signature has it, else
-   *     {@code probabilities}, else its only output
-   * @param kind whether {@code output} holds logits or probabilities
+   *     {@code probabilities}, else its only output (the signature must have one input)
+   * @param kind whether {@code output} holds logits, probabilities or log-probabilities, or {@code AUTO}: decided
+   *     from the graph and confirmed by the values
    * @param allowUnsafeOps load even if the graph holds ops outside the allow-list
    * @param maxBatch the most examples sent to TensorFlow in one call
    * @param threads TensorFlow intra-op threads, 0 for TensorFlow's default, at most {@link
@@ -61,21 +36,12 @@ public final class Predictor implements AutoCloseable {
    */
   public record Options(
       String signature, String output, OutputKind kind, boolean allowUnsafeOps, int maxBatch, int threads) {
-    /** {@code serving_default}, logits or probabilities found by name, safe ops only, batches of 256. */
+    /** {@code serving_default}, the output kind found in the graph, safe ops only, batches of 256. */
     public static final Options DEFAULT = new Options("serving_default", null, OutputKind.AUTO, false, 256, 0);
 
-    /** Validates the options; throws IllegalArgumentException for an unnamed signature or a missing output kind. */
+    /** Validated as {@link SavedModelClassifier.Binding} validates them. */
     public Options {
-      if (signature == null || signature.isEmpty()) {
-        throw new IllegalArgumentException("signature must be named");
-      }
-      if (kind == null) {
-        throw new IllegalArgumentException("output kind must be given (LOGITS, PROBABILITIES or AUTO)");
-      }
-      if (maxBatch < 1) {
-        throw new IllegalArgumentException("max batch must be >= 1, got " + maxBatch);
-      }
-      dev.tfkd.training.SessionSettings.checkThreads("threads", threads);
+      new SavedModelClassifier.Binding(signature, null, output, kind, allowUnsafeOps, maxBatch, threads);
     }
 
     /**
@@ -139,40 +105,10 @@ public final class Predictor implements AutoCloseable {
    */
   public record Prediction(float[][] logits, float[][] probabilities, int[] classes) {}
 
-  private final Path dir;
-  private final SavedModelBundle bundle;
-  private final String inputName;
-  private final String outputName;
-  private final String inputTensor;
-  private final String outputTensor;
-  private final boolean probabilitiesOut;
-  private final long[] exampleShape;
-  private final int exampleSize;
-  private final int numClasses;
-  private final int maxBatch;
-  private final List<GraphSafety.Finding> unsafeOps;
-  private final ReadWriteLock lock = new ReentrantReadWriteLock();
-  private boolean closed;
+  private final SavedModelClassifier model;
 
-  private Predictor(
-      Path dir, SavedModelBundle bundle, SignatureDef sig, String input, String output, boolean probs, long[] shape,
-      int k, Options options, List<GraphSafety.Finding> unsafeOps) {
-    this.dir = dir;
-    this.inputTensor = sig.getInputsOrThrow(input).getName();
-    this.outputTensor = sig.getOutputsOrThrow(output).getName();
-    this.bundle = bundle;
-    this.inputName = input;
-    this.outputName = output;
-    this.probabilitiesOut = probs;
-    this.exampleShape = shape;
-    long size = 1;
-    for (long d : shape) {
-      size *= d;
-    }
-    this.exampleSize = Math.toIntExact(size);
-    this.numClasses = k;
-    this.maxBatch = options.maxBatch();
-    this.unsafeOps = List.copyOf(unsafeOps);
+  private Predictor(SavedModelClassifier model) {
+    this.model = model;
   }
 
   /** Loads the SavedModel in {@code dir} with {@link Options#DEFAULT}. */
@@ -187,155 +123,65 @@ public final class Predictor implements AutoCloseable {
    * @throws IllegalArgumentException if it is not a usable SavedModel or holds unsafe ops (naming op and node)
    */
   public static Predictor load(Path dir, Options options) {
-    try {
-      Path versionDir = resolveVersion(dir);
-      // Read once, judged, and loaded from the same bytes: see ScannedSavedModel.
-      ScannedSavedModel scanned = ScannedSavedModel.read(versionDir, Set.of(ServingExporter.SERVE_TAG));
-      List<GraphSafety.Finding> findings = scanned.check(options.allowUnsafeOps());
-      MetaGraphDef meta = scanned.metaGraph();
-      SignatureDef sig = meta.getSignatureDefMap().get(options.signature());
-      if (sig == null) {
-        throw new IllegalArgumentException(
-            versionDir + ": no signature '" + options.signature() + "' (has " + meta.getSignatureDefMap().keySet() + ")");
-      }
-      if (sig.getInputsCount() != 1) {
-        throw new IllegalArgumentException(
-            versionDir + ": signature '" + options.signature() + "' has inputs " + sig.getInputsMap().keySet()
-                + "; exactly one float input is supported");
-      }
-      var in = sig.getInputsMap().entrySet().iterator().next();
-      if (in.getValue().getDtype() != DataType.DT_FLOAT) {
-        throw new IllegalArgumentException(
-            versionDir + ": input '" + in.getKey() + "' is " + in.getValue().getDtype() + ", expected DT_FLOAT");
-      }
-      String output = chooseOutput(versionDir, options, sig);
-      TensorInfo out = sig.getOutputsOrThrow(output);
-      if (out.getDtype() != DataType.DT_FLOAT) {
-        throw new IllegalArgumentException(
-            versionDir + ": output '" + output + "' is " + out.getDtype() + ", expected DT_FLOAT logits or probabilities");
-      }
-      long[] shape = exampleShape(versionDir, in.getKey(), in.getValue());
-      var outDims = out.getTensorShape().getDimList();
-      if (out.getTensorShape().getUnknownRank() || outDims.size() != 2 || outDims.get(1).getSize() < 1) {
-        throw new IllegalArgumentException(
-            versionDir + ": output '" + output + "' must have shape [batch, K] with K known");
-      }
-      int k = Math.toIntExact(outDims.get(1).getSize());
-      boolean probs =
-          switch (options.kind()) {
-            case LOGITS -> false;
-            case PROBABILITIES -> true;
-            case AUTO -> List.of("probabilities", "probs", "softmax", "scores", "probability").contains(output);
-          };
-      ConfigProto config =
-          options.threads() == 0
-              ? ConfigProto.getDefaultInstance()
-              : ConfigProto.newBuilder()
-                  .setIntraOpParallelismThreads(options.threads())
-                  .setInterOpParallelismThreads(1)
-                  .build();
-      SavedModelBundle bundle = scanned.load(config);
-      try {
-        return new Predictor(versionDir, bundle, sig, in.getKey(), output, probs, shape, k, options, findings);
-      } catch (RuntimeException e) {
-        bundle.close();
-        throw e;
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(dir + ": " + e.getMessage(), e);
-    }
+    return load(
+        dir,
+        new SavedModelClassifier.Binding(
+            options.signature(), null, options.output(), options.kind(), options.allowUnsafeOps(),
+            options.maxBatch(), options.threads()));
   }
 
-  /** {@code dir} itself if it holds {@code saved_model.pb}, else its highest integer version subdirectory. */
-  static Path resolveVersion(Path dir) throws IOException {
-    if (Files.isRegularFile(dir.resolve("saved_model.pb"))) {
-      return dir;
-    }
-    if (!Files.isDirectory(dir)) {
-      throw new IllegalArgumentException(dir + ": no such directory");
-    }
-    var latest = ServingExporter.latestVersion(dir);
-    if (latest.isEmpty()) {
-      throw new IllegalArgumentException(dir + ": not a SavedModel (no saved_model.pb) and no integer version inside");
-    }
-    return dir.resolve(Long.toString(latest.getAsLong()));
-  }
-
-  private static String chooseOutput(Path dir, Options options, SignatureDef sig) {
-    if (options.output() != null) {
-      if (!sig.containsOutputs(options.output())) {
-        throw new IllegalArgumentException(
-            dir + ": signature '" + options.signature() + "' has no output '" + options.output() + "' (has "
-                + sig.getOutputsMap().keySet() + ")");
-      }
-      return options.output();
-    }
-    for (String name : List.of(Signatures.LOGITS, Signatures.PROBABILITIES)) {
-      if (sig.containsOutputs(name)) {
-        return name;
-      }
-    }
-    if (sig.getOutputsCount() == 1) {
-      return sig.getOutputsMap().keySet().iterator().next();
-    }
-    throw new IllegalArgumentException(
-        dir + ": signature '" + options.signature() + "' has outputs " + sig.getOutputsMap().keySet()
-            + "; name the one holding logits or probabilities");
-  }
-
-  private static long[] exampleShape(Path dir, String name, TensorInfo info) {
-    var dims = info.getTensorShape().getDimList();
-    if (info.getTensorShape().getUnknownRank() || dims.size() < 2) {
-      throw new IllegalArgumentException(dir + ": input '" + name + "' must have shape [batch, ...] with a known rank");
-    }
-    long[] shape = new long[dims.size() - 1];
-    for (int i = 1; i < dims.size(); i++) {
-      shape[i - 1] = dims.get(i).getSize();
-      if (shape[i - 1] < 1) {
-        throw new IllegalArgumentException(
-            dir + ": input '" + name + "' has an unknown dimension " + i + "; only the batch may be unknown");
-      }
-    }
-    return shape;
+  /**
+   * Loads the SavedModel in {@code dir} bound as {@code binding} says (which also names the input to feed).
+   *
+   * @throws IllegalArgumentException if it is not a usable SavedModel or holds unsafe ops (naming op and node)
+   */
+  public static Predictor load(Path dir, SavedModelClassifier.Binding binding) {
+    return new Predictor(SavedModelClassifier.load(dir, binding));
   }
 
   /** The version directory loaded. */
   public Path directory() {
-    return dir;
+    return model.directory();
   }
 
   /** The shape of one example (without the batch dimension). */
   public long[] exampleShape() {
-    return exampleShape.clone();
+    return model.exampleShape();
   }
 
   /** Values per example. */
   public int exampleSize() {
-    return exampleSize;
+    return model.exampleSize();
   }
 
   /** The number of classes K. */
   public int numClasses() {
-    return numClasses;
+    return model.numClasses();
   }
 
-  /** The signature output read, and whether it holds probabilities (else logits). */
+  /** The signature output read. */
   public String output() {
-    return outputName;
+    return model.output();
   }
 
-  /**
-   * Whether the selected output holds probabilities (otherwise logits).
-   *
-   * @return true for probabilities
-   */
+  /** Whether the output holds probabilities (turned into logits by their floored logarithm). */
   public boolean outputsProbabilities() {
-    return probabilitiesOut;
+    return model.outputsProbabilities();
+  }
+
+  /** What the output was read as ({@link SavedModelClassifier#outputKind()}). */
+  public OutputKind outputKind() {
+    return model.outputKind();
+  }
+
+  /** One line saying how the output is read and why ({@link SavedModelClassifier#outputDecision()}). */
+  public String outputDecision() {
+    return model.outputDecision();
   }
 
   /** Ops outside the allow-list that were accepted because {@link Options#allowUnsafeOps()} was set. */
   public List<GraphSafety.Finding> unsafeOps() {
-    return unsafeOps;
+    return model.unsafeOps();
   }
 
   /**
@@ -343,81 +189,44 @@ public final class Predictor implements AutoCloseable {
    * {@code n x K} row-major. The core call; the other methods reshape around it.
    */
   public float[] logits(float[] features, int n) {
-    if (n < 0 || (long) n * exampleSize != features.length) {
-      throw new IllegalArgumentException(
-          features.length + " values do not make " + n + " examples of " + exampleSize + " values");
-    }
-    float[] out = new float[n * numClasses];
-    lock.readLock().lock();
-    try {
-      if (closed) {
-        throw new IllegalStateException("predictor is closed");
-      }
-      for (int start = 0; start < n; start += maxBatch) {
-        int b = Math.min(maxBatch, n - start);
-        long[] dims = new long[exampleShape.length + 1];
-        dims[0] = b;
-        System.arraycopy(exampleShape, 0, dims, 1, exampleShape.length);
-        try (TFloat32 x =
-                TFloat32.tensorOf(
-                    Shape.of(dims), DataBuffers.of(features, true, false).slice((long) start * exampleSize, (long) b * exampleSize));
-            Result r = bundle.session().runner().feed(inputTensor, x).fetch(outputTensor).run()) {
-          Tensor t = r.get(0);
-          if (!(t instanceof TFloat32 f) || t.shape().numDimensions() != 2 || t.shape().get(0) != b
-              || t.shape().get(1) != numClasses) {
-            throw new IllegalStateException(
-                dir + ": output '" + outputName + "' came back with shape " + t.shape() + ", expected [" + b + ", "
-                    + numClasses + "]");
-          }
-          f.asRawTensor().data().asFloats().read(out, start * numClasses, b * numClasses);
-        }
-      }
-    } finally {
-      lock.readLock().unlock();
-    }
-    if (probabilitiesOut) {
-      for (int i = 0; i < out.length; i++) {
-        // log(0) would be -inf and poison softmax-based losses; the floor is far below any real probability.
-        out[i] = (float) Math.log(Math.max(out[i], 1e-30f));
-      }
-    }
-    return out;
+    return model.logits(features, n);
   }
 
   /** Predictions for {@code rows}, each one flattened example of {@link #exampleSize()} values. */
   public Prediction predict(float[][] rows) {
-    float[] flat = new float[rows.length * exampleSize];
+    float[] flat = new float[rows.length * model.exampleSize()];
     for (int i = 0; i < rows.length; i++) {
-      if (rows[i].length != exampleSize) {
+      if (rows[i].length != model.exampleSize()) {
         throw new IllegalArgumentException(
-            "example " + i + " has " + rows[i].length + " values; the model takes " + exampleSize);
+            "example " + i + " has " + rows[i].length + " values; the model takes " + model.exampleSize());
       }
-      System.arraycopy(rows[i], 0, flat, i * exampleSize, exampleSize);
+      System.arraycopy(rows[i], 0, flat, i * model.exampleSize(), model.exampleSize());
     }
     return prediction(logits(flat, rows.length), rows.length);
   }
 
   /** Predictions for images {@code [n][height][width][channels]}, matching the model's input shape. */
   public Prediction predict(float[][][][] images) {
-    if (exampleShape.length != 3) {
+    long[] shape = model.exampleShape();
+    if (shape.length != 3) {
       throw new IllegalArgumentException(
-          "the model takes examples of shape " + java.util.Arrays.toString(exampleShape) + ", not images [h, w, c]");
+          "the model takes examples of shape " + java.util.Arrays.toString(shape) + ", not images [h, w, c]");
     }
-    float[] flat = new float[images.length * exampleSize];
+    float[] flat = new float[images.length * model.exampleSize()];
     int p = 0;
     for (int i = 0; i < images.length; i++) {
       float[][][] img = images[i];
-      if (img.length != exampleShape[0]) {
-        throw new IllegalArgumentException("image " + i + " has height " + img.length + ", expected " + exampleShape[0]);
+      if (img.length != shape[0]) {
+        throw new IllegalArgumentException("image " + i + " has height " + img.length + ", expected " + shape[0]);
       }
       for (float[][] row : img) {
-        if (row.length != exampleShape[1]) {
-          throw new IllegalArgumentException("image " + i + " has width " + row.length + ", expected " + exampleShape[1]);
+        if (row.length != shape[1]) {
+          throw new IllegalArgumentException("image " + i + " has width " + row.length + ", expected " + shape[1]);
         }
         for (float[] px : row) {
-          if (px.length != exampleShape[2]) {
+          if (px.length != shape[2]) {
             throw new IllegalArgumentException(
-                "image " + i + " has " + px.length + " channels, expected " + exampleShape[2]);
+                "image " + i + " has " + px.length + " channels, expected " + shape[2]);
           }
           System.arraycopy(px, 0, flat, p, px.length);
           p += px.length;
@@ -433,15 +242,16 @@ public final class Predictor implements AutoCloseable {
    * 0-255 values).
    */
   public Prediction predict(List<BufferedImage> images, float scale) {
-    if (exampleShape.length != 3 || (exampleShape[2] != 1 && exampleShape[2] != 3)) {
+    long[] shape = model.exampleShape();
+    if (shape.length != 3 || (shape[2] != 1 && shape[2] != 3)) {
       throw new IllegalArgumentException(
-          "the model takes examples of shape " + java.util.Arrays.toString(exampleShape)
+          "the model takes examples of shape " + java.util.Arrays.toString(shape)
               + ", not images [h, w, 1 or 3]");
     }
-    int h = (int) exampleShape[0];
-    int w = (int) exampleShape[1];
-    int c = (int) exampleShape[2];
-    float[] flat = new float[images.size() * exampleSize];
+    int h = (int) shape[0];
+    int w = (int) shape[1];
+    int c = (int) shape[2];
+    float[] flat = new float[images.size() * model.exampleSize()];
     int p = 0;
     for (int i = 0; i < images.size(); i++) {
       BufferedImage img = images.get(i);
@@ -458,15 +268,15 @@ public final class Predictor implements AutoCloseable {
   }
 
   private Prediction prediction(float[] logits, int n) {
-    float[][] l = new float[n][numClasses];
-    float[][] pr = new float[n][numClasses];
+    float[][] l = new float[n][model.numClasses()];
+    float[][] pr = new float[n][model.numClasses()];
     int[] cls = new int[n];
-    double[] lp = new double[numClasses];
+    double[] lp = new double[model.numClasses()];
     for (int i = 0; i < n; i++) {
-      System.arraycopy(logits, i * numClasses, l[i], 0, numClasses);
-      dev.tfkd.metrics.Metrics.logSoftmax(logits, i * numClasses, numClasses, lp);
+      System.arraycopy(logits, i * model.numClasses(), l[i], 0, model.numClasses());
+      dev.tfkd.metrics.Metrics.logSoftmax(logits, i * model.numClasses(), model.numClasses(), lp);
       int best = 0;
-      for (int c = 0; c < numClasses; c++) {
+      for (int c = 0; c < model.numClasses(); c++) {
         pr[i][c] = (float) Math.exp(lp[c]);
         if (l[i][c] > l[i][best]) {
           best = c;
@@ -480,14 +290,6 @@ public final class Predictor implements AutoCloseable {
   /** Frees the model. Waits for running calls; later calls throw {@link IllegalStateException}. */
   @Override
   public void close() {
-    lock.writeLock().lock();
-    try {
-      if (!closed) {
-        closed = true;
-        bundle.close();
-      }
-    } finally {
-      lock.writeLock().unlock();
-    }
+    model.close();
   }
 }

@@ -172,12 +172,44 @@ public final class Distiller {
    * @throws dev.tfkd.training.TrainingDivergedException when a loss is not finite; the last good checkpoint stays
    * @throws IOException when writing the run's files fails
    */
+  /**
+   * A warning when the teacher's accuracy on the training data is below twice chance (a likely mismatch of
+   * preprocessing or output kind, which would make the student learn from noise), else empty. The logits are
+   * already computed for training, so scoring them costs nothing.
+   */
+  static String nearChance(float[] logits, dev.tfkd.data.Dataset train) {
+    int k = train.numClasses();
+    if (k < 2 || train.size() == 0) {
+      return "";
+    }
+    int correct = 0;
+    for (int i = 0; i < train.size(); i++) {
+      int best = 0;
+      for (int c = 1; c < k; c++) {
+        if (logits[i * k + c] > logits[i * k + best]) {
+          best = c;
+        }
+      }
+      correct += best == train.labels()[i] ? 1 : 0;
+    }
+    double accuracy = (double) correct / train.size();
+    if (accuracy >= 2.0 / k) {
+      return "";
+    }
+    return String.format(
+        java.util.Locale.ROOT,
+        "; warning: the teacher's accuracy on the training data is %.3f, near chance (%.3f): check"
+            + " --teacher-preprocess and --teacher-output-kind",
+        accuracy, 1.0 / k);
+  }
+
   public RunResult fit() throws IOException {
     Distillation objective = new Distillation(b.ceWeight, b.kdWeight, b.divergence);
     RunData data;
     float[] teacherTrain;
     List<ModelScore> others = new ArrayList<>();
     String source;
+    String reading;
     try {
       data = b.resolveData();
       Architecture arch = b.student;
@@ -194,6 +226,7 @@ public final class Distiller {
         if (data.test() != null) {
           others.add(ModelScore.of("teacher", b.teacher.logits(data.test()), data.test(), -1));
         }
+        reading = b.teacher.outputReading() + nearChance(teacherTrain, data.train());
       } catch (TensorFlowException e) {
         throw new IllegalArgumentException(
             source + ": the teacher does not accept " + data.train().name() + " (examples of shape "
@@ -214,8 +247,8 @@ public final class Distiller {
     RunLifecycle life = new RunLifecycle(s, data);
     life.check(b.student, tc, 1, tc.epochs());
     life.start();
-    b.onStart.accept(new RunStart(b.student, data.train(), objective.describe(), s.resume()));
-    life.recordTeacher(source, teacherTrain);
+    b.onStart.accept(new RunStart(b.student, data.train(), objective.describe(), s.resume(), reading));
+    life.recordTeacher(source, reading, teacherTrain);
     TrainedModel student =
         life.phase(
             life.directory().path(), "student", tc.epochs(),

@@ -46,6 +46,7 @@ final class RunLifecycle {
   private final RunData data;
   private final RunDirectory dir;
   private String teacherSource;
+  private String teacherOutput = "";
   private float[] teacherLogits;
   private String runId;
 
@@ -60,8 +61,9 @@ final class RunLifecycle {
   }
 
   /** Records the teacher and the logits it gave the student, for the export's provenance manifest. */
-  void recordTeacher(String source, float[] logits) {
+  void recordTeacher(String source, String output, float[] logits) {
     this.teacherSource = source;
+    this.teacherOutput = output;
     this.teacherLogits = logits;
   }
 
@@ -237,6 +239,9 @@ final class RunLifecycle {
             .put("epochs", h.size())
             .put("stopped_early", h.size() < extras.plannedEpochs())
             .put("global_steps", h.isEmpty() ? 0 : h.get(h.size() - 1).globalStep());
+    if (!teacherOutput.isEmpty()) {
+      results.put("teacher_output", teacherOutput);
+    }
     if (export != null) {
       // Whether the export was reused is said on the console, not here: a resumed run's results equal an
       // uninterrupted run's.
@@ -318,7 +323,7 @@ final class RunLifecycle {
       m.dataset("test", data.test());
     }
     if (teacherLogits != null) {
-      m.teacher(teacherSource, teacherLogits);
+      m.teacher(teacherSource, teacherOutput, teacherLogits);
     }
     if (scored != null) {
       m.evaluation("test", scored.evaluation());

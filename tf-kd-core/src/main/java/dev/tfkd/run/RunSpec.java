@@ -46,7 +46,16 @@ public final class RunSpec {
             .weights(dc.getCeWeight(), dc.getKdWeight())
             .apply(c, data)
             .resume(resume);
-    return b.ownedTeacher(SavedModelTeacher.load(teacherDir));
+    return b.ownedTeacher(
+        SavedModelTeacher.load(
+            teacherDir,
+            new SavedModelTeacher.TeacherOptions(
+                dc.getTeacherSignature().isEmpty() ? "serving_default" : dc.getTeacherSignature(),
+                dc.getTeacherInput().isEmpty() ? null : dc.getTeacherInput(),
+                dc.getTeacherOutput().isEmpty() ? null : dc.getTeacherOutput(),
+                dev.tfkd.config.RunConfigs.teacherOutputKind(dc),
+                dc.getAllowUnsafeOps(),
+                dev.tfkd.teacher.InputPreprocess.parse(dc.getTeacherPreprocess()))));
   }
 
   /**

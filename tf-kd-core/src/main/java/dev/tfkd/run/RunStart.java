@@ -10,5 +10,12 @@ import dev.tfkd.graph.Architecture;
  * @param train the training data
  * @param objective the objective's description, e.g. {@code ce:0.1 + kl(T=4):0.9}
  * @param resumed whether the run continues from a checkpoint of an earlier start
+ * @param teacherOutput how the teacher's output is read ({@link dev.tfkd.teacher.Teacher#outputReading()}), or empty
  */
-public record RunStart(Architecture architecture, Dataset train, String objective, boolean resumed) {}
+public record RunStart(
+    Architecture architecture, Dataset train, String objective, boolean resumed, String teacherOutput) {
+  /** A start without a teacher whose output needs explaining. */
+  public RunStart(Architecture architecture, Dataset train, String objective, boolean resumed) {
+    this(architecture, train, objective, resumed, "");
+  }
+}

@@ -46,6 +46,11 @@ public final class CachedTeacher implements Teacher {
     return teacher.source();
   }
 
+  @Override
+  public String outputReading() {
+    return teacher.outputReading();
+  }
+
   /** The cache's hit and miss counts, e.g. {@code "2 hits, 1 miss"}. */
   public String cacheStatistics() {
     return cache.hits() + " hits, " + cache.misses() + " misses";

@@ -1,7 +1,8 @@
 package dev.tfkd.teacher;
 
 import dev.tfkd.data.Dataset;
-import dev.tfkd.export.Predictor;
+import dev.tfkd.export.OutputKind;
+import dev.tfkd.export.SavedModelClassifier;
 import java.nio.file.Path;
 import java.util.Arrays;
 
@@ -9,24 +10,31 @@ import java.util.Arrays;
  * A frozen teacher loaded from a SavedModel in its own session: it computes logits for a dataset in batches, so
  * the student's graph never holds the teacher's variables. Owns its model; close it.
  *
- * <p>Any SavedModel works whose signature takes one float32 input and has an output of logits or probabilities
- * {@code [batch, K]}; probabilities are turned into logits by their logarithm (softmax of {@code log p} is
- * {@code p}, so temperature scaling applies to them as to logits). The graph is scanned before loading and refused
- * if it holds ops outside the allow-list of pure computation, unless {@link TeacherOptions#allowUnsafeOps()}.
+ * <p>Any SavedModel works whose signature takes one float32 input and has an output of logits, probabilities or
+ * log-probabilities {@code [batch, K]} (Keras and TensorFlow 2 exports included): what the output holds is decided
+ * from the graph and confirmed by the first batch's values ({@link OutputKind#AUTO}), and probabilities are turned
+ * into logits by their floored logarithm ({@link SavedModelClassifier#PROBABILITY_FLOOR}; softmax of {@code log p}
+ * is {@code p}, so temperature scaling applies to them as to logits). The graph is scanned before loading and
+ * refused if it holds ops outside the allow-list of pure computation, unless {@link TeacherOptions#allowUnsafeOps()}.
+ * Binding, kind decision and batching are {@link SavedModelClassifier}'s.
  */
 public final class SavedModelTeacher implements Teacher {
   /**
-   * Which signature and output to use.
+   * Which signature, input and output to use.
    *
    * @param signature the signature key (default {@code serving_default})
+   * @param input the input name, or {@code null}: the signature's only input
    * @param output the output name, or {@code null}: {@code logits}, else {@code probabilities}, else the only output
-   * @param kind whether the output holds logits or probabilities; {@code AUTO} decides by its name
+   * @param kind what the output holds; {@code AUTO} (also for null) decides from the graph, confirmed by the values
    * @param allowUnsafeOps load even if the graph holds file-system or other non-computational ops
+   * @param preprocess applied to the data before the teacher sees it (null: {@link InputPreprocess#NONE})
    */
-  public record TeacherOptions(String signature, String output, Predictor.OutputKind kind, boolean allowUnsafeOps) {
-    /** {@code serving_default}, logits (or probabilities) found by name, safe ops only. */
+  public record TeacherOptions(
+      String signature, String input, String output, OutputKind kind, boolean allowUnsafeOps,
+      InputPreprocess preprocess) {
+    /** {@code serving_default}, its only input, the output kind found in the graph, safe ops only, no preprocessing. */
     public static final TeacherOptions DEFAULT =
-        new TeacherOptions("serving_default", null, Predictor.OutputKind.AUTO, false);
+        new TeacherOptions("serving_default", null, null, OutputKind.AUTO, false, InputPreprocess.NONE);
 
     /** Validates the signature name; a null kind means {@code AUTO}. */
     public TeacherOptions {
@@ -34,15 +42,28 @@ public final class SavedModelTeacher implements Teacher {
         throw new IllegalArgumentException("teacher signature must be named");
       }
       if (kind == null) {
-        kind = Predictor.OutputKind.AUTO;
+        kind = OutputKind.AUTO;
       }
+      if (preprocess == null) {
+        preprocess = InputPreprocess.NONE;
+      }
+    }
+
+    /** Options for the signature's only input, without preprocessing. */
+    public TeacherOptions(String signature, String output, OutputKind kind, boolean allowUnsafeOps) {
+      this(signature, null, output, kind, allowUnsafeOps, InputPreprocess.NONE);
     }
   }
 
-  private final Predictor predictor;
+  /** Examples per TensorFlow call: large enough to keep the session busy, small enough for any model's memory. */
+  private static final int MAX_BATCH = 512;
 
-  private SavedModelTeacher(Predictor predictor) {
-    this.predictor = predictor;
+  private final SavedModelClassifier model;
+  private final InputPreprocess preprocess;
+
+  private SavedModelTeacher(SavedModelClassifier model, InputPreprocess preprocess) {
+    this.model = model;
+    this.preprocess = preprocess;
   }
 
   /** Loads {@code dir} (tag {@code serve}) with {@link TeacherOptions#DEFAULT}. */
@@ -53,40 +74,48 @@ public final class SavedModelTeacher implements Teacher {
   /**
    * Loads {@code dir} (a version directory, or a model directory whose highest integer version is used).
    *
-   * @throws IllegalArgumentException if it is no SavedModel, lacks the signature or output, or holds unsafe ops
+   * @throws IllegalArgumentException if it is no SavedModel, lacks the signature, input or output, or holds unsafe
+   *     ops
    */
   public static SavedModelTeacher load(Path dir, TeacherOptions options) {
     return new SavedModelTeacher(
-        Predictor.load(
+        SavedModelClassifier.load(
             dir,
-            Predictor.Options.DEFAULT
-                .withSignature(options.signature())
-                .withOutput(options.output(), options.kind())
-                .withAllowUnsafeOps(options.allowUnsafeOps())
-                .withMaxBatch(512)));
+            new SavedModelClassifier.Binding(
+                options.signature(), options.input(), options.output(), options.kind(), options.allowUnsafeOps(),
+                MAX_BATCH, 0)),
+        options.preprocess());
   }
 
   /** The number of classes the teacher predicts. */
   @Override
   public int numClasses() {
-    return predictor.numClasses();
+    return model.numClasses();
   }
 
   /** Whether the teacher's output is probabilities (converted to logits by their logarithm). */
   public boolean outputsProbabilities() {
-    return predictor.outputsProbabilities();
+    return model.outputsProbabilities();
+  }
+
+  /** How the output is read and why ({@link SavedModelClassifier#outputDecision()}). */
+  @Override
+  public String outputReading() {
+    return preprocess.isNone()
+        ? model.outputDecision()
+        : model.outputDecision() + "; input fed as (x * scale - mean) / std with " + preprocess.describe();
   }
 
   /** The shape of one example the teacher takes, without the batch dimension. */
   @Override
   public long[] inputShape() {
-    return predictor.exampleShape();
+    return model.exampleShape();
   }
 
   /** The SavedModel's version directory. */
   @Override
   public String source() {
-    return predictor.directory().toString();
+    return model.directory().toString();
   }
 
   /** Teacher logits for every example of {@code data}, {@code size x K} row-major. */
@@ -101,22 +130,24 @@ public final class SavedModelTeacher implements Teacher {
    * @param numClasses the class count the caller expects; a teacher of another width is refused
    */
   public float[] logits(Dataset data, int numClasses) {
-    if (numClasses != predictor.numClasses()) {
+    if (numClasses != model.numClasses()) {
       throw new IllegalArgumentException(
-          predictor.directory() + ": the teacher predicts " + predictor.numClasses() + " classes; the data has "
-              + numClasses);
+          model.directory() + ": the teacher predicts " + model.numClasses() + " classes; the data has " + numClasses);
     }
-    if (data.exampleSize() != predictor.exampleSize()) {
+    // Only the element count must match: examples are fed row-major in the teacher's own shape, so [28, 28, 1]
+    // data reaches a [28, 28] or [784] input unchanged, and the reverse.
+    if (data.exampleSize() != model.exampleSize()) {
       throw new IllegalArgumentException(
-          predictor.directory() + ": the teacher takes examples of shape " + Arrays.toString(predictor.exampleShape())
+          model.directory() + ": the teacher takes examples of shape " + Arrays.toString(model.exampleShape())
               + "; " + data.name() + " has " + Arrays.toString(data.exampleShape()));
     }
-    return predictor.logits(data.features(), data.size());
+    float[] features = preprocess.isNone() ? data.features() : preprocess.apply(data.features());
+    return model.logits(features, data.size());
   }
 
   /** Closes the teacher's session and model. */
   @Override
   public void close() {
-    predictor.close();
+    model.close();
   }
 }

@@ -27,6 +27,16 @@ public interface Teacher extends AutoCloseable {
   /** Where the teacher comes from (a path, an architecture name), for provenance records and messages. */
   String source();
 
+  /**
+   * One line saying how the teacher's output is read (e.g. a SavedModel's probabilities turned into
+   * log-probabilities, and what that was decided from), for the run's announcement, {@code results.json} and the
+   * export's manifest; empty when there is nothing to say (the teacher gives logits by construction). Complete once
+   * {@link #logits} has been called.
+   */
+  default String outputReading() {
+    return "";
+  }
+
   /** Releases the teacher's native resources; the default holds none. */
   @Override
   default void close() {}

@@ -78,7 +78,7 @@ class PredictorTest {
 
   @Test
   void teacherFromAProbabilitiesOutputGivesLogitsUpToAConstant() {
-    var options = new SavedModelTeacher.TeacherOptions("serving_default", "probabilities", Predictor.OutputKind.AUTO, false);
+    var options = new SavedModelTeacher.TeacherOptions("serving_default", "probabilities", OutputKind.AUTO, false);
     try (SavedModelTeacher t = SavedModelTeacher.load(export, options)) {
       assertTrue(t.outputsProbabilities());
       float[] logits = t.logits(test, 3);
@@ -90,7 +90,7 @@ class PredictorTest {
         }
       }
     }
-    var bad = new SavedModelTeacher.TeacherOptions("serving_default", "classes", Predictor.OutputKind.LOGITS, false);
+    var bad = new SavedModelTeacher.TeacherOptions("serving_default", "classes", OutputKind.LOGITS, false);
     var e = assertThrows(IllegalArgumentException.class, () -> SavedModelTeacher.load(export, bad));
     assertTrue(e.getMessage().contains("DT_INT64"), e.getMessage());
     var missing = new SavedModelTeacher.TeacherOptions("nope", null, null, false);

@@ -1,0 +1,431 @@
+package dev.tfkd.export;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.MetaGraphDef;
+import org.tensorflow.proto.SignatureDef;
+import org.tensorflow.proto.TensorInfo;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * A classifier SavedModel bound to one signature's input and output, in its own session: the one place that
+ * reads, judges and loads such a model ({@link ScannedSavedModel}), decides what its output holds ({@link
+ * OutputKind}, {@link OutputEvidence}) and computes logits in batches. {@link Predictor} (for applications) and
+ * {@code dev.tfkd.teacher.SavedModelTeacher} (for distillation) are built on it.
+ *
+ * <p>Works with any SavedModel whose signature takes one float32 input {@code [batch, ...]} and has an output of
+ * logits, probabilities or log-probabilities {@code [batch, K]}. The {@code {serve}} meta graph is scanned by
+ * {@link GraphSafety} and refused if any op that loading or calling it can run does more than compute (loading runs
+ * the graph), unless {@link Binding#allowUnsafeOps()}; what is loaded is exactly what was scanned.
+ *
+ * <p>Thread-safe: TensorFlow sessions run concurrent calls; a read-write lock keeps {@link #close()} from freeing the
+ * model under a running call. Large inputs are cut into batches of {@link Binding#maxBatch()}; every tensor is
+ * freed before a call returns, so nothing native outlives {@link #close()}.
+ */
+public final class SavedModelClassifier implements AutoCloseable {
+  /**
+   * The smallest probability whose logarithm is taken: {@code log(max(p, 1e-30))} (about -69.1). A probability
+   * of exactly 0 would give {@code -inf} and poison every softmax-based loss; 1e-30 is far below any probability a
+   * float32 softmax gives a class it does not rule out (its smallest normal value is about 1.2e-38), and a
+   * temperature of 20 still leaves such a class at {@code exp(-3.5)} of the others' scale, never NaN.
+   */
+  public static final float PROBABILITY_FLOOR = 1e-30f;
+
+  /**
+   * Which signature, input and output of the model to use, and how to run it.
+   *
+   * @param signature the signature key, e.g. {@code serving_default}
+   * @param input the input to feed, or {@code null}: the signature's only input
+   * @param output the output to read, or {@code null}: {@code logits} if the signature has it, else
+   *     {@code probabilities}, else its only output
+   * @param kind what {@code output} holds, or {@link OutputKind#AUTO}: decided from the graph and confirmed by the
+   *     values
+   * @param allowUnsafeOps load even if the graph holds ops outside the allow-list
+   * @param maxBatch the most examples sent to TensorFlow in one call
+   * @param threads TensorFlow intra-op threads, 0 for TensorFlow's default, at most {@link
+   *     dev.tfkd.training.SessionSettings#MAX_THREADS}
+   */
+  public record Binding(
+      String signature, String input, String output, OutputKind kind, boolean allowUnsafeOps, int maxBatch,
+      int threads) {
+    /** {@code serving_default}, its only input, the output kind found in the graph, safe ops only, batches of 256. */
+    public static final Binding DEFAULT = new Binding("serving_default", null, null, OutputKind.AUTO, false, 256, 0);
+
+    /** Validates the names and bounds. */
+    public Binding {
+      if (signature == null || signature.isEmpty()) {
+        throw new IllegalArgumentException("signature must be named");
+      }
+      if (kind == null) {
+        throw new IllegalArgumentException("output kind must be given (LOGITS, PROBABILITIES, LOG_PROBABILITIES or AUTO)");
+      }
+      if (maxBatch < 1) {
+        throw new IllegalArgumentException("max batch must be >= 1, got " + maxBatch);
+      }
+      dev.tfkd.training.SessionSettings.checkThreads("threads", threads);
+    }
+  }
+
+  private final Path dir;
+  private final SavedModelBundle bundle;
+  private final String inputName;
+  private final String outputName;
+  private final String inputTensor;
+  private final String outputTensor;
+  /** The kind decided so far; AUTO until the values decide a model whose graph says nothing. */
+  private volatile OutputKind kind;
+  /** What the graph said, when the kind was AUTO; null otherwise (nothing to confirm). */
+  private final OutputEvidence.Found graphEvidence;
+  private volatile boolean confirmed;
+  private volatile String decision;
+  private final long[] exampleShape;
+  private final int exampleSize;
+  private final int numClasses;
+  private final int maxBatch;
+  private final List<GraphSafety.Finding> unsafeOps;
+  private final ReadWriteLock lock = new ReentrantReadWriteLock();
+  private boolean closed;
+
+  private SavedModelClassifier(
+      Path dir, SavedModelBundle bundle, SignatureDef sig, String input, String output, OutputKind kind,
+      OutputEvidence.Found graphEvidence, long[] shape, int k, Binding options, List<GraphSafety.Finding> unsafeOps) {
+    this.dir = dir;
+    this.inputTensor = sig.getInputsOrThrow(input).getName();
+    this.outputTensor = sig.getOutputsOrThrow(output).getName();
+    this.bundle = bundle;
+    this.inputName = input;
+    this.outputName = output;
+    this.kind = kind;
+    this.graphEvidence = graphEvidence;
+    this.confirmed = graphEvidence == null;
+    this.decision =
+        graphEvidence == null
+            ? "output '" + output + "' read as " + describe(kind) + " (set explicitly)"
+            : "output '" + output + "' read as " + describe(kind) + " (" + graphEvidence.describe()
+                + " in the graph; not yet confirmed by values)";
+    this.exampleShape = shape;
+    long size = 1;
+    for (long d : shape) {
+      size *= d;
+    }
+    this.exampleSize = Math.toIntExact(size);
+    this.numClasses = k;
+    this.maxBatch = options.maxBatch();
+    this.unsafeOps = List.copyOf(unsafeOps);
+  }
+
+  /** Loads the SavedModel in {@code dir} with {@link Binding#DEFAULT}. */
+  public static SavedModelClassifier load(Path dir) {
+    return load(dir, Binding.DEFAULT);
+  }
+
+  /**
+   * Loads the SavedModel in {@code dir} (tag {@code serve}). {@code dir} may also be a model's base directory
+   * ({@code <root>/<name>}), in which case its highest integer version is loaded.
+   *
+   * @throws IllegalArgumentException if it is not a usable SavedModel or holds unsafe ops (naming op and node)
+   */
+  public static SavedModelClassifier load(Path dir, Binding options) {
+    try {
+      Path versionDir = resolveVersion(dir);
+      // Read once, judged, and loaded from the same bytes: see ScannedSavedModel.
+      ScannedSavedModel scanned = ScannedSavedModel.read(versionDir, Set.of(ServingExporter.SERVE_TAG));
+      List<GraphSafety.Finding> findings = scanned.check(options.allowUnsafeOps());
+      MetaGraphDef meta = scanned.metaGraph();
+      SignatureDef sig = meta.getSignatureDefMap().get(options.signature());
+      if (sig == null) {
+        throw new IllegalArgumentException(
+            versionDir + ": no signature '" + options.signature() + "' (has " + meta.getSignatureDefMap().keySet() + ")");
+      }
+      if (options.input() != null && !sig.containsInputs(options.input())) {
+        throw new IllegalArgumentException(
+            versionDir + ": signature '" + options.signature() + "' has no input '" + options.input() + "' (has "
+                + sig.getInputsMap().keySet() + ")");
+      }
+      if (sig.getInputsCount() != 1) {
+        // Every input of a signature must be fed; only one is ever given.
+        throw new IllegalArgumentException(
+            versionDir + ": signature '" + options.signature() + "' has inputs " + sig.getInputsMap().keySet()
+                + "; exactly one float input is supported");
+      }
+      var in = sig.getInputsMap().entrySet().iterator().next();
+      if (in.getValue().getDtype() != DataType.DT_FLOAT) {
+        throw new IllegalArgumentException(
+            versionDir + ": input '" + in.getKey() + "' is " + in.getValue().getDtype() + ", expected DT_FLOAT");
+      }
+      String output = chooseOutput(versionDir, options, sig);
+      TensorInfo out = sig.getOutputsOrThrow(output);
+      if (out.getDtype() != DataType.DT_FLOAT) {
+        throw new IllegalArgumentException(
+            versionDir + ": output '" + output + "' is " + out.getDtype() + ", expected DT_FLOAT logits or probabilities");
+      }
+      long[] shape = exampleShape(versionDir, in.getKey(), in.getValue());
+      var outDims = out.getTensorShape().getDimList();
+      if (out.getTensorShape().getUnknownRank() || outDims.size() != 2 || outDims.get(1).getSize() < 1) {
+        throw new IllegalArgumentException(
+            versionDir + ": output '" + output + "' must have shape [batch, K] with K known");
+      }
+      int k = Math.toIntExact(outDims.get(1).getSize());
+      OutputEvidence.Found evidence = null;
+      OutputKind kind = options.kind();
+      if (kind == OutputKind.AUTO) {
+        evidence = OutputEvidence.fromGraph(meta, options.signature(), output);
+        kind = fromGraph(evidence.op());
+      }
+      ConfigProto config =
+          options.threads() == 0
+              ? ConfigProto.getDefaultInstance()
+              : ConfigProto.newBuilder()
+                  .setIntraOpParallelismThreads(options.threads())
+                  .setInterOpParallelismThreads(1)
+                  .build();
+      SavedModelBundle bundle = scanned.load(config);
+      try {
+        return new SavedModelClassifier(
+            versionDir, bundle, sig, in.getKey(), output, kind, evidence, shape, k, options, findings);
+      } catch (RuntimeException e) {
+        bundle.close();
+        throw e;
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The kind the graph's op implies; AUTO when it says nothing the values cannot settle better. */
+  private static OutputKind fromGraph(OutputEvidence.Op op) {
+    return switch (op) {
+      case SOFTMAX -> OutputKind.PROBABILITIES;
+      case LOG_SOFTMAX -> OutputKind.LOG_PROBABILITIES;
+      case OTHER -> OutputKind.LOGITS;
+      // A sigmoid gives each column its own probability (no distribution over classes), and an unknown op says
+      // nothing: the values decide.
+      case SIGMOID, UNKNOWN -> OutputKind.AUTO;
+    };
+  }
+
+  private static String describe(OutputKind kind) {
+    return switch (kind) {
+      case LOGITS -> "logits";
+      case PROBABILITIES -> "probabilities";
+      case LOG_PROBABILITIES -> "log-probabilities";
+      case AUTO -> "undecided";
+    };
+  }
+
+  private static OutputKind kindOf(OutputEvidence.Values values) {
+    return switch (values) {
+      case PROBABILITIES -> OutputKind.PROBABILITIES;
+      case LOG_PROBABILITIES -> OutputKind.LOG_PROBABILITIES;
+      case LOGITS -> OutputKind.LOGITS;
+    };
+  }
+
+  /**
+   * Confirms (or, when the graph said nothing, decides) the kind from the first batch's raw values.
+   *
+   * @throws IllegalArgumentException when the graph and the values disagree
+   */
+  private void confirm(float[] raw, int from, int count) {
+    OutputEvidence.Values values =
+        OutputEvidence.fromValues(java.util.Arrays.copyOfRange(raw, from, from + count), numClasses);
+    OutputKind seen = kindOf(values);
+    if (kind == OutputKind.AUTO) {
+      kind = seen;
+      decision =
+          "output '" + outputName + "' read as " + describe(seen) + " (decided by the values of the first batch; "
+              + graphEvidence.describe() + " in the graph)";
+    } else if (seen != kind) {
+      throw new IllegalArgumentException(
+          dir + ": output '" + outputName + "' is " + describe(kind) + " by the graph (" + graphEvidence.describe()
+              + ") but its first batch's values look like " + describe(seen)
+              + "; set the output kind (--output-kind, --teacher-output-kind) to LOGITS, PROBABILITIES or"
+              + " LOG_PROBABILITIES to settle it");
+    } else {
+      decision =
+          "output '" + outputName + "' read as " + describe(kind) + " (" + graphEvidence.describe()
+              + " in the graph, confirmed by the values of the first batch)";
+    }
+    confirmed = true;
+  }
+
+  /** {@code dir} itself if it holds {@code saved_model.pb}, else its highest integer version subdirectory. */
+  static Path resolveVersion(Path dir) throws IOException {
+    if (Files.isRegularFile(dir.resolve("saved_model.pb"))) {
+      return dir;
+    }
+    if (!Files.isDirectory(dir)) {
+      throw new IllegalArgumentException(dir + ": no such directory");
+    }
+    var latest = ServingExporter.latestVersion(dir);
+    if (latest.isEmpty()) {
+      throw new IllegalArgumentException(dir + ": not a SavedModel (no saved_model.pb) and no integer version inside");
+    }
+    return dir.resolve(Long.toString(latest.getAsLong()));
+  }
+
+  private static String chooseOutput(Path dir, Binding options, SignatureDef sig) {
+    if (options.output() != null) {
+      if (!sig.containsOutputs(options.output())) {
+        throw new IllegalArgumentException(
+            dir + ": signature '" + options.signature() + "' has no output '" + options.output() + "' (has "
+                + sig.getOutputsMap().keySet() + ")");
+      }
+      return options.output();
+    }
+    for (String name : List.of(Signatures.LOGITS, Signatures.PROBABILITIES)) {
+      if (sig.containsOutputs(name)) {
+        return name;
+      }
+    }
+    if (sig.getOutputsCount() == 1) {
+      return sig.getOutputsMap().keySet().iterator().next();
+    }
+    throw new IllegalArgumentException(
+        dir + ": signature '" + options.signature() + "' has outputs " + sig.getOutputsMap().keySet()
+            + "; name the one holding logits or probabilities");
+  }
+
+  private static long[] exampleShape(Path dir, String name, TensorInfo info) {
+    var dims = info.getTensorShape().getDimList();
+    if (info.getTensorShape().getUnknownRank() || dims.size() < 2) {
+      throw new IllegalArgumentException(dir + ": input '" + name + "' must have shape [batch, ...] with a known rank");
+    }
+    long[] shape = new long[dims.size() - 1];
+    for (int i = 1; i < dims.size(); i++) {
+      shape[i - 1] = dims.get(i).getSize();
+      if (shape[i - 1] < 1) {
+        throw new IllegalArgumentException(
+            dir + ": input '" + name + "' has an unknown dimension " + i + "; only the batch may be unknown");
+      }
+    }
+    return shape;
+  }
+
+  /** The version directory loaded. */
+  public Path directory() {
+    return dir;
+  }
+
+  /** The shape of one example (without the batch dimension). */
+  public long[] exampleShape() {
+    return exampleShape.clone();
+  }
+
+  /** Values per example. */
+  public int exampleSize() {
+    return exampleSize;
+  }
+
+  /** The number of classes K. */
+  public int numClasses() {
+    return numClasses;
+  }
+
+  /** The signature output read. */
+  public String output() {
+    return outputName;
+  }
+
+  /** Whether the output holds probabilities (turned into logits by their floored logarithm). */
+  public boolean outputsProbabilities() {
+    return kind == OutputKind.PROBABILITIES;
+  }
+
+  /**
+   * What the output was read as: {@code LOGITS}, {@code PROBABILITIES} or {@code LOG_PROBABILITIES}; {@code AUTO}
+   * only before the first call for a model whose graph says nothing.
+   */
+  public OutputKind outputKind() {
+    return kind;
+  }
+
+  /**
+   * One line saying how the output is read and why, e.g. {@code output 'dense_1' read as probabilities (Softmax at
+   * node '...' in the graph, confirmed by the values of the first batch)}.
+   */
+  public String outputDecision() {
+    return decision;
+  }
+
+  /** Ops outside the allow-list that were accepted because {@link Binding#allowUnsafeOps()} was set. */
+  public List<GraphSafety.Finding> unsafeOps() {
+    return unsafeOps;
+  }
+
+  /**
+   * Logits for {@code n} examples stored row-major in {@code features} ({@code n * exampleSize()} values),
+   * {@code n x K} row-major. The core call; the other methods reshape around it.
+   */
+  public float[] logits(float[] features, int n) {
+    if (n < 0 || (long) n * exampleSize != features.length) {
+      throw new IllegalArgumentException(
+          features.length + " values do not make " + n + " examples of " + exampleSize + " values");
+    }
+    float[] out = new float[n * numClasses];
+    lock.readLock().lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException("model is closed");
+      }
+      for (int start = 0; start < n; start += maxBatch) {
+        int b = Math.min(maxBatch, n - start);
+        long[] dims = new long[exampleShape.length + 1];
+        dims[0] = b;
+        System.arraycopy(exampleShape, 0, dims, 1, exampleShape.length);
+        try (TFloat32 x =
+                TFloat32.tensorOf(
+                    Shape.of(dims), DataBuffers.of(features, true, false).slice((long) start * exampleSize, (long) b * exampleSize));
+            Result r = bundle.session().runner().feed(inputTensor, x).fetch(outputTensor).run()) {
+          Tensor t = r.get(0);
+          if (!(t instanceof TFloat32 f) || t.shape().numDimensions() != 2 || t.shape().get(0) != b
+              || t.shape().get(1) != numClasses) {
+            throw new IllegalStateException(
+                dir + ": output '" + outputName + "' came back with shape " + t.shape() + ", expected [" + b + ", "
+                    + numClasses + "]");
+          }
+          f.asRawTensor().data().asFloats().read(out, start * numClasses, b * numClasses);
+        }
+        if (!confirmed) {
+          confirm(out, start * numClasses, b * numClasses);
+        }
+      }
+    } finally {
+      lock.readLock().unlock();
+    }
+    if (kind == OutputKind.PROBABILITIES) {
+      for (int i = 0; i < out.length; i++) {
+        // Log-probabilities: softmax(log p / T) is p sharpened or softened exactly as logits would be.
+        out[i] = (float) Math.log(Math.max(out[i], PROBABILITY_FLOOR));
+      }
+    }
+    return out;
+  }
+
+  /** Frees the model. Waits for running calls; later calls throw {@link IllegalStateException}. */
+  @Override
+  public void close() {
+    lock.writeLock().lock();
+    try {
+      if (!closed) {
+        closed = true;
+        bundle.close();
+      }
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+}
