@@ -203,6 +203,14 @@ public final class Distiller {
         accuracy, 1.0 / k);
   }
 
+  /**
+   * Runs the distillation: checks everything before the run directory exists, computes the teacher's logits, trains
+   * the student with checkpoints (or resumes), scores it, exports it and writes {@code results.json} and the report.
+   *
+   * @return the run's figures, history and paths
+   * @throws IOException if the run directory, a checkpoint or the export cannot be written
+   * @throws IllegalArgumentException for bad input (data, teacher, configuration, too little memory or disk)
+   */
   public RunResult fit() throws IOException {
     Distillation objective = new Distillation(b.ceWeight, b.kdWeight, b.divergence);
     RunData data;
