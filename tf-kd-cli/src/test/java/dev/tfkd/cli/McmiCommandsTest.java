@@ -79,13 +79,14 @@ class McmiCommandsTest {
     assertEquals(0, r.code(), r.err());
     String saved = Files.readString(run.resolve("run_config.pbtxt"));
     assertTrue(saved.contains("augment: \"crop\"") && saved.contains("augment: \"flip\""), saved);
-    // Vectors cannot be cropped; distill's precomputed SavedModel teacher cannot see augmented batches.
+    // Vectors cannot be cropped or flipped, neither for a teacher nor for a student.
     r = tfkd("train-teacher", "--augment", "flip", "--epochs", "1", "--run-dir", root.resolve("gmm").toString());
     assertEquals(2, r.code(), r.err());
     assertTrue(r.err().contains("[H, W, C]"), r.err());
     r = tfkd("distill", "--teacher", root.toString(), "--train", "gmm", "--augment", "flip", "--run-dir", root.resolve("d").toString());
     assertEquals(2, r.code(), r.err());
-    assertTrue(r.err().contains("--augment"), r.err());
+    assertTrue(r.err().contains("--augment") && r.err().contains("[H, W, C]"), r.err());
+    assertFalse(Files.exists(root.resolve("d")), "a refused run writes nothing");
     assertEquals(1, r.err().strip().lines().count(), r.err());
   }
 }

@@ -114,6 +114,15 @@ public final class SavedModelTeacher implements Teacher {
     return predictor.logits(data.features(), data.size());
   }
 
+  /**
+   * Teacher logits for one batch of {@code n} examples, {@code n x K} row-major, computed by the model's
+   * session, in chunks of at most 512 (thread-safe, as {@link Predictor#logits(float[], int)}).
+   */
+  @Override
+  public float[] logits(float[] features, int n) {
+    return predictor.logits(features, n);
+  }
+
   /** Closes the teacher's session and model. */
   @Override
   public void close() {
