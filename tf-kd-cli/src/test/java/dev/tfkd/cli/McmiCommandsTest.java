@@ -79,13 +79,33 @@ class McmiCommandsTest {
     assertEquals(0, r.code(), r.err());
     String saved = Files.readString(run.resolve("run_config.pbtxt"));
     assertTrue(saved.contains("augment: \"crop\"") && saved.contains("augment: \"flip\""), saved);
-    // Vectors cannot be cropped; distill's precomputed SavedModel teacher cannot see augmented batches.
+    // Distilling from that teacher with augmentation: the SavedModel teacher answers every augmented batch.
+    Path teacherModel;
+    try (var models = Files.list(root)) {
+      teacherModel = models.filter(p -> p.getFileName().toString().startsWith("teacher")).findFirst().orElseThrow();
+    }
+    Path kd = root.resolve("kd");
+    r =
+        tfkd(
+            "distill", "--teacher", teacherModel.toString(), "--train", "shapes28", "--model", "mlp:8", "--epochs", "1",
+            "--batch-size", "256", "--augment", "crop,flip", "--threads", "1", "--run-dir", kd.toString(),
+            "--export-dir", root.resolve("kd-export").toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("student epoch 1/1 done"), r.out());
+    String kdSaved = Files.readString(kd.resolve("run_config.pbtxt"));
+    assertTrue(kdSaved.contains("augment: \"crop\"") && kdSaved.contains("augment: \"flip\""), kdSaved);
+    assertTrue(Files.exists(root.resolve("kd-export/student/1/saved_model.pb")), "the student is exported");
+    // Vectors cannot be cropped or flipped, neither for a teacher nor for a student.
     r = tfkd("train-teacher", "--augment", "flip", "--epochs", "1", "--run-dir", root.resolve("gmm").toString());
     assertEquals(2, r.code(), r.err());
     assertTrue(r.err().contains("[H, W, C]"), r.err());
-    r = tfkd("distill", "--teacher", root.toString(), "--train", "gmm", "--augment", "flip", "--run-dir", root.resolve("d").toString());
+    r =
+        tfkd(
+            "distill", "--teacher", teacherModel.toString(), "--train", "gmm", "--model", "mlp:8", "--augment", "flip",
+            "--run-dir", root.resolve("d").toString());
     assertEquals(2, r.code(), r.err());
-    assertTrue(r.err().contains("--augment"), r.err());
+    assertTrue(r.err().contains("--augment") && r.err().contains("[H, W, C]"), r.err());
+    assertFalse(Files.exists(root.resolve("d")), "a refused run writes nothing");
     assertEquals(1, r.err().strip().lines().count(), r.err());
   }
 }

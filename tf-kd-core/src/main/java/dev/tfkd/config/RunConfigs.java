@@ -168,12 +168,6 @@ public final class RunConfigs {
     trainConfig(c);
     if (c.getCommand().equals("distill")) {
       require(!c.getDistillation().getTeacher().isBlank(), "distillation.teacher (--teacher) is required");
-      // The SavedModel teacher's logits are computed once over the unaugmented data; with augmentation the student
-      // would learn the teacher's answers to images it is not shown.
-      require(
-          c.getTraining().getAugmentCount() == 0,
-          "training.augment (--augment) needs a teacher that sees each augmented batch; distill's SavedModel teacher"
-              + " scores the data once beforehand, so train without augmentation");
       require(!c.getDistillation().getDivergence().isBlank(), "distillation.divergence (--divergence) is required");
       teacherOutputKind(c.getDistillation());
       try {

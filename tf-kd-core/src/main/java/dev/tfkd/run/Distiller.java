@@ -1,9 +1,13 @@
 package dev.tfkd.run;
 
+import dev.tfkd.config.ConfigException;
 import dev.tfkd.config.RunConfig;
+import dev.tfkd.data.Augmentation;
 import dev.tfkd.graph.Architecture;
 import dev.tfkd.losses.Divergence;
 import dev.tfkd.losses.Divergences;
+import dev.tfkd.teacher.CachedTeacher;
+import dev.tfkd.teacher.GraphTeacher;
 import dev.tfkd.teacher.Teacher;
 import dev.tfkd.training.Distillation;
 import dev.tfkd.training.TrainConfig;
@@ -36,7 +40,12 @@ import org.tensorflow.exceptions.TensorFlowException;
  * }</pre>
  *
  * <p>Every check (data, teacher, export root, disk space) runs before the run directory is created, so a refused
- * run writes nothing. The teacher's logits for the training data are computed once, in the teacher's own session.
+ * run writes nothing. Without augmentation the teacher's logits for the training data are computed once, in the
+ * teacher's own session, and fed with each batch. With augmentation ({@link RunBuilder#augment}) the teacher runs
+ * online and answers exactly the augmented batch the student is fed: a {@link GraphTeacher} is built into the
+ * student's training graph; any other teacher is asked per batch ({@link Teacher#logits(float[], int)}) on the
+ * batch-preparation thread, overlapping with the student's previous step. A {@link CachedTeacher} is refused with
+ * augmentation (its logits are of the un-augmented examples).
  */
 public final class Distiller {
   /** The name the student is exported and scored under, unless {@link Builder#modelName} says otherwise. */
@@ -94,7 +103,7 @@ public final class Distiller {
       return this;
     }
 
-    /** A teacher the run closes once it has the logits it needs. */
+    /** A teacher the run closes once it has the logits it needs (after training, when it runs online). */
     Builder ownedTeacher(Teacher teacher) {
       teacher(teacher);
       this.ownsTeacher = true;
@@ -164,15 +173,6 @@ public final class Distiller {
   }
 
   /**
-   * Runs the distillation (or continues it, with {@link Builder#resume}).
-   *
-   * @return what the run produced
-   * @throws IllegalArgumentException for bad input (data, teacher, export root, disk space), before anything is
-   *     written
-   * @throws dev.tfkd.training.TrainingDivergedException when a loss is not finite; the last good checkpoint stays
-   * @throws IOException when writing the run's files fails
-   */
-  /**
    * A warning when the teacher's accuracy on the training data is below twice chance (a likely mismatch of
    * preprocessing or output kind, which would make the student learn from noise), else empty. The logits are
    * already computed for training, so scoring them costs nothing.
@@ -204,66 +204,103 @@ public final class Distiller {
   }
 
   /**
-   * Runs the distillation: checks everything before the run directory exists, computes the teacher's logits, trains
-   * the student with checkpoints (or resumes), scores it, exports it and writes {@code results.json} and the report.
+   * Runs the distillation (or continues it, with {@link Builder#resume}).
    *
-   * @return the run's figures, history and paths
-   * @throws IOException if the run directory, a checkpoint or the export cannot be written
-   * @throws IllegalArgumentException for bad input (data, teacher, configuration, too little memory or disk)
+   * @return what the run produced
+   * @throws IllegalArgumentException for bad input (data, teacher, export root, disk space), before anything is
+   *     written
+   * @throws dev.tfkd.training.TrainingDivergedException when a loss is not finite; the last good checkpoint stays
+   * @throws IOException when writing the run's files fails
    */
   public RunResult fit() throws IOException {
     Distillation objective = new Distillation(b.ceWeight, b.kdWeight, b.divergence);
-    RunData data;
-    float[] teacherTrain;
-    List<ModelScore> others = new ArrayList<>();
-    String source;
-    String reading;
+    Teacher teacher = b.teacher;
+    Augmentation augmentation = b.training.augmentation();
+    boolean online = !augmentation.isNone();
+    if (online && teacher instanceof CachedTeacher) {
+      throw new IllegalArgumentException(
+          "augmentation (" + String.join(",", augmentation.names()) + ") cannot use a cached teacher: its logits are"
+              + " of the un-augmented examples; pass the teacher itself (" + teacher.source() + "), which then sees"
+              + " every augmented batch");
+    }
+    boolean teacherOpen = true;
     try {
-      data = b.resolveData();
-      Architecture arch = b.student;
-      if (arch.numClasses() != data.train().numClasses()
-          || !Arrays.equals(arch.inputShape(), data.train().exampleShape())) {
-        throw new IllegalArgumentException(
-            arch.name() + " takes " + Arrays.toString(arch.inputShape()) + " into " + arch.numClasses()
-                + " classes; " + data.train().name() + " has " + Arrays.toString(data.train().exampleShape())
-                + " and " + data.train().numClasses());
-      }
-      source = b.teacher.source();
+      RunData data;
+      float[] teacherTrain;
+      List<ModelScore> others = new ArrayList<>();
+      String source;
+      String reading;
       try {
-        teacherTrain = b.teacher.logits(data.train());
-        if (data.test() != null) {
-          others.add(ModelScore.of("teacher", b.teacher.logits(data.test()), data.test(), -1));
+        data = b.resolveData();
+        Architecture arch = b.student;
+        if (arch.numClasses() != data.train().numClasses()
+            || !Arrays.equals(arch.inputShape(), data.train().exampleShape())) {
+          throw new IllegalArgumentException(
+              arch.name() + " takes " + Arrays.toString(arch.inputShape()) + " into " + arch.numClasses()
+                  + " classes; " + data.train().name() + " has " + Arrays.toString(data.train().exampleShape())
+                  + " and " + data.train().numClasses());
         }
-        reading = b.teacher.outputReading() + nearChance(teacherTrain, data.train());
-      } catch (TensorFlowException e) {
-        throw new IllegalArgumentException(
-            source + ": the teacher does not accept " + data.train().name() + " (examples of shape "
-                + Arrays.toString(data.train().exampleShape()) + "): " + e.getMessage().lines().findFirst().orElse(""));
+        if (online && data.train().exampleShape().length != 3) {
+          // Refused here, before the run directory exists, rather than by the trainer inside it.
+          throw new ConfigException(
+              "{training.augment} (" + String.join(",", augmentation.names()) + ") needs image examples [H, W, C]; "
+                  + data.train().name() + " has examples of shape " + Arrays.toString(data.train().exampleShape()));
+        }
+        source = teacher.source();
+        try {
+          // Also with augmentation: these logits check that the teacher takes the data, and fingerprint the
+          // teacher on it in the export's manifest.
+          teacherTrain = teacher.logits(data.train());
+          if (data.test() != null) {
+            others.add(ModelScore.of("teacher", teacher.logits(data.test()), data.test(), -1));
+          }
+          reading = teacher.outputReading() + nearChance(teacherTrain, data.train());
+        } catch (TensorFlowException e) {
+          throw new IllegalArgumentException(
+              source + ": the teacher does not accept " + data.train().name() + " (examples of shape "
+                  + Arrays.toString(data.train().exampleShape()) + "): "
+                  + e.getMessage().lines().findFirst().orElse(""));
+        }
+      } finally {
+        if (b.ownsTeacher && !online) {
+          // The teacher's logits are all the run needs: its session is freed before the student trains.
+          teacherOpen = false;
+          teacher.close();
+        }
       }
+      RunSettings s =
+          b.settings(
+              "distill", b.student.name(), DEFAULT_NAME,
+              c -> c.getDistillationBuilder().setTeacher(source).setDivergence(b.divergenceSpec)
+                  .setCeWeight(b.ceWeight).setKdWeight(b.kdWeight));
+      TrainConfig tc = b.training;
+      RunLifecycle life = new RunLifecycle(s, data);
+      life.check(b.student, tc, 1, tc.epochs());
+      life.start();
+      b.onStart.accept(new RunStart(b.student, data.train(), objective.describe(), s.resume(), reading));
+      life.recordTeacher(source, reading, teacherTrain);
+      TrainedModel student =
+          life.phase(
+              life.directory().path(), "student", tc.epochs(),
+              (listeners, options) -> {
+                Trainer trainer = new Trainer(tc, listeners);
+                if (!online) {
+                  return trainer.train(b.student, data.train(), objective, teacherTrain, options);
+                }
+                // Augmented: the teacher answers every augmented batch the student is fed, in the student's graph
+                // if it can be built there, else in its own session on the batch-preparation thread.
+                if (teacher instanceof GraphTeacher g) {
+                  return trainer.trainOnline(b.student, data.train(), objective, g.frozen(), options);
+                }
+                return trainer.trainOnline(b.student, data.train(), objective, teacher::logits, options);
+              });
+      return life.finish(
+          student, others,
+          new RunLifecycle.Extras(student.history(), tc.epochs(), List.of(student), null, null, null));
     } finally {
-      if (b.ownsTeacher) {
-        // The teacher's logits are all the run needs: its session is freed before the student trains.
-        b.teacher.close();
+      if (b.ownsTeacher && teacherOpen) {
+        teacher.close();
       }
     }
-    RunSettings s =
-        b.settings(
-            "distill", b.student.name(), DEFAULT_NAME,
-            c -> c.getDistillationBuilder().setTeacher(source).setDivergence(b.divergenceSpec)
-                .setCeWeight(b.ceWeight).setKdWeight(b.kdWeight));
-    TrainConfig tc = b.training;
-    RunLifecycle life = new RunLifecycle(s, data);
-    life.check(b.student, tc, 1, tc.epochs());
-    life.start();
-    b.onStart.accept(new RunStart(b.student, data.train(), objective.describe(), s.resume(), reading));
-    life.recordTeacher(source, reading, teacherTrain);
-    TrainedModel student =
-        life.phase(
-            life.directory().path(), "student", tc.epochs(),
-            (listeners, options) ->
-                new Trainer(tc, listeners).train(b.student, data.train(), objective, teacherTrain, options));
-    return life.finish(
-        student, others,
-        new RunLifecycle.Extras(student.history(), tc.epochs(), List.of(student), null, null, null));
   }
 }

@@ -3,6 +3,7 @@ package dev.tfkd.run;
 import dev.tfkd.config.RunConfig;
 import dev.tfkd.config.RunConfigs;
 import dev.tfkd.config.TrainingConfig;
+import dev.tfkd.data.Augmentation;
 import dev.tfkd.data.Dataset;
 import dev.tfkd.training.EarlyStopping;
 import dev.tfkd.training.OptimizerConfig;
@@ -172,6 +173,16 @@ public abstract class RunBuilder<B extends RunBuilder<B>> {
   }
 
   /**
+   * Augments every training batch (random crop after padding, horizontal flip) before the model sees it; a
+   * distillation's teacher then runs online and sees the same augmented batch. Needs image examples {@code [H, W,
+   * C]}; {@link Augmentation#NONE} (the default) for none.
+   */
+  public B augment(Augmentation augmentation) {
+    this.training = training.withAugmentation(Objects.requireNonNull(augmentation, "augmentation"));
+    return self();
+  }
+
+  /**
    * Where checkpoints, logs, {@code run_config.pbtxt}, {@code results.json} and the report go. Required.
    *
    * @param dir the run directory; created by the run if absent
@@ -336,7 +347,8 @@ public abstract class RunBuilder<B extends RunBuilder<B>> {
           .setSchedule(
               o.schedule() == OptimizerConfig.Schedule.COSINE
                   ? TrainingConfig.Schedule.COSINE
-                  : TrainingConfig.Schedule.CONSTANT);
+                  : TrainingConfig.Schedule.CONSTANT)
+          .addAllAugment(training.augmentation().names());
       b.getOutputBuilder().setRunDir(runDirectory.toString());
       if (exportRoot != null) {
         b.getOutputBuilder().setExportDir(exportRoot.toString());

@@ -41,6 +41,19 @@ public final class CachedTeacher implements Teacher {
     return cache.logits(fingerprint, data, teacher.numClasses(), () -> teacher.logits(data));
   }
 
+  /**
+   * Refused: the cache holds logits of whole datasets as they are stored, and a batch asked for one at a time is
+   * an augmented one that never repeats. Ask the wrapped teacher instead.
+   *
+   * @throws UnsupportedOperationException always
+   */
+  @Override
+  public float[] logits(float[] features, int n) {
+    throw new UnsupportedOperationException(
+        "cached teacher logits are of the un-augmented examples; with augmentation use the teacher itself ("
+            + teacher.source() + "), which sees every augmented batch");
+  }
+
   @Override
   public String source() {
     return teacher.source();

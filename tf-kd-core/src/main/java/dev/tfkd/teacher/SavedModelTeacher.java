@@ -145,6 +145,15 @@ public final class SavedModelTeacher implements Teacher {
     return model.logits(features, data.size());
   }
 
+  /**
+   * Teacher logits for one batch of {@code n} examples, {@code n x K} row-major, computed by the model's
+   * session after the teacher's preprocessing (thread-safe, as {@link SavedModelClassifier#logits(float[], int)}).
+   */
+  @Override
+  public float[] logits(float[] features, int n) {
+    return model.logits(preprocess.isNone() ? features : preprocess.apply(features), n);
+  }
+
   /** Closes the teacher's session and model. */
   @Override
   public void close() {

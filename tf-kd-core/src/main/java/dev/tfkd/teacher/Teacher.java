@@ -24,6 +24,31 @@ public interface Teacher extends AutoCloseable {
    */
   float[] logits(Dataset data);
 
+  /**
+   * The teacher's logits for one batch of {@code n} examples stored row-major in {@code features} ({@code n} times
+   * the product of {@link #inputShape()} values), {@code n x K} row-major: what an augmented run asks for every
+   * batch the student is fed, on the batch-preparation thread while the student's previous step runs (so an
+   * implementation must allow being called from a thread other than the one that made it). The caller owns both
+   * arrays.
+   *
+   * <p>The default wraps the batch as a dataset and calls {@link #logits(Dataset)}.
+   *
+   * @throws IllegalArgumentException if {@code features} does not hold {@code n} examples the teacher takes
+   */
+  default float[] logits(float[] features, int n) {
+    long size = 1;
+    for (long d : inputShape()) {
+      size *= d;
+    }
+    if (n < 0 || (long) n * size != features.length) {
+      throw new IllegalArgumentException(
+          source() + ": " + features.length + " values do not make " + n + " examples of shape "
+              + java.util.Arrays.toString(inputShape()));
+    }
+    // Labels are not read by a teacher; the dataset only carries the features.
+    return logits(new Dataset("batch", features, new int[n], inputShape(), numClasses(), null));
+  }
+
   /** Where the teacher comes from (a path, an architecture name), for provenance records and messages. */
   String source();
 

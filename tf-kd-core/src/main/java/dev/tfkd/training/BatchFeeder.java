@@ -28,6 +28,11 @@ import org.tensorflow.types.TInt32;
  * {@link Augmentation#random(long, int) Augmentation.random(seed, epoch)} batch after batch; the batches are
  * prepared in order on one thread, so the crops and flips too are a pure function of the seed and the epoch.
  *
+ * <p>With a {@link BatchLogits} teacher in the {@link Source}, the teacher is asked for each batch's logits right
+ * after the batch is assembled and augmented, on the same thread, with exactly the features the batch's {@code x}
+ * tensor then holds; its answer fills the batch's teacher-logits tensor. With a producer thread the teacher's work
+ * overlaps with the consumer's step.
+ *
  * <p>The tensors live in a small ring of slots ({@code prefetch + 1}): the producer fills a free slot, the
  * consumer takes it with {@link #next()}, feeds its tensors to a step and hands it back with {@link
  * #release(Batch)}. No tensor is allocated per step (only each slot's first short last-batch). The tensors belong
@@ -39,6 +44,7 @@ public final class BatchFeeder implements AutoCloseable {
 
   private final Dataset data;
   private final float[] teacherLogits;
+  private final BatchLogits teacher;
   private final int numClasses;
   private final int batchSize;
   private final int epochs;
@@ -70,29 +76,39 @@ public final class BatchFeeder implements AutoCloseable {
    * @param size examples in the batch
    * @param x features {@code [size, exampleShape...]}
    * @param labels int32 {@code [size]}
-   * @param teacherLogits {@code [size, K]}, or {@code null} when the feeder has no teacher logits
+   * @param teacherLogits {@code [size, K]}, or {@code null} when the feeder has no teacher logits and no teacher
    */
   public record Batch(int epoch, int step, int size, TFloat32 x, TInt32 labels, TFloat32 teacherLogits) {}
 
   /**
-   * What a feeder reads: the examples and, optionally, teacher logits aligned with them.
+   * What a feeder reads: the examples and, optionally, teacher logits aligned with them or a teacher asked for
+   * each batch's logits (not both).
    *
    * @param data the training examples
    * @param teacherLogits {@code data.size() x numClasses} logits aligned with {@code data}, or {@code null}
    * @param numClasses K
+   * @param teacher asked for the logits of every batch as it is fed (after augmentation), or {@code null}
    */
-  public record Source(Dataset data, float[] teacherLogits, int numClasses) {
+  public record Source(Dataset data, float[] teacherLogits, int numClasses, BatchLogits teacher) {
     /**
-     * Validates the source; throws IllegalArgumentException when the teacher logits do not hold {@code data.size() *
-     * numClasses} values.
+     * Validates the source; throws IllegalArgumentException when both logits and a teacher are given, or when the
+     * teacher logits do not hold {@code data.size() * numClasses} values.
      */
     public Source {
       Objects.requireNonNull(data, "data");
+      if (teacherLogits != null && teacher != null) {
+        throw new IllegalArgumentException("a feeder takes precomputed teacher logits or a teacher, not both");
+      }
       if (teacherLogits != null && teacherLogits.length != (long) data.size() * numClasses) {
         throw new IllegalArgumentException(
             "teacher logits hold " + teacherLogits.length + " values; " + data.name() + " needs "
                 + (long) data.size() * numClasses);
       }
+    }
+
+    /** The examples and, optionally, precomputed teacher logits aligned with them. */
+    public Source(Dataset data, float[] teacherLogits, int numClasses) {
+      this(data, teacherLogits, numClasses, null);
     }
   }
 
@@ -147,6 +163,7 @@ public final class BatchFeeder implements AutoCloseable {
               + prefetch);
     }
     this.teacherLogits = teacherLogits;
+    this.teacher = source.teacher();
     this.numClasses = numClasses;
     this.batchSize = Math.min(batchSize, data.size());
     this.epochs = epochs;
@@ -266,7 +283,7 @@ public final class BatchFeeder implements AutoCloseable {
     boolean augment = !augmentation.isNone();
     for (int i = 0; i < m; i++) {
       int src = order[from + i];
-      if (augment) {
+      if (b.xRows != null) {
         System.arraycopy(features, src * e, b.xRows, i * e, e);
       } else {
         b.x.offset((long) i * e).write(features, src * e, e);
@@ -281,11 +298,22 @@ public final class BatchFeeder implements AutoCloseable {
         augmentScratch = new float[e];
       }
       augmentation.apply(b.xRows, m, exampleShape, augmentRng, augmentScratch);
+    }
+    if (b.xRows != null) {
       b.x.write(b.xRows, 0, m * e);
     }
     b.y.write(b.yRows, 0, m);
     if (teacherLogits != null) {
       b.t.write(b.tRows, 0, m * k);
+    } else if (teacher != null) {
+      // The teacher answers exactly what the student will be fed: the rows as augmented, before they leave the heap.
+      float[] t = teacher.logits(b.xRows, m);
+      if (t == null || t.length != m * k) {
+        throw new IllegalStateException(
+            "the teacher gave " + (t == null ? "no" : t.length) + " logits for a batch of " + m + "; expected " + m
+                + " x " + k);
+      }
+      b.t.write(t, 0, m * k);
     }
     slot.batch = new Batch(cursorEpoch, cursorStep, m, b.xt, b.yt, b.tt);
     cursorStep++;
@@ -370,7 +398,7 @@ public final class BatchFeeder implements AutoCloseable {
         made.add(xt);
         yt = TInt32.tensorOf(Shape.of(size));
         made.add(yt);
-        tt = teacherLogits == null ? null : TFloat32.tensorOf(Shape.of(size, numClasses));
+        tt = teacherLogits == null && teacher == null ? null : TFloat32.tensorOf(Shape.of(size, numClasses));
       } catch (RuntimeException e) {
         made.forEach(Tensor::close);
         throw e;
@@ -379,9 +407,9 @@ public final class BatchFeeder implements AutoCloseable {
       y = yt.asRawTensor().data().asInts();
       t = tt == null ? null : tt.asRawTensor().data().asFloats();
       yRows = new int[size];
-      tRows = tt == null ? null : new float[size * numClasses];
-      // Augmentation works on a heap copy of the batch before it goes to the tensor.
-      xRows = augmentation.isNone() ? null : new float[size * exampleSize];
+      tRows = teacherLogits == null ? null : new float[size * numClasses];
+      // Augmentation and a batch teacher work on a heap copy of the batch before it goes to the tensor.
+      xRows = augmentation.isNone() && teacher == null ? null : new float[size * exampleSize];
     }
 
     void close() {

@@ -2,11 +2,8 @@ package dev.tfkd.training;
 
 import dev.tfkd.data.Dataset;
 import dev.tfkd.graph.Architecture;
-import dev.tfkd.graph.Batches;
 import dev.tfkd.graph.Tensors;
 import dev.tfkd.metrics.EmpiricalCmi;
-import dev.tfkd.metrics.Evaluation;
-import dev.tfkd.metrics.Metrics;
 import dev.tfkd.training.checkpoint.Checkpoints;
 import dev.tfkd.training.checkpoint.TrainerState;
 import java.io.IOException;
@@ -21,7 +18,8 @@ import org.tensorflow.types.TFloat32;
 /**
  * The epochs of one run over a built {@link TrainingGraph}: resume, then per epoch the seeded order, the batches
  * (augmented as the configuration says), one step each with the hooks' feeds and fetches, the NaN stop, the
- * epoch's figures (training CMI included), validation, checkpoint and listeners. Single-threaded; one per run.
+ * epoch's figures (training CMI included), the listeners' additions to them (validation), checkpoint and
+ * listeners. Single-threaded; one per run.
  */
 final class EpochLoop {
   /** The checkpoint array holding self-distillation's previous-epoch logits. */
@@ -31,10 +29,16 @@ final class EpochLoop {
    * What one run trains on.
    *
    * @param teacherLogits precomputed teacher logits aligned with {@code train}, or {@code null}
+   * @param batchTeacher a teacher asked for each fed batch's logits, or {@code null}
    * @param hooks the setup's training hooks
    */
   record Inputs(
-      Architecture architecture, Dataset train, float[] teacherLogits, Trainer.RunOptions options, List<TrainingHook> hooks) {
+      Architecture architecture,
+      Dataset train,
+      float[] teacherLogits,
+      BatchLogits batchTeacher,
+      Trainer.RunOptions options,
+      List<TrainingHook> hooks) {
     Inputs {
       hooks = List.copyOf(hooks);
     }
@@ -77,8 +81,17 @@ final class EpochLoop {
       // A run that early stopping had already ended stays ended.
       stop |= !history.isEmpty() && l.stopRequested();
     }
+    for (TrainingListener l : listeners) {
+      l.onStart(context);
+    }
     for (int ep = history.size(); ep < config.epochs() && !stop; ep++) {
+      long start = System.nanoTime();
       TrainingListener.EpochMetrics em = runEpoch(session, ep, globalStep);
+      for (TrainingListener l : listeners) {
+        em = l.completeEpoch(em);
+      }
+      // The epoch's time includes what the listeners added to it (validation), as a user waits for it.
+      em = em.withSeconds((System.nanoTime() - start) / 1e9);
       globalStep = em.globalStep();
       history.add(em);
       boolean last = ep == config.epochs() - 1;
@@ -142,6 +155,7 @@ final class EpochLoop {
     }
     int[] order = Trainer.epochOrder(n, config.seed(), ep);
     float[] teacherSource = g.teacher() == null ? null : own != null ? own.previous() : run.teacherLogits();
+    BatchLogits batchTeacher = g.teacher() == null || own != null ? null : run.batchTeacher();
     double sumTotal = 0, sumHard = 0, sumSoft = 0;
     long correctSum = 0;
     EmpiricalCmi.Accumulator cmi = new EmpiricalCmi.Accumulator(k);
@@ -151,7 +165,7 @@ final class EpochLoop {
     // One feeder per epoch: it copies the next batches into reused tensors on a background thread while the
     // current step runs, and a teacher source that changes between epochs (self-distillation) is read only after
     // the previous epoch has finished.
-    try (BatchFeeder feeder = new BatchFeeder(new BatchFeeder.Source(train, teacherSource, k), config, ep, order, prefetch);
+    try (BatchFeeder feeder = new BatchFeeder(new BatchFeeder.Source(train, teacherSource, k, batchTeacher), config, ep, order, prefetch);
         Scalar epochValue = new Scalar();
         Scalar rateValue = new Scalar()) {
       for (int s = 0; s < stepsPerEpoch; s++, globalStep++) {
@@ -225,21 +239,12 @@ final class EpochLoop {
     if (own != null) {
       own.endEpoch();
     }
-    Dataset validation = run.options().validation();
-    Evaluation scored = validation == null ? null : evaluate(session, validation);
+    // Validation figures are added by the Validation listener (completeEpoch), like anything else measured at an
+    // epoch's end.
     return new TrainingListener.EpochMetrics(
         ep, sumTotal / seen, sumHard / seen, sumSoft / seen, (System.nanoTime() - start) / 1e9,
         (double) correctSum / seen,
-        rate, globalStep, scored, cmi.value());
-  }
-
-  /** Scores {@code data} with the inference-mode forward pass on the current weights. */
-  private Evaluation evaluate(Session session, Dataset data) {
-    float[] out =
-        Batches.logits(
-            session, g.x(), g.evalLogits(), run.architecture().numClasses(), data,
-            Batches.defaultBatchSize(data.exampleSize()));
-    return Metrics.evaluate(out, data);
+        rate, globalStep, null, cmi.value());
   }
 
   private static int correct(float[] z, int[] labels, int[] order, int from, int m, int k) {

@@ -142,6 +142,21 @@ public final class Trainer {
     return train(architecture, train, objective, null, teacher, options, TrainingSetup.NONE);
   }
 
+  /**
+   * Trains with a teacher outside the graph running online: {@code teacher} is asked for the logits of every batch,
+   * after augmentation, on the batch-preparation thread (overlapping with the student's previous step), so it sees
+   * each batch exactly as the student does. Validation, checkpoints and resume as {@code options} say; with one
+   * training thread and a deterministic teacher a resumed run repeats the uninterrupted one exactly.
+   */
+  public TrainedModel trainOnline(
+      Architecture architecture, Dataset train, Objective objective, BatchLogits teacher, RunOptions options) {
+    Objects.requireNonNull(teacher, "teacher");
+    if (!objective.needsTeacher()) {
+      throw new IllegalArgumentException(objective.describe() + " reads no teacher");
+    }
+    return trainWith(architecture, train, objective, new TeacherFeed(null, null, teacher), options, TrainingSetup.NONE);
+  }
+
   /** Trains with validation, checkpoints and resume as {@code options} say, and no hooks. */
   public TrainedModel train(
       Architecture architecture, Dataset train, Objective objective, float[] teacherLogits, RunOptions options) {
@@ -166,7 +181,18 @@ public final class Trainer {
     return train(architecture, train, objective, teacherLogits, null, options, setup);
   }
 
-  /** The one training path: cached logits, an online teacher (then {@code teacherLogits} is null) or neither. */
+  /**
+   * Where a step's teacher logits come from: at most one of precomputed logits aligned with the training data, a
+   * frozen teacher built into the graph, or a teacher asked per batch; none when the objective reads no teacher.
+   */
+  record TeacherFeed(float[] logits, FrozenTeacher inGraph, BatchLogits perBatch) {
+    /** Whether the teacher sees each batch as it is fed (so augmentation reaches it). */
+    boolean online() {
+      return inGraph != null || perBatch != null;
+    }
+  }
+
+  /** Trains with cached logits, an in-graph online teacher (then {@code teacherLogits} is null) or neither. */
   TrainedModel train(
       Architecture architecture,
       Dataset train,
@@ -175,13 +201,26 @@ public final class Trainer {
       FrozenTeacher onlineTeacher,
       RunOptions options,
       TrainingSetup setup) {
+    return trainWith(architecture, train, objective, new TeacherFeed(teacherLogits, onlineTeacher, null), options, setup);
+  }
+
+  /** The one training path (package-private for tests that add hooks to an online run). */
+  TrainedModel trainWith(
+      Architecture architecture,
+      Dataset train,
+      Objective objective,
+      TeacherFeed teacher,
+      RunOptions options,
+      TrainingSetup setup) {
+    float[] teacherLogits = teacher.logits();
+    FrozenTeacher onlineTeacher = teacher.inGraph();
     checkCompatible(architecture, train);
     if (options.validation() != null) {
       checkCompatible(architecture, options.validation());
     }
     int k = architecture.numClasses();
     if (!config.augmentation().isNone()) {
-      if (objective.needsTeacher() && onlineTeacher == null) {
+      if (objective.needsTeacher() && !teacher.online()) {
         // Cached logits belong to the unaugmented examples: the student would be taught the teacher's answer to a
         // picture it is not looking at.
         throw new IllegalArgumentException(
@@ -197,7 +236,7 @@ public final class Trainer {
     if (objective.needsTeacher() && objective.usesOwnPredictions()) {
       throw new IllegalArgumentException(objective.describe() + " cannot both need a teacher and use its own predictions");
     }
-    if (objective.needsTeacher() && onlineTeacher == null) {
+    if (objective.needsTeacher() && !teacher.online()) {
       if (teacherLogits == null) {
         throw new IllegalArgumentException(objective.describe() + " needs teacher logits");
       }
@@ -210,9 +249,15 @@ public final class Trainer {
     try (Graph graph = new Graph()) {
       TrainingGraph g = TrainingGraph.build(graph, architecture, objective, onlineTeacher, config, setup);
       OwnPredictions own = objective.usesOwnPredictions() ? new OwnPredictions(train.size(), k, g.logits()) : null;
+      List<TrainingListener> all = new java.util.ArrayList<>();
+      if (options.validation() != null) {
+        // First, so every other listener and the checkpoint see the epoch with its validation figures.
+        all.add(new Validation(options.validation()));
+      }
+      all.addAll(listeners);
       EpochLoop loop =
           new EpochLoop(
-              config, listeners, prefetch, new EpochLoop.Inputs(architecture, train, teacherLogits, options, setup.hooks()),
+              config, all, prefetch, new EpochLoop.Inputs(architecture, train, teacherLogits, teacher.perBatch(), options, setup.hooks()),
               g, own);
       try (Session session = new Session(graph, this.session)) {
         TrainingContext context = new TrainingContext(session, g, train);

@@ -16,6 +16,7 @@ public final class TrainingContext {
   private final Operand<TFloat32> inputs;
   private final Operand<TInt32> labels;
   private final Operand<TFloat32> logits;
+  private final Operand<TFloat32> inferenceLogits;
   private final Dataset train;
 
   /** The context of a run training on {@code train} in {@code graph}, whose session is {@code session}. */
@@ -24,6 +25,7 @@ public final class TrainingContext {
     this.inputs = graph.x();
     this.labels = graph.labels();
     this.logits = graph.logits();
+    this.inferenceLogits = graph.evalLogits();
     this.train = train;
   }
 
@@ -63,5 +65,14 @@ public final class TrainingContext {
    */
   public float[] logits(Dataset data) {
     return Batches.logits(session, inputs, logits, train.numClasses(), data, 512);
+  }
+
+  /**
+   * The model's current logits for every example of {@code data} ({@code size x K}, row-major) from the inference-
+   * mode forward pass on the same variables (dropout off, batch-norm moving statistics), as validation scores it.
+   */
+  public float[] inferenceLogits(Dataset data) {
+    return Batches.logits(
+        session, inputs, inferenceLogits, train.numClasses(), data, Batches.defaultBatchSize(data.exampleSize()));
   }
 }

@@ -15,8 +15,24 @@ public interface TrainingListener {
    */
   default void onResume(List<EpochMetrics> history) {}
 
+  /**
+   * Before the first step of the run (after a resume's restore), with what a listener may read of the running
+   * training: the session, the graph's inputs and logits, the data. The context is valid until the run returns.
+   */
+  default void onStart(TrainingContext context) {}
+
   /** After every step. */
   default void onStep(StepMetrics step) {}
+
+  /**
+   * At the end of every epoch, before its record is checkpointed and handed to {@link #onEpoch}: returns the
+   * record completed with what this listener measures (e.g. {@link Validation} adds the validation figures), or the
+   * record as it is (the default). Called in listener order, each on the previous listener's result; the epoch's
+   * {@code seconds} are measured afterwards, so they include this work.
+   */
+  default EpochMetrics completeEpoch(EpochMetrics epoch) {
+    return epoch;
+  }
 
   /** After every epoch, once its checkpoint (if any) is safely on disk. */
   default void onEpoch(EpochMetrics epoch) {}
@@ -88,6 +104,18 @@ public interface TrainingListener {
         int epoch, double total, double hard, double soft, double seconds, double accuracy, double learningRate,
         long globalStep, Evaluation validation) {
       this(epoch, total, hard, soft, seconds, accuracy, learningRate, globalStep, validation, Double.NaN);
+    }
+
+    /** The same figures with {@code newValidation} as the validation figures. */
+    public EpochMetrics withValidation(Evaluation newValidation) {
+      return new EpochMetrics(
+          epoch, total, hard, soft, seconds, accuracy, learningRate, globalStep, newValidation, trainCmi);
+    }
+
+    /** The same figures with {@code newSeconds} as the epoch's wall time. */
+    public EpochMetrics withSeconds(double newSeconds) {
+      return new EpochMetrics(
+          epoch, total, hard, soft, newSeconds, accuracy, learningRate, globalStep, validation, trainCmi);
     }
 
     /** The same figures, {@code epochs} epochs and {@code steps} steps later (a later phase of one run). */
