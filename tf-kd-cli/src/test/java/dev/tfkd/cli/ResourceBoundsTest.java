@@ -63,7 +63,7 @@ class ResourceBoundsTest {
     assertFalse(Files.exists(dir.resolve("demo")));
     Path cfg = Files.writeString(dir.resolve("run.pbtxt"), "training { threads: 100000 }\n");
     badInput(tfkd("train-teacher", "--config", cfg.toString(), "--train", "gmm", "--run-dir", run.toString()),
-        "train-teacher", "training.threads (--threads) " + bound);
+        "train-teacher", "--threads " + bound);
     assertFalse(Files.exists(run));
   }
 

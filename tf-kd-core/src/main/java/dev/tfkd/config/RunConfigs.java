@@ -154,51 +154,58 @@ public final class RunConfigs {
     return message.replaceFirst("^\\d+:\\d+: ", "");
   }
 
-  /** Checks that {@code c} describes a run that can start; throws IllegalArgumentException naming the field. */
+  /**
+   * Checks that {@code c} describes a run that can start; throws a {@link ConfigException} naming the field (the
+   * command line shows it as its flag).
+   */
   public static RunConfig validate(RunConfig c) {
-    require(!c.getData().getTrain().isBlank(), "data.train (--train) is required");
+    require(!c.getData().getTrain().isBlank(), "{data.train} is required");
     float split = c.getData().getValidationSplit();
-    require(split >= 0 && split < 1, "data.validation_split must be in [0, 1), got " + split);
+    require(split >= 0 && split < 1, "{data.validation_split} must be in [0, 1), got " + split);
     require(
         c.getData().getTest().isBlank() || split == 0,
-        "give either data.test (--test) or data.validation_split (--validation-split), not both");
-    require(!c.getModel().isBlank(), "model (--model) is required");
-    require(!c.getOutput().getRunDir().isBlank(), "output.run_dir (--run-dir) is required");
-    dev.tfkd.training.SessionSettings.checkThreads("training.threads (--threads)", c.getTraining().getThreads());
+        "give either {data.test} or {data.validation_split}, not both");
+    require(!c.getModel().isBlank(), "{model} is required");
+    require(!c.getOutput().getRunDir().isBlank(), "{output.run_dir} is required");
+    try {
+      dev.tfkd.training.SessionSettings.checkThreads("{training.threads}", c.getTraining().getThreads());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage());
+    }
     trainConfig(c);
     if (c.getCommand().equals("distill")) {
-      require(!c.getDistillation().getTeacher().isBlank(), "distillation.teacher (--teacher) is required");
-      require(!c.getDistillation().getDivergence().isBlank(), "distillation.divergence (--divergence) is required");
+      require(!c.getDistillation().getTeacher().isBlank(), "{distillation.teacher} is required");
+      require(!c.getDistillation().getDivergence().isBlank(), "{distillation.divergence} is required");
       teacherOutputKind(c.getDistillation());
       try {
         dev.tfkd.teacher.InputPreprocess.parse(c.getDistillation().getTeacherPreprocess());
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("distillation.teacher_preprocess (--teacher-preprocess): " + e.getMessage());
+        throw new ConfigException("{distillation.teacher_preprocess}: " + e.getMessage());
       }
     }
     if (c.getCommand().equals("train-teacher")) {
       TeacherConfig t = c.getTeacher();
       dev.tfkd.objectives.TeacherObjectives.Kind.parse(t.getObjective());
       dev.tfkd.objectives.CentroidPolicy.parse(t.getCentroids());
-      require(t.getFinetuneEpochs() >= 1, "teacher.finetune_epochs (--finetune-epochs) must be >= 1, got " + t.getFinetuneEpochs());
+      require(t.getFinetuneEpochs() >= 1, "{teacher.finetune_epochs} must be >= 1, got " + t.getFinetuneEpochs());
       require(
           t.getFinetuneLearningRate() > 0 && Float.isFinite(t.getFinetuneLearningRate()),
-          "teacher.finetune_learning_rate (--finetune-lr) must be > 0, got " + t.getFinetuneLearningRate());
-      require(t.getLambda() >= 0 && Float.isFinite(t.getLambda()), "teacher.lambda (--lambda) must be finite and >= 0, got " + t.getLambda());
-      require(t.getSmoothing() >= 0 && t.getSmoothing() < 1, "teacher.smoothing (--smoothing) must be in [0, 1), got " + t.getSmoothing());
+          "{teacher.finetune_learning_rate} must be > 0, got " + t.getFinetuneLearningRate());
+      require(t.getLambda() >= 0 && Float.isFinite(t.getLambda()), "{teacher.lambda} must be finite and >= 0, got " + t.getLambda());
+      require(t.getSmoothing() >= 0 && t.getSmoothing() < 1, "{teacher.smoothing} must be in [0, 1), got " + t.getSmoothing());
       require(
           t.getExportName().isEmpty() || t.getExportName().matches("[A-Za-z0-9._-]+"),
-          "teacher.export_name (--name) may hold only letters, digits, '.', '_' and '-', got '" + t.getExportName() + "'");
+          "{teacher.export_name} may hold only letters, digits, '.', '_' and '-', got '" + t.getExportName() + "'");
     }
     EarlyStoppingConfig es = c.getEarlyStopping();
-    require(es.getPatience() >= 0, "early_stopping.patience must be >= 0, got " + es.getPatience());
+    require(es.getPatience() >= 0, "{early_stopping.patience} must be >= 0, got " + es.getPatience());
     require(
         es.getMetric().equals("val_accuracy") || es.getMetric().equals("val_loss"),
-        "early_stopping.metric must be val_accuracy or val_loss, got '" + es.getMetric() + "'");
-    require(es.getMinDelta() >= 0, "early_stopping.min_delta must be >= 0, got " + es.getMinDelta());
+        "{early_stopping.metric} must be val_accuracy or val_loss, got '" + es.getMetric() + "'");
+    require(es.getMinDelta() >= 0, "{early_stopping.min_delta} must be >= 0, got " + es.getMinDelta());
     require(
         es.getPatience() == 0 || !c.getData().getTest().isBlank() || split > 0,
-        "early stopping needs validation data: give --test or --validation-split");
+        "{early_stopping.patience} needs validation data: give {data.test} or {data.validation_split}");
     return c;
   }
 
@@ -276,14 +283,15 @@ public final class RunConfigs {
         return k;
       }
     }
-    throw new IllegalArgumentException(
-        "distillation.teacher_output_kind (--teacher-output-kind) must be one of "
+    throw new ConfigException(
+        "{distillation.teacher_output_kind} must be one of "
             + java.util.Arrays.toString(dev.tfkd.export.OutputKind.values()) + ", got '" + kind + "'");
   }
 
-  private static void require(boolean ok, String message) {
+  /** Throws a {@link ConfigException} with {@code template} (fields in braces) unless {@code ok}. */
+  private static void require(boolean ok, String template) {
     if (!ok) {
-      throw new IllegalArgumentException(message);
+      throw new ConfigException(template);
     }
   }
 }

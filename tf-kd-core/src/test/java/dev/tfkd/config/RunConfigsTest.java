@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -76,7 +77,8 @@ class RunConfigsTest {
     RunConfig.Builder d = valid().toBuilder();
     d.getDistillationBuilder().clearTeacher();
     e = assertThrows(IllegalArgumentException.class, () -> RunConfigs.validate(d.build()));
-    assertTrue(e.getMessage().contains("--teacher"), e.getMessage());
+    assertTrue(e.getMessage().contains("distillation.teacher is required"), e.getMessage());
+    assertEquals(List.of("distillation.teacher"), ((ConfigException) e).fields());
     assertEquals(5, RunConfigs.trainConfig(valid().toBuilder().setTraining(valid().getTraining().toBuilder().setEpochs(5)).build()).epochs());
   }
 
@@ -107,7 +109,7 @@ class RunConfigsTest {
     b.getTrainingBuilder().setThreads(100_000);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RunConfigs.validate(b.build()));
     assertEquals(
-        "training.threads (--threads) must be in [0, 256] (0 = TensorFlow's default, one per core), got 100000",
+        "training.threads must be in [0, 256] (0 = TensorFlow's default, one per core), got 100000",
         e.getMessage());
     b.getTrainingBuilder().setThreads(256);
     assertEquals(256, RunConfigs.validate(b.build()).getTraining().getThreads());
