@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.tfkd.testing.SharedData;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -13,15 +14,9 @@ import org.junit.jupiter.api.io.TempDir;
 class TeacherFlagsTest {
   @TempDir Path dir;
 
-  /** {@code shared/<name>}, found by walking up from the working directory, or null. */
+  /** {@code shared/<name>}, or null where the shared folder is absent. */
   private static Path shared(String name) {
-    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-      Path candidate = p.resolve("shared").resolve(name);
-      if (Files.exists(candidate)) {
-        return candidate;
-      }
-    }
-    return null;
+    return SharedData.find(name).orElse(null);
   }
 
   @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.tfkd.export.OutputEvidence.Op;
 import dev.tfkd.export.OutputEvidence.Values;
+import dev.tfkd.testing.SharedData;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -22,15 +23,9 @@ import org.tensorflow.proto.TensorInfo;
 
 class OutputEvidenceTest {
 
-  /** The shared real SavedModels, found by walking up from the working directory. */
+  /** A real SavedModel of {@code shared/savedmodels}, or null where the shared folder is absent. */
   private static Path sharedModel(String name) {
-    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-      Path candidate = p.resolve("shared/savedmodels").resolve(name);
-      if (Files.isDirectory(candidate)) {
-        return candidate;
-      }
-    }
-    return null;
+    return SharedData.find("savedmodels/" + name).filter(Files::isDirectory).orElse(null);
   }
 
   @Test

@@ -12,7 +12,7 @@ import dev.tfkd.export.OutputKind;
 import dev.tfkd.export.Predictor;
 import dev.tfkd.metrics.Evaluation;
 import dev.tfkd.metrics.Metrics;
-import java.nio.file.Files;
+import dev.tfkd.testing.SharedData;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,15 +30,9 @@ import org.tensorflow.types.TFloat32;
 class KerasTeacherTest {
   @TempDir Path work;
 
-  /** {@code shared/<name>}, found by walking up from the working directory, or null. */
-  static Path shared(String name) {
-    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-      Path candidate = p.resolve("shared").resolve(name);
-      if (Files.exists(candidate)) {
-        return candidate;
-      }
-    }
-    return null;
+  /** {@code shared/<name>}, or null where the shared folder is absent. */
+  private static Path shared(String name) {
+    return SharedData.find(name).orElse(null);
   }
 
   @Test

@@ -13,9 +13,17 @@ public final class SharedData {
    * the working directory, if it exists.
    */
   public static Optional<Path> mnist10k() {
+    return find("datasets/mnist-10k").filter(d -> Files.isRegularFile(d.resolve("t10k-images-idx3-ubyte.gz")));
+  }
+
+  /**
+   * {@code shared/<relative>} (a file or folder), found in the nearest {@code shared} folder beside the working
+   * directory or one of its parents, if it exists.
+   */
+  public static Optional<Path> find(String relative) {
     for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-      Path candidate = p.resolve("shared/datasets/mnist-10k");
-      if (Files.isRegularFile(candidate.resolve("t10k-images-idx3-ubyte.gz"))) {
+      Path candidate = p.resolve("shared").resolve(relative);
+      if (Files.exists(candidate)) {
         return Optional.of(candidate);
       }
     }
@@ -27,16 +35,14 @@ public final class SharedData {
    * exports, see its README), found as {@link #mnist10k()} is; empty when absent.
    */
   public static java.util.List<Path> savedModels() {
-    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-      Path root = p.resolve("shared/savedmodels");
-      if (Files.isDirectory(root)) {
-        try (var all = Files.walk(root, 3)) {
-          return all.filter(d -> Files.isRegularFile(d.resolve("saved_model.pb"))).sorted().toList();
-        } catch (java.io.IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-      }
+    Optional<Path> root = find("savedmodels").filter(Files::isDirectory);
+    if (root.isEmpty()) {
+      return java.util.List.of();
     }
-    return java.util.List.of();
+    try (var all = Files.walk(root.get(), 3)) {
+      return all.filter(d -> Files.isRegularFile(d.resolve("saved_model.pb"))).sorted().toList();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 }

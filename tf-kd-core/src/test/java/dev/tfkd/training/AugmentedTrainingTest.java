@@ -10,12 +10,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tfkd.data.Augmentation;
 import dev.tfkd.data.Dataset;
 import dev.tfkd.data.Shapes;
-import dev.tfkd.graph.Architecture;
-import dev.tfkd.graph.Forward;
 import dev.tfkd.graph.InferenceModel;
-import dev.tfkd.graph.Variables;
 import dev.tfkd.losses.Kl;
 import dev.tfkd.losses.LossContext;
+import dev.tfkd.testing.FlatMlp;
 import dev.tfkd.testing.TinyMlp;
 import dev.tfkd.training.checkpoint.Checkpoints;
 import java.nio.file.Path;
@@ -37,29 +35,6 @@ class AugmentedTrainingTest {
   private static final int BATCH = 16;
   private final Dataset train = new Shapes(8, 8, 1, 4).sample(48, 1, "shapes-8");
   private final Augmentation augmentation = new Augmentation(2, true);
-
-  /** A small MLP on flattened 8x8x1 images. */
-  private record FlatMlp(int hidden) implements Architecture {
-    @Override
-    public String name() {
-      return "flat-mlp-" + hidden;
-    }
-
-    @Override
-    public long[] inputShape() {
-      return new long[] {8, 8, 1};
-    }
-
-    @Override
-    public int numClasses() {
-      return 4;
-    }
-
-    @Override
-    public Forward build(Ops tf, Operand<TFloat32> x, Variables vars, Mode mode) {
-      return new TinyMlp(64, hidden, 4).build(tf, tf.reshape(x, tf.constant(new long[] {-1, 64})), vars, mode);
-    }
-  }
 
   /**
    * Distillation that keeps the teacher-logits operand the trainer hands it, and a read of the fed input batch (a
