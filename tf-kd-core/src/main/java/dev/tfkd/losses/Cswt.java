@@ -3,6 +3,7 @@ package dev.tfkd.losses;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TFloat64;
 
 /**
  * Cosine-similarity weighted temperature (CSWT; Ham et al. 2023, "Cosine Similarity Knowledge Distillation for
@@ -11,12 +12,15 @@ import org.tensorflow.types.TFloat32;
  *
  * <pre>
  *   c_i = cos(softmax(z_s,i), softmax(z_t,i))
- *   r_i = rank of c_i in the batch, ascending, from 0 (ties share the mean rank)
+ *   r_i = #{j : c_j < c_i - eps} + (#{j != i : |c_j - c_i| <= eps}) / 2
  *   T_i = T_max - (T_max - T_min) r_i / max(1, B - 1)
  * </pre>
  *
  * so the example on which student and teacher agree most gets {@code T_min} and the one on which they disagree most
- * gets {@code T_max} (the paper: lower temperature at high similarity). A batch of one gets {@code T_max}. The
+ * gets {@code T_max} (the paper: lower temperature at high similarity): {@code r_i} is the ascending rank from 0,
+ * and cosines within {@code eps =} {@value #TIE_TOLERANCE} of each other are ties that share the mean rank, so rows
+ * that agree equally (e.g. every student row equal to its teacher row) get one temperature, the midpoint, whatever
+ * rounding did to their cosines. The cosines are computed in float64. A batch of one gets {@code T_max}. The
  * temperatures carry no gradient. The inner divergence then runs with {@code T_i} in place of its own constant T,
  * including in its {@code T^2} factor if it has one.
  *
@@ -33,6 +37,11 @@ public record Cswt(Tempered inner, float minTemperature, float maxTemperature) i
   public static final Parameter MIN = Parameter.temperature("Tmin", DEFAULT_MIN);
   /** T_max and its bounds (and T_max >= T_min). */
   public static final Parameter MAX = Parameter.temperature("Tmax", DEFAULT_MAX);
+  /**
+   * Cosines closer than this are ranked as ties. Far above the float64 rounding of a cosine of probability rows
+   * (about 1e-16 times K) and far below any difference that should order two examples.
+   */
+  public static final double TIE_TOLERANCE = 1e-9;
 
   /**
    * Checks each parameter against its {@link Parameter} bounds; throws IllegalArgumentException, naming the divergence,
@@ -73,17 +82,22 @@ public record Cswt(Tempered inner, float minTemperature, float maxTemperature) i
    * @return {@code [batch]} temperatures in [Tmin, Tmax]
    */
   public Operand<TFloat32> temperatures(Ops tf, Operand<TFloat32> studentLogits, Operand<TFloat32> teacherLogits) {
-    Operand<TFloat32> q = tf.nn.softmax(tf.stopGradient(studentLogits));
-    Operand<TFloat32> p = tf.nn.softmax(tf.stopGradient(teacherLogits));
-    Operand<TFloat32> dot = SoftmaxOps.rowSum(tf, tf.math.mul(q, p));
-    Operand<TFloat32> norms =
-        tf.math.sqrt(tf.math.mul(SoftmaxOps.rowSum(tf, tf.math.square(q)), SoftmaxOps.rowSum(tf, tf.math.square(p))));
-    Operand<TFloat32> cos = tf.math.div(dot, norms);
+    // float64: TensorFlow's vectorised float32 reductions and square root round differently from row to row, so
+    // equal rows got cosines a few ulps apart and were ranked as if they differed.
+    Operand<TFloat64> q = tf.dtypes.cast(tf.nn.softmax(tf.stopGradient(studentLogits)), TFloat64.class);
+    Operand<TFloat64> p = tf.dtypes.cast(tf.nn.softmax(tf.stopGradient(teacherLogits)), TFloat64.class);
+    Operand<TFloat64> dot = rowSum(tf, tf.math.mul(q, p));
+    Operand<TFloat64> norms = tf.math.sqrt(tf.math.mul(rowSum(tf, tf.math.square(q)), rowSum(tf, tf.math.square(p))));
+    Operand<TFloat64> cos = tf.math.div(dot, norms);
     // Pairwise comparisons [B, B]: entry (i, j) compares c_j with c_i.
-    Operand<TFloat32> mine = tf.expandDims(cos, tf.constant(1));
-    Operand<TFloat32> others = tf.expandDims(cos, tf.constant(0));
-    Operand<TFloat32> below = SoftmaxOps.rowSum(tf, tf.dtypes.cast(tf.math.less(others, mine), TFloat32.class));
-    Operand<TFloat32> ties = SoftmaxOps.rowSum(tf, tf.dtypes.cast(tf.math.equal(others, mine), TFloat32.class));
+    Operand<TFloat64> mine = tf.expandDims(cos, tf.constant(1));
+    Operand<TFloat64> others = tf.expandDims(cos, tf.constant(0));
+    Operand<TFloat64> eps = tf.constant(TIE_TOLERANCE);
+    Operand<TFloat32> below =
+        SoftmaxOps.rowSum(tf, tf.dtypes.cast(tf.math.less(others, tf.math.sub(mine, eps)), TFloat32.class));
+    Operand<TFloat32> ties =
+        SoftmaxOps.rowSum(
+            tf, tf.dtypes.cast(tf.math.lessEqual(tf.math.abs(tf.math.sub(others, mine)), eps), TFloat32.class));
     // ties counts the example itself once; each other tie adds half a rank.
     Operand<TFloat32> rank = tf.math.add(below, tf.math.mul(tf.constant(0.5f), tf.math.sub(ties, tf.constant(1f))));
     Operand<TFloat32> span = tf.math.maximum(tf.constant(1f), tf.math.sub(SoftmaxOps.batchSize(tf, studentLogits), tf.constant(1f)));
@@ -91,5 +105,9 @@ public record Cswt(Tempered inner, float minTemperature, float maxTemperature) i
         tf.math.sub(
             tf.constant(maxTemperature), tf.math.mul(tf.constant(maxTemperature - minTemperature), tf.math.div(rank, span)));
     return tf.stopGradient(t);
+  }
+
+  private static Operand<TFloat64> rowSum(Ops tf, Operand<TFloat64> x) {
+    return tf.reduceSum(x, tf.constant(1));
   }
 }

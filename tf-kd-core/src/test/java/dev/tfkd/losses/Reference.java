@@ -34,7 +34,7 @@ final class Reference {
     throw new AssertionError("no float64 reference for " + d);
   }
 
-  /** CSWT temperatures: ascending rank of the cosine similarity of the T = 1 distributions. */
+  /** CSWT temperatures: ascending rank of the cosine similarity of the T = 1 distributions, ties within the tolerance. */
   static double[] cswtTemperatures(Cswt c, double[][] s, double[][] t) {
     int b = s.length;
     double[] cos = new double[b];
@@ -53,9 +53,9 @@ final class Reference {
     for (int i = 0; i < b; i++) {
       double rank = 0;
       for (int j = 0; j < b; j++) {
-        if (j != i && cos[j] < cos[i]) {
+        if (j != i && cos[j] < cos[i] - Cswt.TIE_TOLERANCE) {
           rank += 1;
-        } else if (j != i && cos[j] == cos[i]) {
+        } else if (j != i && Math.abs(cos[j] - cos[i]) <= Cswt.TIE_TOLERANCE) {
           rank += 0.5;
         }
       }
