@@ -6,8 +6,11 @@ package dev.tfkd.metrics;
  *
  * <p>{@code CMI = (1/N) sum_i KL(P_i || Q_{y_i})}, {@code P_i = softmax(z_i / T)}, {@code Q_y} the mean of
  * {@code P_i} over the examples of class {@code y} (Ye et al., ICLR 2024). It is 0 when every example's prediction
- * equals its class centroid, and grows as predictions of the same class spread out. Centroid entries are floored
- * at 1e-300 before the logarithm. A class with no examples has a NaN centroid row, which no example reads.
+ * equals its class centroid, and grows as predictions of the same class spread out. With the centroids from the
+ * same data ({@link #of(float[], int[], int, double)}) everything stays in log space, as in the graph op: {@code log
+ * Q_y[k]} is a log-sum-exp of the examples' log-probabilities ({@link #logCentroids}), exact however saturated the
+ * predictions. Centroids given as probabilities are floored at {@link Double#MIN_VALUE} before the logarithm. A
+ * class with no examples has a NaN centroid row, which no example reads.
  */
 public final class EmpiricalCmi {
   private EmpiricalCmi() {}
@@ -37,11 +40,66 @@ public final class EmpiricalCmi {
     return sums;
   }
 
-  /** {@code KL(softmax(z_i / T) || centroids[y_i])} for every example. */
-  public static double[] perExample(float[] logits, int[] labels, double[] centroids, int k, double temperature) {
+  /**
+   * The logarithms of {@link #centroids}, computed without leaving log space: {@code log Q_y[c] = logsumexp_{i: y_i
+   * = y} log P_i[c] - log n_y} ({@code K x K} row-major; NaN rows for classes without examples). Exact where
+   * {@code Q_y[c]} is far below the smallest double.
+   */
+  public static double[] logCentroids(float[] logits, int[] labels, int k, double temperature) {
     check(logits, labels, k, temperature);
+    double[] max = new double[k * k];
+    java.util.Arrays.fill(max, Double.NEGATIVE_INFINITY);
+    int[] counts = new int[k];
+    double[] logP = new double[k];
+    for (int i = 0; i < labels.length; i++) {
+      logSoftmax(logits, i * k, k, temperature, logP);
+      int y = labels[i];
+      counts[y]++;
+      for (int c = 0; c < k; c++) {
+        max[y * k + c] = Math.max(max[y * k + c], logP[c]);
+      }
+    }
+    double[] sums = new double[k * k];
+    for (int i = 0; i < labels.length; i++) {
+      logSoftmax(logits, i * k, k, temperature, logP);
+      int y = labels[i];
+      for (int c = 0; c < k; c++) {
+        sums[y * k + c] += Math.exp(logP[c] - max[y * k + c]);
+      }
+    }
+    double[] out = new double[k * k];
+    for (int y = 0; y < k; y++) {
+      for (int c = 0; c < k; c++) {
+        out[y * k + c] = counts[y] == 0 ? Double.NaN : max[y * k + c] + Math.log(sums[y * k + c]) - Math.log(counts[y]);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * {@code KL(softmax(z_i / T) || centroids[y_i])} for every example, the centroids given as probabilities (entries
+   * floored at {@link Double#MIN_VALUE} before the logarithm).
+   */
+  public static double[] perExample(float[] logits, int[] labels, double[] centroids, int k, double temperature) {
     if (centroids.length != k * k) {
       throw new IllegalArgumentException("centroids must hold K*K = " + k * k + " values, got " + centroids.length);
+    }
+    double[] logQ = new double[k * k];
+    for (int i = 0; i < logQ.length; i++) {
+      logQ[i] = Math.log(Math.max(centroids[i], Double.MIN_VALUE));
+    }
+    return perExampleLog(logits, labels, logQ, k, temperature);
+  }
+
+  /**
+   * {@code KL(softmax(z_i / T) || Q_{y_i}) = sum_c P_i[c] (log P_i[c] - log Q_{y_i}[c])} for every example, the
+   * centroids given as logarithms ({@code K x K} row-major): the float64 counterpart of {@link
+   * dev.tfkd.losses.Cmi#perExampleLog}.
+   */
+  public static double[] perExampleLog(float[] logits, int[] labels, double[] logCentroids, int k, double temperature) {
+    check(logits, labels, k, temperature);
+    if (logCentroids.length != k * k) {
+      throw new IllegalArgumentException("centroids must hold K*K = " + k * k + " values, got " + logCentroids.length);
     }
     double[] out = new double[labels.length];
     double[] logP = new double[k];
@@ -52,7 +110,7 @@ public final class EmpiricalCmi {
       for (int c = 0; c < k; c++) {
         double pc = Math.exp(logP[c]);
         if (pc > 0) {
-          kl += pc * (logP[c] - Math.log(Math.max(centroids[y * k + c], 1e-300)));
+          kl += pc * (logP[c] - logCentroids[y * k + c]);
         }
       }
       out[i] = kl;
@@ -62,7 +120,7 @@ public final class EmpiricalCmi {
 
   /** The mean of {@link #perExample} with centroids from the same data: the empirical CMI; NaN for no data. */
   public static double of(float[] logits, int[] labels, int k, double temperature) {
-    return mean(perExample(logits, labels, centroids(logits, labels, k, temperature), k, temperature));
+    return mean(perExampleLog(logits, labels, logCentroids(logits, labels, k, temperature), k, temperature));
   }
 
   /** The mean of {@link #perExample} with given centroids; NaN for no data. */

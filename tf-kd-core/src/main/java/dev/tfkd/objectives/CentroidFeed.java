@@ -21,7 +21,10 @@ import org.tensorflow.types.TInt32;
  *
  * <p>One feed serves one training run: the objective creates the placeholder through {@link #attach} while its
  * loss is built, and the same object, passed to the trainer as a {@link TrainingHook}, computes and feeds the
- * values. A class with no training examples gets a uniform row (no example reads it). Owns one small tensor
+ * values. The centroids are kept in float64 and fed as their logarithms ({@code log Q}, computed in float64), so
+ * an entry far below float32's smallest probability (a saturated centroid) reaches {@link
+ * dev.tfkd.losses.Cmi#perExampleLog} at its exact size; only an entry that underflowed float64 itself is floored
+ * at {@link Double#MIN_VALUE}. A class with no training examples gets a uniform row (no example reads it). Owns one small tensor
  * between {@link #onStart} and {@link #onEnd}. Not thread-safe.
  */
 public final class CentroidFeed implements TrainingHook {
@@ -59,7 +62,7 @@ public final class CentroidFeed implements TrainingHook {
   }
 
   /**
-   * Creates the {@code [K, K]} centroid placeholder in the graph being built and, for the EMA policy, the outputs
+   * Creates the {@code [K, K]} placeholder of the centroids' logarithms in the graph being built and, for the EMA policy, the outputs
    * it reads after each step. Called once, by the objective.
    */
   Operand<TFloat32> attach(Ops tf, Operand<TFloat32> logits, Operand<TInt32> labels) {
@@ -67,7 +70,7 @@ public final class CentroidFeed implements TrainingHook {
       throw new IllegalStateException("a centroid feed serves one training graph; create a new one per run");
     }
     placeholder =
-        tf.withName("mcmi_centroids").placeholder(TFloat32.class, Placeholder.shape(Shape.of(numClasses, numClasses)));
+        tf.withName("mcmi_log_centroids").placeholder(TFloat32.class, Placeholder.shape(Shape.of(numClasses, numClasses)));
     if (policy == CentroidPolicy.EMA) {
       stepFetches = List.of(tf.nn.softmax(logits), tf.identity(labels));
     }
@@ -198,7 +201,7 @@ public final class CentroidFeed implements TrainingHook {
   private void publish() {
     float[] f = new float[centroids.length];
     for (int i = 0; i < f.length; i++) {
-      f[i] = (float) centroids[i];
+      f[i] = (float) Math.log(Math.max(centroids[i], Double.MIN_VALUE));
     }
     TFloat32 next = Tensors.floats(Shape.of(numClasses, numClasses), f, 0, f.length);
     if (tensor != null) {

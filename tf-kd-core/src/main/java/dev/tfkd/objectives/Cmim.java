@@ -68,8 +68,8 @@ public record Cmim(float lambda, float[] temperatures) implements Objective {
     Operand<TFloat32> ce = SoftmaxOps.mean(tf, SoftmaxOps.crossEntropy(tf, logits, context.oneHot()));
     Operand<TFloat32> sum = tf.constant(0f);
     for (float t : temperatures) {
-      Operand<TFloat32> q = Cmi.batchCentroids(tf, logits, context.oneHot(), t);
-      sum = tf.math.add(sum, SoftmaxOps.mean(tf, Cmi.perExample(tf, logits, q, context.labels(), t)));
+      Operand<TFloat32> logQ = Cmi.batchLogCentroids(tf, logits, context.oneHot(), t);
+      sum = tf.math.add(sum, SoftmaxOps.mean(tf, Cmi.perExampleLog(tf, logits, logQ, context.labels(), t)));
     }
     Operand<TFloat32> soft = tf.math.mul(tf.constant(lambda), sum);
     return new LossTerms(tf.math.add(ce, soft), ce, soft);

@@ -57,9 +57,9 @@ public final class Mcmi implements Objective {
 
   @Override
   public LossTerms build(Ops tf, Operand<TFloat32> logits, Operand<TFloat32> teacherLogits, LossContext context) {
-    Operand<TFloat32> q = centroids.attach(tf, logits, context.labels());
+    Operand<TFloat32> logQ = centroids.attach(tf, logits, context.labels());
     Operand<TFloat32> ce = SoftmaxOps.mean(tf, SoftmaxOps.crossEntropy(tf, logits, context.oneHot()));
-    Operand<TFloat32> cmi = SoftmaxOps.mean(tf, Cmi.perExample(tf, logits, q, context.labels(), 1f));
+    Operand<TFloat32> cmi = SoftmaxOps.mean(tf, Cmi.perExampleLog(tf, logits, logQ, context.labels(), 1f));
     Operand<TFloat32> soft = tf.math.mul(tf.constant(-lambda), cmi);
     return new LossTerms(tf.math.add(ce, soft), ce, soft);
   }

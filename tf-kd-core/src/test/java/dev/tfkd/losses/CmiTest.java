@@ -143,6 +143,100 @@ class CmiTest {
     assertTrue(EmpiricalCmi.of(spread, LABELS, K, 1) > EmpiricalCmi.of(tight, LABELS, K, 1) + 0.01);
   }
 
+  /**
+   * Saturated centroids: class centroids whose off-class entries are far below float32's smallest probability
+   * (log Q = -90 to -260). Fed in log space the graph's value matches the exact KL, computed here in float64 from
+   * the formula; the probability form (entries floored at float32's smallest value) would be tens of nats low.
+   */
+  @Test
+  void saturatedCentroidsInLogSpaceMatchTheExactKl() {
+    double[] logQ = new double[K * K];
+    for (int y = 0; y < K; y++) {
+      double rest = 0;
+      for (int c = 0; c < K; c++) {
+        if (c != y) {
+          logQ[y * K + c] = -90 - 57.0 * ((c + 2 * y) % K);
+          rest += Math.exp(logQ[y * K + c]);
+        }
+      }
+      logQ[y * K + y] = Math.log1p(-rest);
+    }
+    float[] z = randomLogits(31, 6);
+    float temperature = 2f;
+    double[] exact = new double[N];
+    for (int i = 0; i < N; i++) {
+      double[] zi = new double[K];
+      for (int c = 0; c < K; c++) {
+        zi[c] = z[i * K + c] / (double) temperature;
+      }
+      double lse = Reference.logSumExp(zi);
+      for (int c = 0; c < K; c++) {
+        double lp = zi[c] - lse;
+        exact[i] += Math.exp(lp) * (lp - logQ[LABELS[i] * K + c]);
+      }
+    }
+    float[] graph = perExampleLog(z, logQ, temperature);
+    assertAllClose(Assertions.toDouble(graph), exact, 1e-5, 1e-5);
+    assertAllClose(EmpiricalCmi.perExampleLog(z, LABELS, logQ, K, temperature), exact, 1e-12, 1e-12);
+    double worst = 0;
+    for (double v : exact) {
+      worst = Math.max(worst, v);
+    }
+    assertTrue(worst > 50, "the case must be one the floored probability form gets wrong; largest KL " + worst);
+  }
+
+  /** Batch centroids of saturated predictions, formed by log-sum-exp in the graph, against float64. */
+  @Test
+  void batchLogCentroidsOfSaturatedPredictionsMatchFloat64() {
+    float[] z = new float[N * K];
+    for (int i = 0; i < N; i++) {
+      for (int c = 0; c < K; c++) {
+        // Off-label logits 100 to 400 below the label's: probabilities e^-100 to e^-400, zero in float32.
+        z[i * K + c] = c == LABELS[i] ? 5f : -100f * (1 + (i + c) % 4);
+      }
+    }
+    double[] expected = EmpiricalCmi.logCentroids(z, LABELS, K, 1);
+    try (Graph g = new Graph()) {
+      Ops tf = Ops.create(g);
+      Operand<TFloat32> zt = tf.constant(Shape.of(N, K), org.tensorflow.ndarray.buffer.DataBuffers.of(z));
+      Operand<TInt32> y = tf.constant(LABELS);
+      Operand<TFloat32> oneHot = tf.oneHot(y, tf.constant(K), tf.constant(1f), tf.constant(0f));
+      Operand<TFloat32> logQ = Cmi.batchLogCentroids(tf, zt, oneHot, 1f);
+      Operand<TFloat32> per = Cmi.perExampleLog(tf, zt, logQ, y, 1f);
+      try (Session s = new Session(g); Result r = s.runner().fetch(logQ).fetch(per).run()) {
+        assertAllClose(Assertions.toDouble(read(r, 0, K * K)), expected, 1e-6, 1e-5);
+        for (double v : expected) {
+          assertTrue(Double.isFinite(v), "every class of the batch has examples");
+        }
+        assertAllClose(
+            Assertions.toDouble(read(r, 1, N)), EmpiricalCmi.perExampleLog(z, LABELS, expected, K, 1), 1e-5, 1e-5);
+      }
+    }
+    // The float64 centroids of the same data agree with the log-space ones where they do not underflow.
+    double[] q = EmpiricalCmi.centroids(z, LABELS, K, 1);
+    for (int i = 0; i < q.length; i++) {
+      if (q[i] > 1e-300) {
+        assertAllClose(Math.log(q[i]), expected[i], 1e-12, 1e-12);
+      }
+    }
+  }
+
+  private static float[] perExampleLog(float[] logits, double[] logQ, float temperature) {
+    try (Graph g = new Graph()) {
+      Ops tf = Ops.create(g);
+      float[] lq = new float[K * K];
+      for (int i = 0; i < lq.length; i++) {
+        lq[i] = (float) logQ[i];
+      }
+      Operand<TFloat32> z = tf.constant(Shape.of(N, K), org.tensorflow.ndarray.buffer.DataBuffers.of(logits));
+      Operand<TFloat32> q = tf.constant(Shape.of(K, K), org.tensorflow.ndarray.buffer.DataBuffers.of(lq));
+      Operand<TFloat32> per = Cmi.perExampleLog(tf, z, q, tf.constant(LABELS), temperature);
+      try (Session s = new Session(g); Result r = s.runner().fetch(per).run()) {
+        return read(r, 0, N);
+      }
+    }
+  }
+
   private static double sum(double[] v) {
     double s = 0;
     for (double d : v) {

@@ -26,7 +26,7 @@ class ObjectiveValuesTest {
   private static final int[] Y = {0, 1, 1, 2};
   private static final double[] Q = {0.6, 0.3, 0.1, 0.2, 0.5, 0.3, 0.1, 0.1, 0.8};
 
-  /** {total, hard, soft} of {@code objective} on Z, Y (feeding Q to an MCMI centroid placeholder). */
+  /** {total, hard, soft} of {@code objective} on Z, Y (feeding log Q to an MCMI centroid placeholder). */
   private static float[] run(Objective objective) {
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
@@ -36,15 +36,15 @@ class ObjectiveValuesTest {
       Objective.LossTerms t = objective.build(tf, z, null, new LossContext(y, oneHot, tf.constant(0f)));
       float[] qf = new float[K * K];
       for (int i = 0; i < qf.length; i++) {
-        qf[i] = (float) Q[i];
+        qf[i] = (float) Math.log(Q[i]);
       }
       try (Session s = new Session(g);
           TFloat32 zt = Tensors.floats(Shape.of(4, K), Z, 0, Z.length);
           TInt32 yt = Tensors.ints(Shape.of(4), Y, 0, 4);
           TFloat32 qt = Tensors.floats(Shape.of(K, K), qf, 0, qf.length)) {
         Session.Runner r = s.runner().feed(z, zt).feed(y, yt);
-        if (g.operation("mcmi_centroids") != null) {
-          r.feed("mcmi_centroids", qt);
+        if (g.operation("mcmi_log_centroids") != null) {
+          r.feed("mcmi_log_centroids", qt);
         }
         // Identities, since an objective may return one operand as two parts.
         r.fetch(tf.identity(t.total())).fetch(tf.identity(t.hard())).fetch(tf.identity(t.soft()));
