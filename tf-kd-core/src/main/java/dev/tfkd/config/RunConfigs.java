@@ -174,14 +174,21 @@ public final class RunConfigs {
     }
     trainConfig(c);
     if (c.getCommand().equals("distill")) {
-      require(!c.getDistillation().getTeacher().isBlank(), "{distillation.teacher} is required");
-      require(!c.getDistillation().getDivergence().isBlank(), "{distillation.divergence} is required");
-      teacherOutputKind(c.getDistillation());
+      DistillationConfig d = c.getDistillation();
+      require(
+          !d.getTeacher().isBlank() || d.getTeachersCount() > 0,
+          "{distillation.teacher} is required");
+      require(
+          d.getTeacher().isBlank() || d.getTeachersCount() == 0,
+          "give either one {distillation.teacher} or several {distillation.teachers}, not both");
+      require(!d.getDivergence().isBlank(), "{distillation.divergence} is required");
+      teacherOutputKind(d);
       try {
-        dev.tfkd.teacher.InputPreprocess.parse(c.getDistillation().getTeacherPreprocess());
+        dev.tfkd.teacher.InputPreprocess.parse(d.getTeacherPreprocess());
       } catch (IllegalArgumentException e) {
         throw new ConfigException("{distillation.teacher_preprocess}: " + e.getMessage());
       }
+      validateTeachers(d);
     }
     if (c.getCommand().equals("train-teacher")) {
       TeacherConfig t = c.getTeacher();
@@ -286,6 +293,62 @@ public final class RunConfigs {
     throw new ConfigException(
         "{distillation.teacher_output_kind} must be one of "
             + java.util.Arrays.toString(dev.tfkd.export.OutputKind.values()) + ", got '" + kind + "'");
+  }
+
+  /**
+   * The output kind of one of several teachers: its section's {@code output_kind}, else the distillation's {@code
+   * teacher_output_kind}, {@code AUTO} when both are empty.
+   *
+   * @throws IllegalArgumentException naming the field and the kinds when it names none
+   */
+  public static dev.tfkd.export.OutputKind teacherOutputKind(DistillationConfig d, DistillationTeacher t) {
+    return t.getOutputKind().isEmpty()
+        ? teacherOutputKind(d)
+        : teacherOutputKind(d.toBuilder().setTeacherOutputKind(t.getOutputKind()).build());
+  }
+
+  /**
+   * How several teachers combine: {@code teacher_combination}, {@code mean-loss} when empty.
+   *
+   * @throws IllegalArgumentException naming the field and the modes when it names none
+   */
+  public static dev.tfkd.training.TeacherCombination.Mode teacherCombination(DistillationConfig d) {
+    if (d.getTeacherCombination().isEmpty()) {
+      return dev.tfkd.training.TeacherCombination.Mode.MEAN_LOSS;
+    }
+    try {
+      return dev.tfkd.training.TeacherCombination.Mode.parse(d.getTeacherCombination());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("{distillation.teacher_combination}: " + e.getMessage());
+    }
+  }
+
+  /** The checks of several teachers' sections and their combination. */
+  private static void validateTeachers(DistillationConfig d) {
+    dev.tfkd.training.TeacherCombination.Mode mode = teacherCombination(d);
+    boolean weighted = mode == dev.tfkd.training.TeacherCombination.Mode.WEIGHTED;
+    require(
+        !weighted || d.getTeachersCount() > 0,
+        "{distillation.teacher_combination} weighted needs {distillation.teachers} sections with their weights");
+    double sum = 0;
+    for (int i = 0; i < d.getTeachersCount(); i++) {
+      DistillationTeacher t = d.getTeachers(i);
+      String which = "teacher " + (i + 1) + " of {distillation.teachers}";
+      require(!t.getPath().isBlank(), which + " has no path");
+      try {
+        teacherOutputKind(d, t);
+        dev.tfkd.teacher.InputPreprocess.parse(t.getPreprocess());
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(which + ": " + e.getMessage());
+      }
+      float w = t.getWeight();
+      require(w >= 0 && Float.isFinite(w), "{distillation.teachers.weight} must be finite and >= 0, got " + w + " for " + which);
+      require(
+          weighted || !t.hasWeight(),
+          "{distillation.teachers.weight} applies to the weighted {distillation.teacher_combination} only");
+      sum += w;
+    }
+    require(!weighted || sum > 0, "{distillation.teachers.weight}: weighted teachers need weights, not all 0");
   }
 
   /** Throws a {@link ConfigException} with {@code template} (fields in braces) unless {@code ok}. */

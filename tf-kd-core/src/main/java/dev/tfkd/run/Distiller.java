@@ -10,6 +10,9 @@ import dev.tfkd.teacher.CachedTeacher;
 import dev.tfkd.teacher.GraphTeacher;
 import dev.tfkd.teacher.Teacher;
 import dev.tfkd.training.Distillation;
+import dev.tfkd.training.MultiTeacherDistillation;
+import dev.tfkd.training.Objective;
+import dev.tfkd.training.TeacherCombination;
 import dev.tfkd.training.TrainConfig;
 import dev.tfkd.training.TrainedModel;
 import dev.tfkd.training.Trainer;
@@ -46,6 +49,22 @@ import org.tensorflow.exceptions.TensorFlowException;
  * student's training graph; any other teacher is asked per batch ({@link Teacher#logits(float[], int)}) on the
  * batch-preparation thread, overlapping with the student's previous step. A {@link CachedTeacher} is refused with
  * augmentation (its logits are of the un-augmented examples).
+ *
+ * <p>Several teachers ({@link Builder#teachers}) are combined as {@link Builder#combine} says ({@link
+ * TeacherCombination}: the mean of their probabilities, the mean of the per-teacher losses, fixed weights, CA-MKD's
+ * per-example confidence weights or a random teacher per batch; the {@code T^2} factor of the divergence applies
+ * once in every mode). Each teacher's logits are computed once, in its own session, and fed side by side; with
+ * augmentation every teacher is asked for every augmented batch.
+ *
+ * <pre>{@code
+ * RunResult r = Distiller.builder()
+ *     .teachers(List.of(resnet56, wrn40x2))
+ *     .combine(TeacherCombination.confidence())
+ *     .student(student).divergence("kl(T=4)")
+ *     .train(train).runDirectory(Path.of("runs/ca-mkd"))
+ *     .build()
+ *     .fit();
+ * }</pre>
  */
 public final class Distiller {
   /** The name the student is exported and scored under, unless {@link Builder#modelName} says otherwise. */
@@ -81,7 +100,8 @@ public final class Distiller {
 
   /** Options of a distillation run; {@link #teacher}, {@link #student}, training data and run directory are required. */
   public static final class Builder extends RunBuilder<Builder> {
-    private Teacher teacher;
+    private List<Teacher> teachers = List.of();
+    private TeacherCombination combination;
     private boolean ownsTeacher;
     private Architecture student;
     private Divergence divergence = Divergences.parse("kl");
@@ -98,14 +118,43 @@ public final class Distiller {
      * @return this builder
      */
     public Builder teacher(Teacher teacher) {
-      this.teacher = Objects.requireNonNull(teacher, "teacher");
+      this.teachers = List.of(Objects.requireNonNull(teacher, "teacher"));
       this.ownsTeacher = false;
       return this;
     }
 
-    /** A teacher the run closes once it has the logits it needs (after training, when it runs online). */
-    Builder ownedTeacher(Teacher teacher) {
-      teacher(teacher);
+    /**
+     * Several teachers (not closed by the run), combined as {@link #combine} says. The same teacher may appear
+     * twice (it then weighs twice in the means).
+     *
+     * @param teachers at least one; all predict the student's classes
+     * @return this builder
+     */
+    public Builder teachers(List<? extends Teacher> teachers) {
+      if (teachers.isEmpty()) {
+        throw new IllegalArgumentException("a distillation needs at least one teacher");
+      }
+      teachers.forEach(t -> Objects.requireNonNull(t, "teacher"));
+      this.teachers = List.copyOf(teachers);
+      this.ownsTeacher = false;
+      return this;
+    }
+
+    /**
+     * How several teachers combine (default {@link TeacherCombination#meanOfLosses()}); also with one teacher, where
+     * every mode equals the plain distillation.
+     *
+     * @param combination the combination
+     * @return this builder
+     */
+    public Builder combine(TeacherCombination combination) {
+      this.combination = Objects.requireNonNull(combination, "combination");
+      return this;
+    }
+
+    /** Teachers the run closes once it has the logits it needs (after training, when they run online). */
+    Builder ownedTeachers(List<? extends Teacher> teachers) {
+      teachers(teachers);
       this.ownsTeacher = true;
       return this;
     }
@@ -164,11 +213,25 @@ public final class Distiller {
      * @return the distiller, ready to {@link Distiller#fit}
      */
     public Distiller build() {
-      if (teacher == null || student == null) {
+      if (teachers.isEmpty() || student == null) {
         throw new IllegalArgumentException("a distillation needs a teacher and a student");
       }
-      new Distillation(ceWeight, kdWeight, divergence);
+      objective(0);
       return new Distiller(this);
+    }
+
+    /** Whether the run uses the several-teacher objective (several teachers, or a combination asked for). */
+    boolean several() {
+      return teachers.size() > 1 || combination != null;
+    }
+
+    /** The objective: one teacher's {@link Distillation}, or the combination of several. */
+    Objective objective(long seed) {
+      if (!several()) {
+        return new Distillation(ceWeight, kdWeight, divergence);
+      }
+      TeacherCombination c = combination != null ? combination : TeacherCombination.meanOfLosses();
+      return new MultiTeacherDistillation(ceWeight, kdWeight, divergence, c, teachers.size(), seed);
     }
   }
 
@@ -213,22 +276,25 @@ public final class Distiller {
    * @throws IOException when writing the run's files fails
    */
   public RunResult fit() throws IOException {
-    Distillation objective = new Distillation(b.ceWeight, b.kdWeight, b.divergence);
-    Teacher teacher = b.teacher;
+    Objective objective = b.objective(b.training.seed());
+    List<Teacher> teachers = b.teachers;
+    int m = teachers.size();
     Augmentation augmentation = b.training.augmentation();
     boolean online = !augmentation.isNone();
-    if (online && teacher instanceof CachedTeacher) {
-      throw new IllegalArgumentException(
-          "augmentation (" + String.join(",", augmentation.names()) + ") cannot use a cached teacher: its logits are"
-              + " of the un-augmented examples; pass the teacher itself (" + teacher.source() + "), which then sees"
-              + " every augmented batch");
+    for (Teacher teacher : teachers) {
+      if (online && teacher instanceof CachedTeacher) {
+        throw new IllegalArgumentException(
+            "augmentation (" + String.join(",", augmentation.names()) + ") cannot use a cached teacher: its logits"
+                + " are of the un-augmented examples; pass the teacher itself (" + teacher.source() + "), which then"
+                + " sees every augmented batch");
+      }
     }
-    boolean teacherOpen = true;
+    boolean teachersOpen = true;
     try {
       RunData data;
       float[] teacherTrain;
       List<ModelScore> others = new ArrayList<>();
-      String source;
+      List<String> sources = new ArrayList<>();
       String reading;
       try {
         data = b.resolveData();
@@ -246,33 +312,59 @@ public final class Distiller {
               "{training.augment} (" + String.join(",", augmentation.names()) + ") needs image examples [H, W, C]; "
                   + data.train().name() + " has examples of shape " + Arrays.toString(data.train().exampleShape()));
         }
-        source = teacher.source();
-        try {
-          // Also with augmentation: these logits check that the teacher takes the data, and fingerprint the
-          // teacher on it in the export's manifest.
-          teacherTrain = teacher.logits(data.train());
-          if (data.test() != null) {
-            others.add(ModelScore.of("teacher", teacher.logits(data.test()), data.test(), -1));
+        List<float[]> perTeacher = new ArrayList<>();
+        List<String> readings = new ArrayList<>();
+        for (int t = 0; t < m; t++) {
+          Teacher teacher = teachers.get(t);
+          String source = teacher.source();
+          sources.add(source);
+          try {
+            // Also with augmentation: these logits check that the teacher takes the data, and fingerprint the
+            // teacher on it in the export's manifest.
+            float[] logits = teacher.logits(data.train());
+            perTeacher.add(logits);
+            if (data.test() != null) {
+              others.add(ModelScore.of(m == 1 ? "teacher" : "teacher-" + (t + 1), teacher.logits(data.test()), data.test(), -1));
+            }
+            String r = teacher.outputReading() + nearChance(logits, data.train());
+            readings.add(m == 1 || r.isEmpty() ? r : "teacher " + (t + 1) + ": " + r);
+          } catch (TensorFlowException e) {
+            throw new IllegalArgumentException(
+                source + ": the teacher does not accept " + data.train().name() + " (examples of shape "
+                    + Arrays.toString(data.train().exampleShape()) + "): "
+                    + e.getMessage().lines().findFirst().orElse(""));
           }
-          reading = teacher.outputReading() + nearChance(teacherTrain, data.train());
-        } catch (TensorFlowException e) {
-          throw new IllegalArgumentException(
-              source + ": the teacher does not accept " + data.train().name() + " (examples of shape "
-                  + Arrays.toString(data.train().exampleShape()) + "): "
-                  + e.getMessage().lines().findFirst().orElse(""));
         }
+        teacherTrain = m == 1 ? perTeacher.get(0) : sideBySide(perTeacher, data.train().size(), data.train().numClasses());
+        reading = String.join("; ", readings.stream().filter(r -> !r.isEmpty()).toList());
       } finally {
         if (b.ownsTeacher && !online) {
-          // The teacher's logits are all the run needs: its session is freed before the student trains.
-          teacherOpen = false;
-          teacher.close();
+          // The teachers' logits are all the run needs: their sessions are freed before the student trains.
+          teachersOpen = false;
+          closeAll(teachers);
         }
       }
+      String source = String.join(" + ", sources);
       RunSettings s =
           b.settings(
               "distill", b.student.name(), DEFAULT_NAME,
-              c -> c.getDistillationBuilder().setTeacher(source).setDivergence(b.divergenceSpec)
-                  .setCeWeight(b.ceWeight).setKdWeight(b.kdWeight));
+              c -> {
+                var d = c.getDistillationBuilder().setDivergence(b.divergenceSpec)
+                    .setCeWeight(b.ceWeight).setKdWeight(b.kdWeight);
+                if (!b.several()) {
+                  d.setTeacher(source);
+                  return;
+                }
+                TeacherCombination combination = ((MultiTeacherDistillation) objective).combination();
+                d.setTeacherCombination(combination.mode().cliName());
+                float[] w = combination.weights();
+                for (int t = 0; t < m; t++) {
+                  var section = d.addTeachersBuilder().setPath(sources.get(t));
+                  if (w.length == m) {
+                    section.setWeight(w[t]);
+                  }
+                }
+              });
       TrainConfig tc = b.training;
       RunLifecycle life = new RunLifecycle(s, data);
       life.check(b.student, tc, 1, tc.epochs());
@@ -287,20 +379,69 @@ public final class Distiller {
                 if (!online) {
                   return trainer.train(b.student, data.train(), objective, teacherTrain, options);
                 }
-                // Augmented: the teacher answers every augmented batch the student is fed, in the student's graph
-                // if it can be built there, else in its own session on the batch-preparation thread.
-                if (teacher instanceof GraphTeacher g) {
+                // Augmented: the teachers answer every augmented batch the student is fed, in the student's graph
+                // if one teacher can be built there, else each in its own session on the batch-preparation thread.
+                if (m == 1 && !b.several() && teachers.get(0) instanceof GraphTeacher g) {
                   return trainer.trainOnline(b.student, data.train(), objective, g.frozen(), options);
                 }
-                return trainer.trainOnline(b.student, data.train(), objective, teacher::logits, options);
+                int k = data.train().numClasses();
+                return trainer.trainOnline(
+                    b.student, data.train(), objective,
+                    (features, n) -> {
+                      List<float[]> answers = new ArrayList<>(m);
+                      for (Teacher teacher : teachers) {
+                        answers.add(teacher.logits(features, n));
+                      }
+                      return m == 1 ? answers.get(0) : sideBySide(answers, n, k);
+                    },
+                    options);
               });
       return life.finish(
           student, others,
           new RunLifecycle.Extras(student.history(), tc.epochs(), List.of(student), null, null, null));
     } finally {
-      if (b.ownsTeacher && teacherOpen) {
-        teacher.close();
+      if (b.ownsTeacher && teachersOpen) {
+        closeAll(teachers);
       }
+    }
+  }
+
+  /**
+   * Several teachers' logits for the same {@code n} examples ({@code n x K} each) side by side, {@code n x (M K)}:
+   * example {@code i}'s row holds teacher 1's K logits, then teacher 2's, as {@link MultiTeacherDistillation} reads
+   * them.
+   */
+  static float[] sideBySide(List<float[]> logits, int n, int k) {
+    int m = logits.size();
+    float[] out = new float[n * m * k];
+    for (int t = 0; t < m; t++) {
+      float[] z = logits.get(t);
+      if (z.length != n * k) {
+        throw new IllegalStateException("teacher " + (t + 1) + " gave " + z.length + " logits; expected " + n + " x " + k);
+      }
+      for (int i = 0; i < n; i++) {
+        System.arraycopy(z, i * k, out, (i * m + t) * k, k);
+      }
+    }
+    return out;
+  }
+
+  private static void closeAll(List<Teacher> teachers) {
+    RuntimeException first = null;
+    // A teacher given twice is closed once.
+    for (Teacher t : new java.util.LinkedHashSet<>(teachers)) {
+      try {
+        t.close();
+      } catch (RuntimeException e) {
+        if (first == null) {
+          first = e;
+        } else {
+          first.addSuppressed(e);
+        }
+      }
+    }
+    if (first != null) {
+      throw first;
     }
   }
 }

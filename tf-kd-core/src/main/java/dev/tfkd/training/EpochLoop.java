@@ -165,7 +165,9 @@ final class EpochLoop {
     // One feeder per epoch: it copies the next batches into reused tensors on a background thread while the
     // current step runs, and a teacher source that changes between epochs (self-distillation) is read only after
     // the previous epoch has finished.
-    try (BatchFeeder feeder = new BatchFeeder(new BatchFeeder.Source(train, teacherSource, k, batchTeacher), config, ep, order, prefetch);
+    // Several teachers' logits sit side by side: the fed width is the placeholder's, teachers x K.
+    int teacherWidth = g.teacher() == null ? k : (int) g.teacher().shape().get(1);
+    try (BatchFeeder feeder = new BatchFeeder(new BatchFeeder.Source(train, teacherSource, teacherWidth, batchTeacher), config, ep, order, prefetch);
         Scalar epochValue = new Scalar();
         Scalar rateValue = new Scalar()) {
       for (int s = 0; s < stepsPerEpoch; s++, globalStep++) {

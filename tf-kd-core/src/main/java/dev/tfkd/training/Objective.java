@@ -28,10 +28,26 @@ public interface Objective {
   }
 
   /**
+   * How many teachers' logits the objective reads side by side: the fed teacher logits are {@code [batch,
+   * teachers() * K]} (see {@link MultiTeacherDistillation}). Default 1.
+   */
+  default int teachers() {
+    return 1;
+  }
+
+  /**
+   * Training hooks the objective itself needs (e.g. {@link TeacherDraw}); the trainer runs them after the setup's
+   * own hooks. Default none.
+   */
+  default java.util.List<TrainingHook> hooks() {
+    return java.util.List.of();
+  }
+
+  /**
    * Adds the loss to the graph.
    *
    * @param logits the model's logits {@code [batch, K]}
-   * @param teacherLogits the teacher's logits {@code [batch, K]} (the model's own previous-epoch logits when {@link
+   * @param teacherLogits the teacher's logits {@code [batch, K]} ({@code [batch, teachers() * K]} for several; the model's own previous-epoch logits when {@link
    *     #usesOwnPredictions()}), or {@code null} when neither {@link #needsTeacher()} nor {@link
    *     #usesOwnPredictions()} holds
    */

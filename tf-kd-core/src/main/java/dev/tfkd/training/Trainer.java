@@ -240,12 +240,15 @@ public final class Trainer {
       if (teacherLogits == null) {
         throw new IllegalArgumentException(objective.describe() + " needs teacher logits");
       }
-      if (teacherLogits.length != train.size() * k) {
+      if (teacherLogits.length != (long) train.size() * k * objective.teachers()) {
         throw new IllegalArgumentException(
             "teacher logits hold " + teacherLogits.length + " values; " + train.name() + " needs "
-                + (long) train.size() * k);
+                + (long) train.size() * k * objective.teachers());
       }
     }
+    // The objective's own hooks (a random teacher's draw) run after the caller's.
+    List<TrainingHook> hooks = new java.util.ArrayList<>(setup.hooks());
+    hooks.addAll(objective.hooks());
     try (Graph graph = new Graph()) {
       TrainingGraph g = TrainingGraph.build(graph, architecture, objective, onlineTeacher, config, setup);
       OwnPredictions own = objective.usesOwnPredictions() ? new OwnPredictions(train.size(), k, g.logits()) : null;
@@ -257,18 +260,18 @@ public final class Trainer {
       all.addAll(listeners);
       EpochLoop loop =
           new EpochLoop(
-              config, all, prefetch, new EpochLoop.Inputs(architecture, train, teacherLogits, teacher.perBatch(), options, setup.hooks()),
+              config, all, prefetch, new EpochLoop.Inputs(architecture, train, teacherLogits, teacher.perBatch(), options, hooks),
               g, own);
       try (Session session = new Session(graph, this.session)) {
         TrainingContext context = new TrainingContext(session, g, train);
         Checkpoints.Saved saved;
         try {
-          for (TrainingHook h : setup.hooks()) {
+          for (TrainingHook h : hooks) {
             h.onStart(context);
           }
           saved = loop.run(session, context);
         } finally {
-          for (TrainingHook h : setup.hooks()) {
+          for (TrainingHook h : hooks) {
             h.onEnd();
           }
         }

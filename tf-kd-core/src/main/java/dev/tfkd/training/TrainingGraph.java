@@ -72,8 +72,13 @@ record TrainingGraph(
     Placeholder<TFloat32> lr = tf.withName("learning_rate").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
     Placeholder<TFloat32> teacher =
         (objective.needsTeacher() && onlineTeacher == null) || objective.usesOwnPredictions()
-            ? tf.withName("teacher_logits").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, k)))
+            ? tf.withName("teacher_logits").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, (long) k * objective.teachers())))
             : null;
+    if (onlineTeacher != null && objective.teachers() != 1) {
+      throw new IllegalArgumentException(
+          "an in-graph online teacher serves one-teacher objectives; " + objective.describe() + " reads "
+              + objective.teachers());
+    }
 
     TrainingVariables vars = new TrainingVariables(config.seed(), setup.initialValues());
     Forward forward = architecture.build(tf, x, vars, Architecture.Mode.TRAINING);
