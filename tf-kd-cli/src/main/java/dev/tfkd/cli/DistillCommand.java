@@ -6,7 +6,10 @@ import dev.tfkd.run.Distiller;
 import dev.tfkd.run.RunResult;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -33,11 +36,15 @@ import picocli.CommandLine.Model.CommandSpec;
       "  tfkd distill --teacher savedmodels/demo/teacher/1 --train gmm --test gmm --model mlp:16 --epochs 20",
       "  tfkd distill --config run.pbtxt --divergence 'kl(T=2)' --run-dir runs/kl-t2",
       "  tfkd distill --resume runs/kl-t2",
+      "  tfkd distill --teacher models/a/1 --teacher models/b/1 --teacher-combination ca-mkd --train gmm --model mlp:16",
       "",
       "Config files are tfkd.RunConfig in protobuf text format (see run_config.proto), for example:",
       "  data { train: \"gmm\" test: \"gmm\" }  model: \"mlp:16\"",
       "  training { epochs: 20 batch_size: 128 learning_rate: 0.001 seed: 1 threads: 1 }",
       "  distillation { teacher: \"savedmodels/demo/teacher/1\" divergence: \"kl(T=4)\" ce_weight: 0.1 kd_weight: 0.9 }",
+      "Several teachers: repeated sections, e.g.",
+      "  distillation { teachers { path: \"models/a/1\" weight: 2 } teachers { path: \"models/b/1\" preprocess: \"scale=255\" }",
+      "                 teacher_combination: \"weighted\" }",
       "",
       "Exit codes: 0 done, 1 failed while running, 2 bad usage or bad input."
     })
@@ -46,23 +53,29 @@ final class DistillCommand implements Callable<Integer> {
 
   @Mixin RunOptions run;
 
-  @Option(names = "--teacher", paramLabel = "DIR", description = "The teacher's SavedModel directory (a version, or a model directory: its latest version).")
-  Path teacher;
+  @Option(names = "--teacher", paramLabel = "DIR", description = "The teacher's SavedModel directory (a version, or a model directory: its latest version). Repeat for several teachers (see --teacher-combination).")
+  List<Path> teacher;
 
-  @Option(names = "--teacher-signature", paramLabel = "KEY", description = "The teacher's signature (default: serving_default).")
-  String teacherSignature;
+  @Option(names = "--teacher-signature", paramLabel = "KEY", description = "The teacher's signature (default: serving_default). With several teachers: once for all, or once per --teacher, in order.")
+  List<String> teacherSignature;
 
-  @Option(names = "--teacher-input", paramLabel = "NAME", description = "The teacher signature's input fed with the data (default: its only input).")
-  String teacherInput;
+  @Option(names = "--teacher-input", paramLabel = "NAME", description = "The teacher signature's input fed with the data (default: its only input). Once for all teachers, or once per --teacher.")
+  List<String> teacherInput;
 
-  @Option(names = "--teacher-output", paramLabel = "NAME", description = "The teacher signature's output (default: logits, else probabilities, else its only output).")
-  String teacherOutput;
+  @Option(names = "--teacher-output", paramLabel = "NAME", description = "The teacher signature's output (default: logits, else probabilities, else its only output). Once for all teachers, or once per --teacher.")
+  List<String> teacherOutput;
 
-  @Option(names = "--teacher-output-kind", paramLabel = "KIND", description = "What the teacher's output holds: LOGITS, PROBABILITIES, LOG_PROBABILITIES or AUTO (default: AUTO: the op computing it in the graph, confirmed by the first batch's values).")
-  String teacherOutputKind;
+  @Option(names = "--teacher-output-kind", paramLabel = "KIND", description = "What the teacher's output holds: LOGITS, PROBABILITIES, LOG_PROBABILITIES or AUTO (default: AUTO: the op computing it in the graph, confirmed by the first batch's values). Once for all teachers, or once per --teacher.")
+  List<String> teacherOutputKind;
 
-  @Option(names = "--teacher-preprocess", paramLabel = "SPEC", description = "Feed the teacher (x * scale - mean) / std: scale=..,mean=..,std=.. (tf-kd reads pixels as [0, 1]; a teacher trained on 0..255 takes scale=255).")
-  String teacherPreprocess;
+  @Option(names = "--teacher-preprocess", paramLabel = "SPEC", description = "Feed the teacher (x * scale - mean) / std: scale=..,mean=..,std=.. (tf-kd reads pixels as [0, 1]; a teacher trained on 0..255 takes scale=255). Once for all teachers, or once per --teacher.")
+  List<String> teacherPreprocess;
+
+  @Option(names = "--teacher-combination", paramLabel = "MODE", description = "How several teachers combine: mean-probs (mean of their probabilities at the divergence's T), mean-loss (mean of the per-teacher divergences; default), weighted (--teacher-weight), ca-mkd (per-example weights from each teacher's cross-entropy on the label) or random (one teacher per batch, drawn from --seed). The divergence's T^2 applies once in every mode.")
+  String teacherCombination;
+
+  @Option(names = "--teacher-weight", paramLabel = "W", description = "The weight of each --teacher, in order, for --teacher-combination weighted (normalised to sum 1).")
+  List<Float> teacherWeight;
 
   @Option(names = "--allow-unsafe-ops", description = "Load the teacher even if its graph holds ops outside the allow-list of pure computation (file system, I/O). Loading runs the graph: only for models you trust.")
   Boolean allowUnsafeOps;
@@ -83,25 +96,44 @@ final class DistillCommand implements Callable<Integer> {
     boolean own =
         teacher != null || divergence != null || ceWeight != null || kdWeight != null || teacherSignature != null
             || teacherInput != null || teacherOutput != null || teacherOutputKind != null || allowUnsafeOps != null
-            || teacherPreprocess != null;
+            || teacherPreprocess != null || teacherCombination != null || teacherWeight != null;
     RunConfig c = run.resolveRun("distill", this::apply, own);
     RunResult r =
         Distiller.fromConfig(c, run.resume != null, Models::create)
             .listener(RunPrinter.progress(RunPrinter.progressOut(out, err, run.json)))
             .onStart(RunPrinter.announce(out, run.json, s -> String.format(
                 "distilling %s from %s on %s (%d examples, %d classes): %s%s", s.architecture().name(),
-                c.getDistillation().getTeacher(), s.train().name(), s.train().size(), s.architecture().numClasses(),
-                s.objective(), s.teacherOutput().isEmpty() ? "" : "\nteacher " + s.teacherOutput())))
+                teachers(c), s.train().name(), s.train().size(), s.architecture().numClasses(),
+                s.objective(), s.teacherOutput().isEmpty()
+                    ? ""
+                    : s.teacherOutput().startsWith("teacher ") ? "\n" + s.teacherOutput() : "\nteacher " + s.teacherOutput())))
             .build()
             .fit();
     return RunPrinter.finish(r, c, out, err, run.json);
   }
 
+  /** The teacher, or the several teachers joined with {@code +}, as the configuration names them. */
+  private static String teachers(RunConfig c) {
+    var d = c.getDistillation();
+    return d.getTeachersCount() == 0
+        ? d.getTeacher()
+        : String.join(" + ", d.getTeachersList().stream().map(t -> t.getPath()).toList());
+  }
+
   private void apply(RunConfig.Builder b) {
     var d = b.getDistillationBuilder();
     if (teacher != null) {
-      d.setTeacher(teacher.toString());
+      // The command line's teachers replace the configuration file's.
+      d.clearTeacher().clearTeachers();
+      if (teacher.size() == 1) {
+        d.setTeacher(teacher.get(0).toString());
+      } else {
+        for (Path p : teacher) {
+          d.addTeachersBuilder().setPath(p.toString());
+        }
+      }
     }
+    int n = d.getTeachersCount();
     if (divergence != null) {
       d.setDivergence(divergence);
     }
@@ -111,23 +143,50 @@ final class DistillCommand implements Callable<Integer> {
     if (kdWeight != null) {
       d.setKdWeight(kdWeight);
     }
-    if (teacherSignature != null) {
-      d.setTeacherSignature(teacherSignature);
+    // Given once, a teacher flag sets the distillation's field, which every teacher reads; given once per teacher,
+    // it sets each teacher's own section.
+    perTeacher("--teacher-signature", teacherSignature, n, d::setTeacherSignature, (i, v) -> d.getTeachersBuilder(i).setSignature(v));
+    perTeacher("--teacher-input", teacherInput, n, d::setTeacherInput, (i, v) -> d.getTeachersBuilder(i).setInput(v));
+    perTeacher("--teacher-output", teacherOutput, n, d::setTeacherOutput, (i, v) -> d.getTeachersBuilder(i).setOutput(v));
+    perTeacher(
+        "--teacher-output-kind", teacherOutputKind, n, d::setTeacherOutputKind,
+        (i, v) -> d.getTeachersBuilder(i).setOutputKind(v));
+    perTeacher(
+        "--teacher-preprocess", teacherPreprocess, n, d::setTeacherPreprocess,
+        (i, v) -> d.getTeachersBuilder(i).setPreprocess(v));
+    if (teacherCombination != null) {
+      d.setTeacherCombination(teacherCombination);
     }
-    if (teacherInput != null) {
-      d.setTeacherInput(teacherInput);
-    }
-    if (teacherOutput != null) {
-      d.setTeacherOutput(teacherOutput);
-    }
-    if (teacherOutputKind != null) {
-      d.setTeacherOutputKind(teacherOutputKind);
-    }
-    if (teacherPreprocess != null) {
-      d.setTeacherPreprocess(teacherPreprocess);
+    if (teacherWeight != null) {
+      if (teacherWeight.size() != n) {
+        throw new IllegalArgumentException(
+            "--teacher-weight: give one weight per --teacher (" + n + " teachers, " + teacherWeight.size() + " weights)");
+      }
+      for (int i = 0; i < n; i++) {
+        d.getTeachersBuilder(i).setWeight(teacherWeight.get(i));
+      }
     }
     if (allowUnsafeOps != null) {
       d.setAllowUnsafeOps(allowUnsafeOps);
+    }
+  }
+
+  /** Applies a teacher flag given once (to every teacher) or once per teacher (to each, in order). */
+  private static void perTeacher(
+      String flag, List<String> values, int teachers, Consumer<String> all, BiConsumer<Integer, String> each) {
+    if (values == null) {
+      return;
+    }
+    if (values.size() == 1) {
+      all.accept(values.get(0));
+    } else if (values.size() == teachers) {
+      for (int i = 0; i < teachers; i++) {
+        each.accept(i, values.get(i));
+      }
+    } else {
+      throw new IllegalArgumentException(
+          flag + ": give it once for every teacher or once per --teacher, in order (" + teachers + " teachers, "
+              + values.size() + " values)");
     }
   }
 }

@@ -130,6 +130,8 @@ final class RunOptions {
       case "training.learning_rate" -> "--learning-rate";
       case "teacher.finetune_learning_rate" -> "--finetune-lr";
       case "teacher.export_name" -> "--name";
+      case "distillation.teachers" -> "--teacher";
+      case "distillation.teachers.weight" -> "--teacher-weight";
       // Fields without a flag keep their configuration name.
       case "early_stopping.min_delta" -> field;
       default -> {
