@@ -21,8 +21,9 @@ import org.tensorflow.proto.TensorInfo;
  * graph is read instead.
  *
  * <p><b>From the graph</b> ({@link #fromGraph}): the signature's output tensor is followed back to the op that
- * computes it, through pass-through ops ({@code Identity}, {@code IdentityN}, {@code Snapshot},
- * {@code StopGradient}, {@code CheckNumerics}, {@code EnsureShape}) and into the bodies of library functions
+ * computes it, through ops that pass values on unchanged ({@code Identity}, {@code IdentityN}, {@code Snapshot},
+ * {@code StopGradient}, {@code CheckNumerics}, {@code EnsureShape}, and the reshaping ops {@code Reshape},
+ * {@code Squeeze}, {@code ExpandDims}, so a sigmoid squeezed to {@code [batch]} is still found) and into the bodies of library functions
  * ({@code PartitionedCall}, {@code StatefulPartitionedCall}, a node whose op is a library function), where TensorFlow
  * 2 and Keras put the whole computation. The op found decides: {@code Softmax} gives {@link Op#SOFTMAX},
  * {@code LogSoftmax} {@link Op#LOG_SOFTMAX}, {@code Sigmoid} {@link Op#SIGMOID}; anything else {@link Op#OTHER}
@@ -31,7 +32,8 @@ import org.tensorflow.proto.TensorInfo;
  * <p><b>From the values</b> ({@link #fromValues}): rows that are non-negative and sum to 1 within
  * {@link #ROW_SUM_TOLERANCE} look like probabilities; rows whose entries are all at most 0 and whose log-sum-exp is
  * 0 within the same tolerance look like log-probabilities; anything else looks like logits. Non-finite values
- * are read as logits (no distribution has them), so the caller's finite-value check reports them.
+ * are read as logits (no distribution has them), so the caller's finite-value check reports them. A one-value
+ * output is judged by {@link #fromBinaryValues}: every value in [0, 1] looks like a probability.
  */
 public final class OutputEvidence {
   private OutputEvidence() {}
@@ -77,8 +79,11 @@ public final class OutputEvidence {
     LOGITS
   }
 
+  /** Ops whose output holds the values of their input (data input 0, or input i for IdentityN's output i). */
   private static final Set<String> PASS_THROUGH =
-      Set.of("Identity", "IdentityN", "Snapshot", "StopGradient", "PreventGradient", "CheckNumerics", "EnsureShape");
+      Set.of(
+          "Identity", "IdentityN", "Snapshot", "StopGradient", "PreventGradient", "CheckNumerics", "EnsureShape",
+          "Reshape", "Squeeze", "ExpandDims");
 
   private static final Set<String> CALLS = Set.of("PartitionedCall", "StatefulPartitionedCall");
 
@@ -136,6 +141,23 @@ public final class OutputEvidence {
     }
     // A one-column output of ones is both; probabilities is the reading every real model means by it.
     return probabilities ? Values.PROBABILITIES : logProbabilities ? Values.LOG_PROBABILITIES : Values.LOGITS;
+  }
+
+  /**
+   * What one value per example ({@code [batch]} or {@code [batch, 1]}) looks like: {@link Values#PROBABILITIES}
+   * when every value is in [0, 1] (a sigmoid's), else {@link Values#LOGITS}. An empty batch looks like logits.
+   */
+  public static Values fromBinaryValues(float[] values) {
+    if (values.length == 0) {
+      return Values.LOGITS;
+    }
+    for (float v : values) {
+      // NaN fails both comparisons, so it reads as logits too.
+      if (!(v >= 0f && v <= 1f)) {
+        return Values.LOGITS;
+      }
+    }
+    return Values.PROBABILITIES;
   }
 
   /** Follows tensors back through the main graph and the function library. */
