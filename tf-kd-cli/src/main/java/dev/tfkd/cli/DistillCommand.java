@@ -85,8 +85,11 @@ final class DistillCommand implements Callable<Integer> {
             || teacherInput != null || teacherOutput != null || teacherOutputKind != null || allowUnsafeOps != null
             || teacherPreprocess != null;
     RunConfig c = run.resolveRun("distill", this::apply, own);
+    Distiller.Builder builder = Distiller.fromConfig(c, run.resume != null, Models::create);
+    // The teacher is loaded (its graph has run): say now what was let through, whatever happens next.
+    ModelOptions.warnUnsafeOps(err, "distill", "teacher", builder.teacherUnsafeOps());
     RunResult r =
-        Distiller.fromConfig(c, run.resume != null, Models::create)
+        builder
             .listener(RunPrinter.progress(RunPrinter.progressOut(out, err, run.json)))
             .onStart(RunPrinter.announce(out, run.json, s -> String.format(
                 "distilling %s from %s on %s (%d examples, %d classes): %s%s", s.architecture().name(),

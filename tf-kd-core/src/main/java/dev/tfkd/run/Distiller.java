@@ -159,6 +159,16 @@ public final class Distiller {
     }
 
     /**
+     * The ops outside the allow-list that the teacher's graph holds and was let run ({@link Teacher#unsafeOps()}):
+     * what a front end warns about once the teacher is loaded. Empty without a teacher.
+     *
+     * @return the findings, in the scan's order
+     */
+    public List<dev.tfkd.export.GraphSafety.Finding> teacherUnsafeOps() {
+      return teacher == null ? List.of() : teacher.unsafeOps();
+    }
+
+    /**
      * Checks the options that need no data and returns the distiller.
      *
      * @return the distiller, ready to {@link Distiller#fit}
@@ -230,6 +240,7 @@ public final class Distiller {
       List<ModelScore> others = new ArrayList<>();
       String source;
       String reading;
+      List<String> unsafeOps;
       try {
         data = b.resolveData();
         Architecture arch = b.student;
@@ -247,6 +258,7 @@ public final class Distiller {
                   + data.train().name() + " has examples of shape " + Arrays.toString(data.train().exampleShape()));
         }
         source = teacher.source();
+        unsafeOps = teacher.unsafeOps().stream().map(dev.tfkd.export.GraphSafety.Finding::describe).toList();
         try {
           // Also with augmentation: these logits check that the teacher takes the data, and fingerprint the
           // teacher on it in the export's manifest.
@@ -278,7 +290,7 @@ public final class Distiller {
       life.check(b.student, tc, 1, tc.epochs());
       life.start();
       b.onStart.accept(new RunStart(b.student, data.train(), objective.describe(), s.resume(), reading));
-      life.recordTeacher(source, reading, teacherTrain);
+      life.recordTeacher(source, reading, unsafeOps, teacherTrain);
       TrainedModel student =
           life.phase(
               life.directory().path(), "student", tc.epochs(),
