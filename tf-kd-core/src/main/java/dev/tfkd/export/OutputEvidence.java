@@ -10,6 +10,7 @@ import java.util.Set;
 import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.FunctionDef;
 import org.tensorflow.proto.MetaGraphDef;
+import org.tensorflow.proto.NameAttrList;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.OpDef;
 import org.tensorflow.proto.SignatureDef;
@@ -25,7 +26,8 @@ import org.tensorflow.proto.TensorInfo;
  * {@code StopGradient}, {@code CheckNumerics}, {@code EnsureShape}, and the reshaping ops {@code Reshape},
  * {@code Squeeze}, {@code ExpandDims}, so a sigmoid squeezed to {@code [batch]} is still found) and into the bodies of library functions
  * ({@code PartitionedCall}, {@code StatefulPartitionedCall}, a node whose op is a library function), where TensorFlow
- * 2 and Keras put the whole computation. The op found decides: {@code Softmax} gives {@link Op#SOFTMAX},
+ * 2 and Keras put the whole computation, and into the branches of conditionals ({@code If}, {@code StatelessIf},
+ * {@code Case}; the op counts only when every branch ends in the same kind). The op found decides: {@code Softmax} gives {@link Op#SOFTMAX},
  * {@code LogSoftmax} {@link Op#LOG_SOFTMAX}, {@code Sigmoid} {@link Op#SIGMOID}; anything else {@link Op#OTHER}
  * (taken as logits); a chain that ends at a function argument or a missing node, or loops, gives {@link Op#UNKNOWN}.
  *
@@ -86,6 +88,9 @@ public final class OutputEvidence {
           "Reshape", "Squeeze", "ExpandDims");
 
   private static final Set<String> CALLS = Set.of("PartitionedCall", "StatefulPartitionedCall");
+
+  /** Conditionals: output i is output i of whichever branch runs. */
+  private static final Set<String> CONDITIONALS = Set.of("If", "StatelessIf", "Case", "StatelessCase");
 
   /**
    * The op behind output {@code outputKey} of signature {@code signatureKey} of {@code meta}.
@@ -225,6 +230,10 @@ public final class OutputEvidence {
       if (callee != null) {
         return followReturn(callee, index, frames);
       }
+      List<FunctionDef> branches = branches(n);
+      if (!branches.isEmpty()) {
+        return followBranches(branches, where + name, op, index, frames);
+      }
       return new Found(Op.OTHER, where + name, op);
     }
 
@@ -267,6 +276,54 @@ public final class OutputEvidence {
       } finally {
         frames.pop();
       }
+    }
+
+    /**
+     * Output {@code index} of a conditional: what every branch returns there, when all branches agree on the op
+     * (Keras's {@code smart_cond} on a learning-phase tensor runs the same layers either way); else {@link
+     * Op#UNKNOWN}, and the values decide.
+     */
+    private Found followBranches(List<FunctionDef> branches, String node, String op, int index, Deque<String> frames) {
+      Found first = null;
+      Set<String> followed = new HashSet<>();
+      for (FunctionDef b : branches) {
+        if (!followed.add(b.getSignature().getName())) {
+          continue;
+        }
+        Found f = followReturn(b, index, frames);
+        if (f.op() == Op.UNKNOWN || first != null && f.op() != first.op()) {
+          return new Found(Op.UNKNOWN, node, op);
+        }
+        first = first == null ? f : first;
+      }
+      return first == null ? new Found(Op.UNKNOWN, node, op) : first;
+    }
+
+    /** The branch functions of a conditional node, in order; empty for any other node or a missing function. */
+    private List<FunctionDef> branches(NodeDef n) {
+      if (!CONDITIONALS.contains(n.getOp())) {
+        return List.of();
+      }
+      List<NameAttrList> named = new java.util.ArrayList<>();
+      for (String attr : List.of("then_branch", "else_branch")) {
+        AttrValue v = n.getAttrMap().get(attr);
+        if (v != null && v.hasFunc()) {
+          named.add(v.getFunc());
+        }
+      }
+      AttrValue list = n.getAttrMap().get("branches");
+      if (list != null && list.hasList()) {
+        named.addAll(list.getList().getFuncList());
+      }
+      List<FunctionDef> out = new java.util.ArrayList<>();
+      for (NameAttrList f : named) {
+        FunctionDef fn = functions.get(f.getName());
+        if (fn == null) {
+          return List.of();
+        }
+        out.add(fn);
+      }
+      return out;
     }
 
     /** The library function a node calls, or null. */
