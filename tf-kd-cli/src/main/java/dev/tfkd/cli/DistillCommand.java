@@ -65,7 +65,7 @@ final class DistillCommand implements Callable<Integer> {
   @Option(names = "--teacher-output", paramLabel = "NAME", description = "The teacher signature's output (default: logits, else probabilities, else its only output). Once for all teachers, or once per --teacher.")
   List<String> teacherOutput;
 
-  @Option(names = "--teacher-output-kind", paramLabel = "KIND", description = "What the teacher's output holds: LOGITS, PROBABILITIES, LOG_PROBABILITIES or AUTO (default: AUTO: the op computing it in the graph, confirmed by the first batch's values). Once for all teachers, or once per --teacher.")
+  @Option(names = "--teacher-output-kind", paramLabel = "KIND", description = "What the teacher's output holds: LOGITS, PROBABILITIES, LOG_PROBABILITIES, BINARY_PROBABILITY (one sigmoid value per example, read as two classes) or AUTO (default: AUTO: the op computing it in the graph, confirmed by the first batch's values). Once for all teachers, or once per --teacher.")
   List<String> teacherOutputKind;
 
   @Option(names = "--teacher-preprocess", paramLabel = "SPEC", description = "Feed the teacher (x * scale - mean) / std: scale=..,mean=..,std=.. (tf-kd reads pixels as [0, 1]; a teacher trained on 0..255 takes scale=255). Once for all teachers, or once per --teacher.")
@@ -98,8 +98,11 @@ final class DistillCommand implements Callable<Integer> {
             || teacherInput != null || teacherOutput != null || teacherOutputKind != null || allowUnsafeOps != null
             || teacherPreprocess != null || teacherCombination != null || teacherWeight != null;
     RunConfig c = run.resolveRun("distill", this::apply, own);
+    Distiller.Builder builder = Distiller.fromConfig(c, run.resume != null, Models::create);
+    // The teacher is loaded (its graph has run): say now what was let through, whatever happens next.
+    ModelOptions.warnUnsafeOps(err, "distill", "teacher", builder.teacherUnsafeOps());
     RunResult r =
-        Distiller.fromConfig(c, run.resume != null, Models::create)
+        builder
             .listener(RunPrinter.progress(RunPrinter.progressOut(out, err, run.json)))
             .onStart(RunPrinter.announce(out, run.json, s -> String.format(
                 "distilling %s from %s on %s (%d examples, %d classes): %s%s", s.architecture().name(),

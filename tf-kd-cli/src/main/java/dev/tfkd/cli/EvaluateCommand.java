@@ -42,7 +42,9 @@ final class EvaluateCommand implements Callable<Integer> {
     Dataset d = input.load();
     Evaluation ev;
     String output;
+    java.util.List<String> unsafe;
     try (Predictor p = model.load(spec.commandLine().getErr(), "evaluate")) {
+      unsafe = p.unsafeOps().stream().map(dev.tfkd.export.GraphSafety.Finding::describe).toList();
       PredictCommand.check(p, d);
       if (p.numClasses() != d.numClasses()) {
         throw new IllegalArgumentException(
@@ -57,6 +59,9 @@ final class EvaluateCommand implements Callable<Integer> {
     figures.put("model", model.model.toString());
     figures.put("data", d.name());
     figures.put("output", output);
+    if (!unsafe.isEmpty()) {
+      figures.put("unsafe_ops", unsafe);
+    }
     figures.putAll(Json.recordToMap(ev));
     PrintWriter o = spec.commandLine().getOut();
     if (json) {

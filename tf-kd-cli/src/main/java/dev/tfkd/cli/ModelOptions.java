@@ -42,9 +42,20 @@ final class ModelOptions {
     Predictor p =
         Predictor.load(
             model, new SavedModelClassifier.Binding(signature, input, output, kind, allowUnsafeOps, batchSize, threads));
-    for (GraphSafety.Finding f : p.unsafeOps()) {
-      err.println("tfkd " + command + ": warning: loaded despite " + f.describe() + " (--allow-unsafe-ops)");
-    }
+    warnUnsafeOps(err, command, "model", p.unsafeOps());
     return p;
+  }
+
+  /**
+   * One warning line on {@code err} naming the ops (and, abbreviated, the nodes) outside the allow-list that
+   * {@code --allow-unsafe-ops} let through; nothing when there were none.
+   */
+  static void warnUnsafeOps(PrintWriter err, String command, String what, java.util.List<GraphSafety.Finding> findings) {
+    if (!findings.isEmpty()) {
+      err.println(
+          "tfkd " + command + ": warning: --allow-unsafe-ops let the " + what + "'s graph run " + findings.size()
+              + " node(s) outside the allow-list: " + GraphSafety.summarize(findings));
+      err.flush();
+    }
   }
 }

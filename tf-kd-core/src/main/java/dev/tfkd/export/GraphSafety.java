@@ -154,6 +154,34 @@ public final class GraphSafety {
     }
   }
 
+  /** Nodes named per op in {@link #summarize}; the rest are counted. */
+  private static final int NODES_NAMED = 2;
+
+  /** Longest node name {@link #summarize} shows whole; longer ones keep their end. */
+  private static final int NODE_NAME_CHARS = 48;
+
+  /**
+   * One line naming the ops of {@code findings} and, per op, its first nodes (long names shortened to their end),
+   * for a warning: {@code WriteFile (node 'evil'), ReadFile (nodes 'load/ReadFile', '.../deep/ReadFile_1' and 3
+   * more)}. Ops appear in the order of their first finding. Empty for no findings.
+   */
+  public static String summarize(List<Finding> findings) {
+    Map<String, List<String>> byOp = new LinkedHashMap<>();
+    for (Finding f : findings) {
+      byOp.computeIfAbsent(f.op(), k -> new ArrayList<>()).add(f.node());
+    }
+    List<String> parts = new ArrayList<>();
+    byOp.forEach((op, nodes) -> {
+      List<String> shown = new ArrayList<>();
+      for (String n : nodes.subList(0, Math.min(NODES_NAMED, nodes.size()))) {
+        shown.add("'" + (n.length() <= NODE_NAME_CHARS ? n : "..." + n.substring(n.length() - NODE_NAME_CHARS + 3)) + "'");
+      }
+      String more = nodes.size() > NODES_NAMED ? " and " + (nodes.size() - NODES_NAMED) + " more" : "";
+      parts.add(op + " (node" + (nodes.size() > 1 ? "s " : " ") + String.join(", ", shown) + more + ")");
+    });
+    return String.join(", ", parts);
+  }
+
   /** Reads {@code dir/saved_model.pb} and scans the meta graph whose tag set is exactly {@code {tag}}. */
   public static List<Finding> scan(Path dir, String tag) throws IOException {
     return scan(metaGraph(dir, tag));

@@ -8,6 +8,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.tensorflow.TensorFlow;
 
@@ -80,10 +81,22 @@ public final class Manifest {
    * SHA-256 of the logits it gave the student.
    */
   public Manifest teacher(String source, String output, float[] logits) {
+    return teacher(source, output, List.of(), logits);
+  }
+
+  /**
+   * Records the teacher: where it came from, how its output was read ({@code output}, omitted when empty), the ops
+   * outside the allow-list its graph was let run ({@code unsafeOps}, {@link GraphSafety.Finding#describe()} each;
+   * omitted when empty) and the SHA-256 of the logits it gave the student.
+   */
+  public Manifest teacher(String source, String output, List<String> unsafeOps, float[] logits) {
     Map<String, Object> t = new LinkedHashMap<>();
     t.put("source", source);
     if (!output.isEmpty()) {
       t.put("output", output);
+    }
+    if (!unsafeOps.isEmpty()) {
+      t.put("unsafe_ops", List.copyOf(unsafeOps));
     }
     t.put("logits_sha256", fingerprint(logits));
     fields.put("teacher", t);

@@ -10,6 +10,7 @@ import java.util.Set;
 import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.FunctionDef;
 import org.tensorflow.proto.MetaGraphDef;
+import org.tensorflow.proto.NameAttrList;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.OpDef;
 import org.tensorflow.proto.SignatureDef;
@@ -21,17 +22,20 @@ import org.tensorflow.proto.TensorInfo;
  * graph is read instead.
  *
  * <p><b>From the graph</b> ({@link #fromGraph}): the signature's output tensor is followed back to the op that
- * computes it, through pass-through ops ({@code Identity}, {@code IdentityN}, {@code Snapshot},
- * {@code StopGradient}, {@code CheckNumerics}, {@code EnsureShape}) and into the bodies of library functions
+ * computes it, through ops that pass values on unchanged ({@code Identity}, {@code IdentityN}, {@code Snapshot},
+ * {@code StopGradient}, {@code CheckNumerics}, {@code EnsureShape}, and the reshaping ops {@code Reshape},
+ * {@code Squeeze}, {@code ExpandDims}, so a sigmoid squeezed to {@code [batch]} is still found) and into the bodies of library functions
  * ({@code PartitionedCall}, {@code StatefulPartitionedCall}, a node whose op is a library function), where TensorFlow
- * 2 and Keras put the whole computation. The op found decides: {@code Softmax} gives {@link Op#SOFTMAX},
+ * 2 and Keras put the whole computation, and into the branches of conditionals ({@code If}, {@code StatelessIf},
+ * {@code Case}; the op counts only when every branch ends in the same kind). The op found decides: {@code Softmax} gives {@link Op#SOFTMAX},
  * {@code LogSoftmax} {@link Op#LOG_SOFTMAX}, {@code Sigmoid} {@link Op#SIGMOID}; anything else {@link Op#OTHER}
  * (taken as logits); a chain that ends at a function argument or a missing node, or loops, gives {@link Op#UNKNOWN}.
  *
  * <p><b>From the values</b> ({@link #fromValues}): rows that are non-negative and sum to 1 within
  * {@link #ROW_SUM_TOLERANCE} look like probabilities; rows whose entries are all at most 0 and whose log-sum-exp is
  * 0 within the same tolerance look like log-probabilities; anything else looks like logits. Non-finite values
- * are read as logits (no distribution has them), so the caller's finite-value check reports them.
+ * are read as logits (no distribution has them), so the caller's finite-value check reports them. A one-value
+ * output is judged by {@link #fromBinaryValues}: every value in [0, 1] looks like a probability.
  */
 public final class OutputEvidence {
   private OutputEvidence() {}
@@ -77,10 +81,16 @@ public final class OutputEvidence {
     LOGITS
   }
 
+  /** Ops whose output holds the values of their input (data input 0, or input i for IdentityN's output i). */
   private static final Set<String> PASS_THROUGH =
-      Set.of("Identity", "IdentityN", "Snapshot", "StopGradient", "PreventGradient", "CheckNumerics", "EnsureShape");
+      Set.of(
+          "Identity", "IdentityN", "Snapshot", "StopGradient", "PreventGradient", "CheckNumerics", "EnsureShape",
+          "Reshape", "Squeeze", "ExpandDims");
 
   private static final Set<String> CALLS = Set.of("PartitionedCall", "StatefulPartitionedCall");
+
+  /** Conditionals: output i is output i of whichever branch runs. */
+  private static final Set<String> CONDITIONALS = Set.of("If", "StatelessIf", "Case", "StatelessCase");
 
   /**
    * The op behind output {@code outputKey} of signature {@code signatureKey} of {@code meta}.
@@ -136,6 +146,23 @@ public final class OutputEvidence {
     }
     // A one-column output of ones is both; probabilities is the reading every real model means by it.
     return probabilities ? Values.PROBABILITIES : logProbabilities ? Values.LOG_PROBABILITIES : Values.LOGITS;
+  }
+
+  /**
+   * What one value per example ({@code [batch]} or {@code [batch, 1]}) looks like: {@link Values#PROBABILITIES}
+   * when every value is in [0, 1] (a sigmoid's), else {@link Values#LOGITS}. An empty batch looks like logits.
+   */
+  public static Values fromBinaryValues(float[] values) {
+    if (values.length == 0) {
+      return Values.LOGITS;
+    }
+    for (float v : values) {
+      // NaN fails both comparisons, so it reads as logits too.
+      if (!(v >= 0f && v <= 1f)) {
+        return Values.LOGITS;
+      }
+    }
+    return Values.PROBABILITIES;
   }
 
   /** Follows tensors back through the main graph and the function library. */
@@ -203,6 +230,10 @@ public final class OutputEvidence {
       if (callee != null) {
         return followReturn(callee, index, frames);
       }
+      List<FunctionDef> branches = branches(n);
+      if (!branches.isEmpty()) {
+        return followBranches(branches, where + name, op, index, frames);
+      }
       return new Found(Op.OTHER, where + name, op);
     }
 
@@ -245,6 +276,54 @@ public final class OutputEvidence {
       } finally {
         frames.pop();
       }
+    }
+
+    /**
+     * Output {@code index} of a conditional: what every branch returns there, when all branches agree on the op
+     * (Keras's {@code smart_cond} on a learning-phase tensor runs the same layers either way); else {@link
+     * Op#UNKNOWN}, and the values decide.
+     */
+    private Found followBranches(List<FunctionDef> branches, String node, String op, int index, Deque<String> frames) {
+      Found first = null;
+      Set<String> followed = new HashSet<>();
+      for (FunctionDef b : branches) {
+        if (!followed.add(b.getSignature().getName())) {
+          continue;
+        }
+        Found f = followReturn(b, index, frames);
+        if (f.op() == Op.UNKNOWN || first != null && f.op() != first.op()) {
+          return new Found(Op.UNKNOWN, node, op);
+        }
+        first = first == null ? f : first;
+      }
+      return first == null ? new Found(Op.UNKNOWN, node, op) : first;
+    }
+
+    /** The branch functions of a conditional node, in order; empty for any other node or a missing function. */
+    private List<FunctionDef> branches(NodeDef n) {
+      if (!CONDITIONALS.contains(n.getOp())) {
+        return List.of();
+      }
+      List<NameAttrList> named = new java.util.ArrayList<>();
+      for (String attr : List.of("then_branch", "else_branch")) {
+        AttrValue v = n.getAttrMap().get(attr);
+        if (v != null && v.hasFunc()) {
+          named.add(v.getFunc());
+        }
+      }
+      AttrValue list = n.getAttrMap().get("branches");
+      if (list != null && list.hasList()) {
+        named.addAll(list.getList().getFuncList());
+      }
+      List<FunctionDef> out = new java.util.ArrayList<>();
+      for (NameAttrList f : named) {
+        FunctionDef fn = functions.get(f.getName());
+        if (fn == null) {
+          return List.of();
+        }
+        out.add(fn);
+      }
+      return out;
     }
 
     /** The library function a node calls, or null. */

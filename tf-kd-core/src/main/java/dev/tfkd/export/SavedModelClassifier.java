@@ -27,7 +27,8 @@ import org.tensorflow.types.TFloat32;
  * {@code dev.tfkd.teacher.SavedModelTeacher} (for distillation) are built on it.
  *
  * <p>Works with any SavedModel whose signature takes one float32 input {@code [batch, ...]} and has an output of
- * logits, probabilities or log-probabilities {@code [batch, K]}. The {@code {serve}} meta graph is scanned by
+ * logits, probabilities or log-probabilities {@code [batch, K]}, or a binary classifier's probability of class 1
+ * ({@code [batch]} or {@code [batch, 1]}, a sigmoid's), read as two classes ({@link OutputKind#BINARY_PROBABILITY}). The {@code {serve}} meta graph is scanned by
  * {@link GraphSafety} and refused if any op that loading or calling it can run does more than compute (loading runs
  * the graph), unless {@link Binding#allowUnsafeOps()}; what is loaded is exactly what was scanned.
  *
@@ -70,7 +71,8 @@ public final class SavedModelClassifier implements AutoCloseable {
         throw new IllegalArgumentException("signature must be named");
       }
       if (kind == null) {
-        throw new IllegalArgumentException("output kind must be given (LOGITS, PROBABILITIES, LOG_PROBABILITIES or AUTO)");
+        throw new IllegalArgumentException(
+            "output kind must be given (LOGITS, PROBABILITIES, LOG_PROBABILITIES, BINARY_PROBABILITY or AUTO)");
       }
       if (maxBatch < 1) {
         throw new IllegalArgumentException("max batch must be >= 1, got " + maxBatch);
@@ -94,6 +96,8 @@ public final class SavedModelClassifier implements AutoCloseable {
   private final long[] exampleShape;
   private final int exampleSize;
   private final int numClasses;
+  /** Values the output gives per example: {@code numClasses}, or 1 for a binary probability. */
+  private final int outputWidth;
   private final int maxBatch;
   private final List<GraphSafety.Finding> unsafeOps;
   private final ReadWriteLock lock = new ReentrantReadWriteLock();
@@ -122,7 +126,8 @@ public final class SavedModelClassifier implements AutoCloseable {
       size *= d;
     }
     this.exampleSize = Math.toIntExact(size);
-    this.numClasses = k;
+    this.numClasses = kind == OutputKind.BINARY_PROBABILITY ? 2 : k;
+    this.outputWidth = kind == OutputKind.BINARY_PROBABILITY ? 1 : k;
     this.maxBatch = options.maxBatch();
     this.unsafeOps = List.copyOf(unsafeOps);
   }
@@ -174,17 +179,27 @@ public final class SavedModelClassifier implements AutoCloseable {
       }
       long[] shape = exampleShape(versionDir, in.getKey(), in.getValue());
       var outDims = out.getTensorShape().getDimList();
-      if (out.getTensorShape().getUnknownRank() || outDims.size() != 2 || outDims.get(1).getSize() < 1) {
-        throw new IllegalArgumentException(
-            versionDir + ": output '" + output + "' must have shape [batch, K] with K known");
-      }
-      int k = Math.toIntExact(outDims.get(1).getSize());
+      int rank = out.getTensorShape().getUnknownRank() ? -1 : outDims.size();
+      // [batch] or [batch, 1]: one value per example, which only a binary probability can be read from.
+      boolean oneValue = rank == 1 || rank == 2 && outDims.get(1).getSize() == 1;
       OutputEvidence.Found evidence = null;
       OutputKind kind = options.kind();
       if (kind == OutputKind.AUTO) {
         evidence = OutputEvidence.fromGraph(meta, options.signature(), output);
-        kind = fromGraph(evidence.op());
+        kind = fromGraph(evidence.op(), oneValue);
       }
+      if (kind == OutputKind.BINARY_PROBABILITY && !oneValue) {
+        throw new IllegalArgumentException(
+            versionDir + ": output '" + output + "' has shape " + shapeOf(out) + "; a binary probability is one value"
+                + " per example ([batch] or [batch, 1])");
+      }
+      if (kind != OutputKind.BINARY_PROBABILITY && (rank != 2 || outDims.get(1).getSize() < 1)) {
+        throw new IllegalArgumentException(
+            versionDir + ": output '" + output + "' has shape " + shapeOf(out) + "; expected [batch, K] with K known"
+                + (rank == 1 ? " (a [batch] output is read only as a binary probability: a Sigmoid in the graph, or"
+                    + " the output kind BINARY_PROBABILITY)" : ""));
+      }
+      int k = kind == OutputKind.BINARY_PROBABILITY ? 1 : Math.toIntExact(outDims.get(1).getSize());
       ConfigProto config =
           options.threads() == 0
               ? ConfigProto.getDefaultInstance()
@@ -205,16 +220,29 @@ public final class SavedModelClassifier implements AutoCloseable {
     }
   }
 
-  /** The kind the graph's op implies; AUTO when it says nothing the values cannot settle better. */
-  private static OutputKind fromGraph(OutputEvidence.Op op) {
+  /**
+   * The kind the graph's op implies for an output of one value per example ({@code oneValue}) or of several; AUTO
+   * when it says nothing the values cannot settle better.
+   */
+  private static OutputKind fromGraph(OutputEvidence.Op op, boolean oneValue) {
     return switch (op) {
       case SOFTMAX -> OutputKind.PROBABILITIES;
       case LOG_SOFTMAX -> OutputKind.LOG_PROBABILITIES;
       case OTHER -> OutputKind.LOGITS;
-      // A sigmoid gives each column its own probability (no distribution over classes), and an unknown op says
-      // nothing: the values decide.
-      case SIGMOID, UNKNOWN -> OutputKind.AUTO;
+      // A single sigmoid is a binary classifier's probability of class 1. Over several columns it gives each its
+      // own probability (multi-label, no distribution over classes): like an unknown op, the values decide.
+      case SIGMOID -> oneValue ? OutputKind.BINARY_PROBABILITY : OutputKind.AUTO;
+      case UNKNOWN -> OutputKind.AUTO;
     };
+  }
+
+  /** {@code [-1, 10]}: a signature tensor's declared shape, {@code -1} for unknown sizes. */
+  private static String shapeOf(TensorInfo t) {
+    if (t.getTensorShape().getUnknownRank()) {
+      return "of unknown rank";
+    }
+    return t.getTensorShape().getDimList().stream().map(d -> Long.toString(d.getSize()))
+        .collect(java.util.stream.Collectors.joining(", ", "[", "]"));
   }
 
   private static String describe(OutputKind kind) {
@@ -222,6 +250,7 @@ public final class SavedModelClassifier implements AutoCloseable {
       case LOGITS -> "logits";
       case PROBABILITIES -> "probabilities";
       case LOG_PROBABILITIES -> "log-probabilities";
+      case BINARY_PROBABILITY -> "a binary probability p of class 1 (class 0: 1 - p)";
       case AUTO -> "undecided";
     };
   }
@@ -240,9 +269,14 @@ public final class SavedModelClassifier implements AutoCloseable {
    * @throws IllegalArgumentException when the graph and the values disagree
    */
   private void confirm(float[] raw, int from, int count) {
-    OutputEvidence.Values values =
-        OutputEvidence.fromValues(java.util.Arrays.copyOfRange(raw, from, from + count), numClasses);
-    OutputKind seen = kindOf(values);
+    float[] batch = java.util.Arrays.copyOfRange(raw, from, from + count);
+    OutputKind seen;
+    if (kind == OutputKind.BINARY_PROBABILITY) {
+      // Only a sigmoid found in the graph leads here; its values must all be in [0, 1].
+      seen = OutputEvidence.fromBinaryValues(batch) == OutputEvidence.Values.PROBABILITIES ? kind : OutputKind.LOGITS;
+    } else {
+      seen = kindOf(OutputEvidence.fromValues(batch, numClasses));
+    }
     if (kind == OutputKind.AUTO) {
       kind = seen;
       decision =
@@ -252,8 +286,9 @@ public final class SavedModelClassifier implements AutoCloseable {
       throw new IllegalArgumentException(
           dir + ": output '" + outputName + "' is " + describe(kind) + " by the graph (" + graphEvidence.describe()
               + ") but its first batch's values look like " + describe(seen)
-              + "; set the output kind (--output-kind, --teacher-output-kind) to LOGITS, PROBABILITIES or"
-              + " LOG_PROBABILITIES to settle it");
+              + (kind == OutputKind.BINARY_PROBABILITY ? " (outside [0, 1])" : "")
+              + "; set the output kind (--output-kind, --teacher-output-kind) to LOGITS, PROBABILITIES,"
+              + " LOG_PROBABILITIES or BINARY_PROBABILITY to settle it");
     } else {
       decision =
           "output '" + outputName + "' read as " + describe(kind) + " (" + graphEvidence.describe()
@@ -340,13 +375,14 @@ public final class SavedModelClassifier implements AutoCloseable {
     return outputName;
   }
 
-  /** Whether the output holds probabilities (turned into logits by their floored logarithm). */
+  /** Whether the output holds probabilities (turned into logits by their floored logarithm), binary ones included. */
   public boolean outputsProbabilities() {
-    return kind == OutputKind.PROBABILITIES;
+    return kind == OutputKind.PROBABILITIES || kind == OutputKind.BINARY_PROBABILITY;
   }
 
   /**
-   * What the output was read as: {@code LOGITS}, {@code PROBABILITIES} or {@code LOG_PROBABILITIES}; {@code AUTO}
+   * What the output was read as: {@code LOGITS}, {@code PROBABILITIES}, {@code LOG_PROBABILITIES} or {@code
+   * BINARY_PROBABILITY}; {@code AUTO}
    * only before the first call for a model whose graph says nothing.
    */
   public OutputKind outputKind() {
@@ -375,7 +411,8 @@ public final class SavedModelClassifier implements AutoCloseable {
       throw new IllegalArgumentException(
           features.length + " values do not make " + n + " examples of " + exampleSize + " values");
     }
-    float[] out = new float[n * numClasses];
+    // The output's own values, outputWidth per example; turned into n x K logits below.
+    float[] out = new float[n * outputWidth];
     lock.readLock().lock();
     try {
       if (closed) {
@@ -391,16 +428,19 @@ public final class SavedModelClassifier implements AutoCloseable {
                     Shape.of(dims), DataBuffers.of(features, true, false).slice((long) start * exampleSize, (long) b * exampleSize));
             Result r = bundle.session().runner().feed(inputTensor, x).fetch(outputTensor).run()) {
           Tensor t = r.get(0);
-          if (!(t instanceof TFloat32 f) || t.shape().numDimensions() != 2 || t.shape().get(0) != b
-              || t.shape().get(1) != numClasses) {
+          boolean binary = kind == OutputKind.BINARY_PROBABILITY;
+          boolean fits =
+              t.shape().numDimensions() == 2 && t.shape().get(0) == b && t.shape().get(1) == outputWidth
+                  || binary && t.shape().numDimensions() == 1 && t.shape().get(0) == b;
+          if (!(t instanceof TFloat32 f) || !fits) {
             throw new IllegalStateException(
                 dir + ": output '" + outputName + "' came back with shape " + t.shape() + ", expected [" + b + ", "
-                    + numClasses + "]");
+                    + outputWidth + "]" + (binary ? " or [" + b + "]" : ""));
           }
-          f.asRawTensor().data().asFloats().read(out, start * numClasses, b * numClasses);
+          f.asRawTensor().data().asFloats().read(out, start * outputWidth, b * outputWidth);
         }
         if (!confirmed) {
-          confirm(out, start * numClasses, b * numClasses);
+          confirm(out, start * outputWidth, b * outputWidth);
         }
       }
     } finally {
@@ -411,6 +451,15 @@ public final class SavedModelClassifier implements AutoCloseable {
         // Log-probabilities: softmax(log p / T) is p sharpened or softened exactly as logits would be.
         out[i] = (float) Math.log(Math.max(out[i], PROBABILITY_FLOOR));
       }
+    } else if (kind == OutputKind.BINARY_PROBABILITY) {
+      float[] two = new float[n * 2];
+      for (int i = 0; i < n; i++) {
+        // In double: 1 - p loses nothing for the p a float32 sigmoid gives.
+        double p = out[i];
+        two[2 * i] = (float) Math.log(Math.max(1 - p, PROBABILITY_FLOOR));
+        two[2 * i + 1] = (float) Math.log(Math.max(p, PROBABILITY_FLOOR));
+      }
+      return two;
     }
     return out;
   }

@@ -208,6 +208,16 @@ public final class Distiller {
     }
 
     /**
+     * The ops outside the allow-list that the teacher's graph holds and was let run ({@link Teacher#unsafeOps()}):
+     * what a front end warns about once the teachers are loaded, over all teachers. Empty without a teacher.
+     *
+     * @return the findings, in the scan's order
+     */
+    public List<dev.tfkd.export.GraphSafety.Finding> teacherUnsafeOps() {
+      return teachers.stream().distinct().flatMap(t -> t.unsafeOps().stream()).toList();
+    }
+
+    /**
      * Checks the options that need no data and returns the distiller.
      *
      * @return the distiller, ready to {@link Distiller#fit}
@@ -296,6 +306,7 @@ public final class Distiller {
       List<ModelScore> others = new ArrayList<>();
       List<String> sources = new ArrayList<>();
       String reading;
+      List<String> unsafeOps = new ArrayList<>();
       try {
         data = b.resolveData();
         Architecture arch = b.student;
@@ -318,6 +329,7 @@ public final class Distiller {
           Teacher teacher = teachers.get(t);
           String source = teacher.source();
           sources.add(source);
+          teacher.unsafeOps().stream().map(dev.tfkd.export.GraphSafety.Finding::describe).forEach(unsafeOps::add);
           try {
             // Also with augmentation: these logits check that the teacher takes the data, and fingerprint the
             // teacher on it in the export's manifest.
@@ -370,7 +382,7 @@ public final class Distiller {
       life.check(b.student, tc, 1, tc.epochs());
       life.start();
       b.onStart.accept(new RunStart(b.student, data.train(), objective.describe(), s.resume(), reading));
-      life.recordTeacher(source, reading, teacherTrain);
+      life.recordTeacher(source, reading, unsafeOps, teacherTrain);
       TrainedModel student =
           life.phase(
               life.directory().path(), "student", tc.epochs(),

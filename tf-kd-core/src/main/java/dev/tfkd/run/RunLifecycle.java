@@ -47,6 +47,7 @@ final class RunLifecycle {
   private final RunDirectory dir;
   private String teacherSource;
   private String teacherOutput = "";
+  private List<String> teacherUnsafeOps = List.of();
   private float[] teacherLogits;
   private String runId;
 
@@ -62,8 +63,17 @@ final class RunLifecycle {
 
   /** Records the teacher and the logits it gave the student, for the export's provenance manifest. */
   void recordTeacher(String source, String output, float[] logits) {
+    recordTeacher(source, output, List.of(), logits);
+  }
+
+  /**
+   * Records the teacher, the unsafe ops it was let run ({@link dev.tfkd.export.GraphSafety.Finding#describe()} each,
+   * for {@code results.json} and the manifest) and the logits it gave the student.
+   */
+  void recordTeacher(String source, String output, List<String> unsafeOps, float[] logits) {
     this.teacherSource = source;
     this.teacherOutput = output;
+    this.teacherUnsafeOps = List.copyOf(unsafeOps);
     this.teacherLogits = logits;
   }
 
@@ -242,6 +252,9 @@ final class RunLifecycle {
     if (!teacherOutput.isEmpty()) {
       results.put("teacher_output", teacherOutput);
     }
+    if (!teacherUnsafeOps.isEmpty()) {
+      results.put("teacher_unsafe_ops", teacherUnsafeOps);
+    }
     if (export != null) {
       // Whether the export was reused is said on the console, not here: a resumed run's results equal an
       // uninterrupted run's.
@@ -323,7 +336,7 @@ final class RunLifecycle {
       m.dataset("test", data.test());
     }
     if (teacherLogits != null) {
-      m.teacher(teacherSource, teacherOutput, teacherLogits);
+      m.teacher(teacherSource, teacherOutput, teacherUnsafeOps, teacherLogits);
     }
     if (scored != null) {
       m.evaluation("test", scored.evaluation());

@@ -64,6 +64,11 @@ public final class CachedTeacher implements Teacher {
     return teacher.outputReading();
   }
 
+  @Override
+  public java.util.List<dev.tfkd.export.GraphSafety.Finding> unsafeOps() {
+    return teacher.unsafeOps();
+  }
+
   /** The cache's hit and miss counts, e.g. {@code "2 hits, 1 miss"}. */
   public String cacheStatistics() {
     return cache.hits() + " hits, " + cache.misses() + " misses";

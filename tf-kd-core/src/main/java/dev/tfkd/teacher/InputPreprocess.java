@@ -31,7 +31,8 @@ public record InputPreprocess(float scale, float mean, float std) {
   /**
    * Parses {@code scale=..,mean=..,std=..} (any subset, any order; empty gives {@link #NONE}).
    *
-   * @throws IllegalArgumentException naming the part that is not {@code key=number} with a known key
+   * @throws IllegalArgumentException naming the part that is not {@code key=number} with a known key, or a key
+   *     given twice (two values for one setting contradict each other)
    */
   public static InputPreprocess parse(String spec) {
     float scale = 1f;
@@ -40,6 +41,7 @@ public record InputPreprocess(float scale, float mean, float std) {
     if (spec == null || spec.isBlank()) {
       return NONE;
     }
+    java.util.Set<String> seen = new java.util.HashSet<>();
     for (String part : spec.split(",")) {
       String[] kv = part.trim().split("=", -1);
       if (kv.length != 2) {
@@ -50,6 +52,9 @@ public record InputPreprocess(float scale, float mean, float std) {
         v = Float.parseFloat(kv[1].trim());
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException("teacher preprocess '" + spec + "': '" + kv[1] + "' is not a number");
+      }
+      if (!seen.add(kv[0].trim())) {
+        throw new IllegalArgumentException("teacher preprocess '" + spec + "': '" + kv[0].trim() + "' is given twice");
       }
       switch (kv[0].trim()) {
         case "scale" -> scale = v;

@@ -106,6 +106,12 @@ public final class SavedModelTeacher implements Teacher {
         : model.outputDecision() + "; input fed as (x * scale - mean) / std with " + preprocess.describe();
   }
 
+  /** Ops outside the allow-list that were let through because {@link TeacherOptions#allowUnsafeOps()} was set. */
+  @Override
+  public java.util.List<dev.tfkd.export.GraphSafety.Finding> unsafeOps() {
+    return model.unsafeOps();
+  }
+
   /** The shape of one example the teacher takes, without the batch dimension. */
   @Override
   public long[] inputShape() {

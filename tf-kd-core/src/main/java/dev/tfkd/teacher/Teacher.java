@@ -62,6 +62,15 @@ public interface Teacher extends AutoCloseable {
     return "";
   }
 
+  /**
+   * Ops outside the allow-list of pure computation that the teacher's graph holds and that were let through on
+   * request ({@code allowUnsafeOps}), for the run's warning, {@code results.json} and the export's manifest; empty
+   * when none were (the default).
+   */
+  default java.util.List<dev.tfkd.export.GraphSafety.Finding> unsafeOps() {
+    return java.util.List.of();
+  }
+
   /** Releases the teacher's native resources; the default holds none. */
   @Override
   default void close() {}

@@ -97,7 +97,7 @@ class KerasTeacherTest {
     assertAllClose(p.apply(new float[] {0.5f, 1f}), new float[] {2f, 6f}, dev.tfkd.testing.Assertions.FLOAT32_TIGHT);
     assertEquals(p, InputPreprocess.parse(p.describe()));
     assertTrue(InputPreprocess.parse("").isNone());
-    for (String bad : new String[] {"scale", "scale=x", "gamma=1", "std=0", "scale=0", "mean=NaN"}) {
+    for (String bad : new String[] {"scale", "scale=x", "gamma=1", "std=0", "scale=0", "mean=NaN", "scale=2,scale=3"}) {
       assertThrows(IllegalArgumentException.class, () -> InputPreprocess.parse(bad), bad);
     }
   }
