@@ -28,8 +28,8 @@ import org.tensorflow.types.TFloat32;
  *
  * <p>Works with any SavedModel whose signature takes one float32 input {@code [batch, ...]} and has an output of
  * logits, probabilities or log-probabilities {@code [batch, K]}, or a binary classifier's probability of class 1
- * ({@code [batch]} or {@code [batch, 1]}, a sigmoid's), read as two classes ({@link OutputKind#BINARY_PROBABILITY}). The {@code {serve}} meta graph is scanned by
- * {@link GraphSafety} and refused if any op that loading or calling it can run does more than compute (loading runs
+ * ({@code [batch]} or {@code [batch, 1]}, a sigmoid's), read as two classes ({@link OutputKind#BINARY_PROBABILITY}).
+ * The {@code {serve}} meta graph is scanned by {@link GraphSafety} and refused if any op that loading or calling it can run does more than compute (loading runs
  * the graph), unless {@link Binding#allowUnsafeOps()}; what is loaded is exactly what was scanned.
  *
  * <p>Thread-safe: TensorFlow sessions run concurrent calls; a read-write lock keeps {@link #close()} from freeing the
