@@ -2,8 +2,6 @@ package dev.tfkd.export;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,8 +54,9 @@ public record Inspection(
     List<String> errors,
     List<String> warnings) {
 
-  static final Set<String> METHODS =
-      Set.of("tensorflow/serving/predict", "tensorflow/serving/classify", "tensorflow/serving/regress");
+  static final String REGRESS_METHOD = "tensorflow/serving/regress";
+
+  static final Set<String> METHODS = Set.of(Signatures.PREDICT_METHOD, Signatures.CLASSIFY_METHOD, REGRESS_METHOD);
 
   /**
    * Inspects {@code path}: a version directory, or a model directory ({@code <root>/<name>}), whose every integer
@@ -167,12 +166,14 @@ public record Inspection(
           checkTensors(e.getKey(), e.getValue().getOutputsMap(), nodes, errors);
         }
         if (!variables.isEmpty()) {
-          if (!Files.isRegularFile(dir.resolve("variables/variables.index"))) {
-            errors.add("the graph has " + variables.size() + " variables but there is no variables/variables.index");
+          if (!Files.isRegularFile(dir.resolve(VariablesCheck.INDEX))) {
+            errors.add("the graph has " + variables.size() + " variables but there is no " + VariablesCheck.INDEX);
           } else if (!hasDataFile(dir.resolve("variables"))) {
             errors.add("no variables/variables.data-* file");
           }
         }
+        // What the restore at load time reads: the index, the shards it names, every tensor's bytes and CRC32C.
+        errors.addAll(VariablesCheck.check(dir));
         for (GraphSafety.Finding f : GraphSafety.scan(serve)) {
           warnings.add("unsafe for serving: " + f.describe());
         }
@@ -183,10 +184,10 @@ public record Inspection(
     int warmup = -1;
     Path warmupFile = dir.resolve(WarmupRecords.FILE);
     if (Files.isRegularFile(warmupFile)) {
-      warmup = countRecords(Files.readAllBytes(warmupFile), errors);
-      if (warmup > WarmupRecords.MAX_RECORDS) {
-        warnings.add(warmup + " warm-up records; TensorFlow Serving reads only the first " + WarmupRecords.MAX_RECORDS);
-      }
+      // Serving replays every record at load and refuses the version on the first one that fails.
+      warmup = WarmupCheck.check(Files.readAllBytes(warmupFile), signatures, errors);
+    } else if (Files.exists(warmupFile)) {
+      errors.add(WarmupRecords.FILE + " is not a regular file");
     }
     return new Inspection(dir, tags, signatures, variables, values, bytes, manifest, warmup, errors, warnings);
   }
@@ -250,31 +251,6 @@ public record Inspection(
     try (DirectoryStream<Path> s = Files.newDirectoryStream(variables, "variables.data-*")) {
       return s.iterator().hasNext();
     }
-  }
-
-  /** Counts TFRecord records, checking framing and CRCs; a damaged file is an error. */
-  static int countRecords(byte[] file, List<String> errors) {
-    ByteBuffer b = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
-    int n = 0;
-    while (b.hasRemaining()) {
-      if (b.remaining() < 12) {
-        errors.add(WarmupRecords.FILE + ": truncated record header after " + n + " records");
-        return n;
-      }
-      long len = b.getLong();
-      if (b.getInt() != dev.tfkd.io.TfRecord.maskedCrc32c(file, b.position() - 12, 8) || len < 0 || len > b.remaining() - 4) {
-        errors.add(WarmupRecords.FILE + ": damaged record " + n + " (bad length or length CRC)");
-        return n;
-      }
-      int start = b.position();
-      b.position(start + (int) len);
-      if (b.getInt() != dev.tfkd.io.TfRecord.maskedCrc32c(file, start, (int) len)) {
-        errors.add(WarmupRecords.FILE + ": damaged record " + n + " (bad data CRC)");
-        return n;
-      }
-      n++;
-    }
-    return n;
   }
 
   /** {@code [-1, 20]} style; {@code ?} for an unknown rank. */

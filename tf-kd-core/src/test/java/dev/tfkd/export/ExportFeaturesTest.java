@@ -167,7 +167,8 @@ class ExportFeaturesTest {
     assertEquals(64, Manifest.fingerprint(train).length());
 
     List<byte[]> records = readTfRecords(Files.readAllBytes(dir.resolve(WarmupRecords.FILE)));
-    assertEquals(3, records.size());
+    // Three predict requests, then three classify requests with the same examples.
+    assertEquals(6, records.size());
     for (int r = 0; r < 3; r++) {
       TensorProto t = parseWarmup(records.get(r));
       assertEquals(org.tensorflow.proto.DataType.DT_FLOAT, t.getDtype());
