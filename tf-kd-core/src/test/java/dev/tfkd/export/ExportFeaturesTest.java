@@ -324,7 +324,8 @@ class ExportFeaturesTest {
       List<Inspection> versions = Inspection.of(root.resolve("m"));
       for (Inspection i : versions) {
         assertEquals(List.of(), i.errors(), "seed " + seed + ": " + i.dir());
-        assertEquals(8, i.warmupRecords(), "seed " + seed + ": " + i.dir());
+        // Eight predict and eight classify requests.
+        assertEquals(16, i.warmupRecords(), "seed " + seed + ": " + i.dir());
         assertTrue(i.manifest().strip().endsWith("}"), "seed " + seed + ": " + i.dir());
       }
       // The newest version, the one published last before the kill, loads and predicts.
