@@ -24,12 +24,15 @@ import org.tensorflow.proto.TensorShapeProto;
  * What a SavedModel directory holds, read from its files without loading it (so inspecting an untrusted model runs
  * nothing), and whether it follows TensorFlow Serving's conventions.
  *
- * <p>Errors (the export would not serve): the model does not sit in an integer version directory, no or an unreadable
- * {@code saved_model.pb}, no meta graph whose tag set is exactly {@code {serve}} (the one the loader takes), no
- * {@code serving_default} signature, a signature
- * whose method is not one of Serving's or whose tensors are not in the graph, variables in the graph but no
- * {@code variables/variables.index} and data file. Warnings: every {@link GraphSafety} finding of that meta graph
- * (the ones a load refuses), more warm-up records than Serving reads, leftover temporary directories.
+ * <p>Errors (TensorFlow's loader or TensorFlow Serving 2.18 would not load or warm up the export): the model does not
+ * sit in an integer version directory, no or an unreadable {@code saved_model.pb}, no meta graph whose tag set is
+ * exactly {@code {serve}} (the one the loader takes, {@link ScannedSavedModel#select}), no {@code serving_default}
+ * signature, a signature whose method is not one of Serving's or whose tensors are not in the graph, variables in the
+ * graph but no {@code variables/variables.index} and data file, a damaged checkpoint ({@code VariablesCheck}: index,
+ * shard files, every tensor's size and CRC32C), warm-up records Serving would fail on ({@code WarmupCheck}: each
+ * decoded as a {@code PredictionLog} and checked against its signature; more than
+ * {@value WarmupRecords#MAX_RECORDS}). Warnings: every {@link GraphSafety} finding of that meta graph (the ones a load
+ * refuses), leftover temporary directories.
  *
  * @param dir the version directory inspected
  * @param tags the tag sets of the meta graphs

@@ -34,7 +34,12 @@ import org.tensorflow.proto.SavedModel;
  *
  * <p>Two signatures: {@code serving_default} (predict) and {@code classify} (see {@link InferenceModel}). With
  * {@link ExportOptions}, the version directory also holds the provenance manifest ({@value Manifest#FILE}) and
- * TensorFlow Serving warm-up records ({@value WarmupRecords#FILE}).
+ * TensorFlow Serving warm-up records ({@value WarmupRecords#FILE}): predict and classify requests for every warm-up
+ * batch size.
+ *
+ * <p>The files are reproducible: {@code saved_model.pb} is rewritten in deterministic serialization with the meta
+ * graph's versions and op list filled in as TensorFlow's writer fills them, and {@value Fingerprints#FILE} is written
+ * beside it (see {@link #finishSavedModel}), so identical models export identical bytes.
  *
  * <p>Publishing is atomic: everything is written into a hidden temporary directory beside the version directory
  * ({@code .tmp-<version>-<host>-<pid>-<uuid>}, a name Serving ignores because it is not an integer), every file and
