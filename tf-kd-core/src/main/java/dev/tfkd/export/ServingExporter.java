@@ -39,7 +39,7 @@ import org.tensorflow.proto.SavedModel;
  *
  * <p>The files are reproducible: {@code saved_model.pb} is rewritten in deterministic serialization with the meta
  * graph's versions and op list filled in as TensorFlow's writer fills them, and {@value Fingerprints#FILE} is written
- * beside it (see {@link #finishSavedModel}), so identical models export identical bytes.
+ * beside it, so identical models export identical bytes.
  *
  * <p>Publishing is atomic: everything is written into a hidden temporary directory beside the version directory
  * ({@code .tmp-<version>-<host>-<pid>-<uuid>}, a name Serving ignores because it is not an integer), every file and

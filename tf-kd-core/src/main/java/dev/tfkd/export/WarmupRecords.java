@@ -27,7 +27,7 @@ import org.tensorflow.proto.TensorShapeProto;
  * TensorFlow Serving warm-up records ({@value #FILE}): a TFRecord file of {@code tensorflow.serving.PredictionLog}
  * messages, each a request that Serving replays when it loads the version, so the first client request does not pay
  * for graph initialisation. The messages are TensorFlow Serving's own, generated from its {@code .proto} files
- * ({@code dev.tfkd.export.serving}); {@link WarmupCheck} checks them the way Serving runs them.
+ * ({@code dev.tfkd.export.serving}); {@code inspect --check} checks them the way Serving runs them.
  */
 public final class WarmupRecords {
   private WarmupRecords() {}
