@@ -11,6 +11,8 @@ module dev.tfkd.core {
   requires transitive tensorflow;
   requires transitive com.google.protobuf;
   requires org.knowm.xchart;
+  // FarmHash Fingerprint64 for SavedModel fingerprints.
+  requires com.google.common;
   // Image files (data readers) are decoded with javax.imageio.
   requires java.desktop;
   // Free physical memory (the memory estimate before a run) and process CPU time (benchmarks).
@@ -35,4 +37,5 @@ module dev.tfkd.core {
   // Protobuf reads generated messages reflectively (text format, field accessors).
   opens dev.tfkd.config to com.google.protobuf;
   opens dev.tfkd.training.checkpoint to com.google.protobuf;
+  opens dev.tfkd.export.serving to com.google.protobuf;
 }

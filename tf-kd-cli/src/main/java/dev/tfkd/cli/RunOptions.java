@@ -75,6 +75,13 @@ final class RunOptions {
   @Option(names = "--export-dir", paramLabel = "DIR", description = "Export root for the trained SavedModel (default: RUN_DIR/export).")
   Path exportDir;
 
+  @Option(
+      names = "--warmup-batch-sizes",
+      paramLabel = "LIST",
+      split = ",",
+      description = "Batch sizes of the export's TensorFlow Serving warm-up requests (predict and classify), e.g. 1,8,32 (default: 1).")
+  java.util.List<Integer> warmupBatchSizes;
+
   @Option(names = "--early-stopping", paramLabel = "PATIENCE", description = "Stop after PATIENCE epochs without validation improvement (default: 0 = off).")
   Integer patience;
 
@@ -89,7 +96,7 @@ final class RunOptions {
     return config != null || train != null || test != null || validationSplit != null || format != null
         || model != null || epochs != null || batchSize != null || optimizer != null || learningRate != null
         || momentum != null || weightDecay != null || schedule != null || seed != null || augment != null || runDir != null
-        || exportDir != null || patience != null || stoppingMetric != null;
+        || exportDir != null || warmupBatchSizes != null || patience != null || stoppingMetric != null;
   }
 
   /**
@@ -125,6 +132,7 @@ final class RunOptions {
       case "data.format" -> "--format";
       case "output.run_dir" -> "--run-dir";
       case "output.export_dir" -> "--export-dir";
+      case "output.warmup_batch_sizes" -> "--warmup-batch-sizes";
       case "early_stopping.patience" -> "--early-stopping";
       case "early_stopping.metric" -> "--early-stopping-metric";
       case "training.learning_rate" -> "--learning-rate";
@@ -202,6 +210,9 @@ final class RunOptions {
     }
     if (exportDir != null) {
       b.getOutputBuilder().setExportDir(exportDir.toString());
+    }
+    if (warmupBatchSizes != null) {
+      b.getOutputBuilder().clearWarmupBatchSizes().addAllWarmupBatchSizes(warmupBatchSizes);
     }
     if (patience != null) {
       b.getEarlyStoppingBuilder().setPatience(patience);

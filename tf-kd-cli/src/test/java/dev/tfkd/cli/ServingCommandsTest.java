@@ -68,7 +68,8 @@ class ServingCommandsTest {
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("signature classify (tensorflow/serving/classify)"), r.out());
     assertTrue(r.out().contains("input  inputs: inputs:0 DT_FLOAT [-1, 20]"), r.out());
-    assertTrue(r.out().contains("warm-up records: 2"), r.out());
+    // Two predict and two classify requests.
+    assertTrue(r.out().contains("warm-up records: 4"), r.out());
     assertTrue(r.out().contains("\"tfkd-manifest/1\""), r.out());
     assertTrue(r.out().contains("check: OK"), r.out());
   }
@@ -103,7 +104,61 @@ class ServingCommandsTest {
     byte[] w = Files.readAllBytes(warm.resolve("assets.extra/tf_serving_warmup_requests"));
     w[w.length - 9] ^= 1;
     Files.write(warm.resolve("assets.extra/tf_serving_warmup_requests"), w);
-    expectCheckFailure(warm, "damaged record 1 (bad data CRC)");
+    expectCheckFailure(warm, "damaged record 3 (bad data CRC)");
+  }
+
+  /**
+   * A corrupt model (its variables truncated, or a tensor's bytes changed) is bad input on every command that loads
+   * one: exit 2 and one line naming the model directory and the damage, never TensorFlow's anonymous message.
+   */
+  @Test
+  void corruptModelExitsTwoNamingTheModelOnEveryCommandThatLoadsOne(@TempDir Path tmp) throws Exception {
+    Path truncated = copy(model.resolve("1"), tmp.resolve("t/1"));
+    Path data = truncated.resolve("variables/variables.data-00000-of-00001");
+    Files.write(data, java.util.Arrays.copyOf(Files.readAllBytes(data), (int) Files.size(data) - 9));
+    Path flipped = copy(model.resolve("1"), tmp.resolve("f/1"));
+    byte[] b = Files.readAllBytes(flipped.resolve("variables/variables.data-00000-of-00001"));
+    b[40] ^= 4;
+    Files.write(flipped.resolve("variables/variables.data-00000-of-00001"), b);
+    for (Path bad : List.of(truncated, flipped)) {
+      String why = bad == truncated ? "beyond the end of variables.data-00000-of-00001" : "do not match the index's CRC32C";
+      List<String[]> commands =
+          List.of(
+              new String[] {"evaluate", "--model", bad.toString(), "--data", "gmm"},
+              new String[] {"predict", "--model", bad.toString(), "--data", "gmm"},
+              new String[] {"inspect", "--check", bad.toString()},
+              new String[] {"distill", "--teacher", bad.toString(), "--train", "gmm", "--model", "mlp:4", "--epochs", "1",
+                  "--threads", "1", "--run-dir", tmp.resolve("run").toString()});
+      for (String[] c : commands) {
+        var r = tfkd(c);
+        assertEquals(2, r.code(), String.join(" ", c) + ": " + r.err());
+        String line = r.err().lines().filter(l -> l.startsWith("tfkd ")).findFirst().orElse("");
+        assertTrue(line.contains(bad.toString()) && line.contains(why), String.join(" ", c) + ": " + r.err());
+        assertFalse(r.err().contains("Read less bytes"), r.err());
+      }
+      assertFalse(Files.exists(tmp.resolve("run")), "distill left a run directory behind");
+    }
+  }
+
+  @Test
+  void warmupBatchSizesReachTheExportedRecords(@TempDir Path tmp) throws Exception {
+    var r = tfkd("train-teacher", "--train", "gmm", "--model", "mlp:4", "--epochs", "1", "--threads", "1",
+        "--run-dir", tmp.resolve("run").toString(), "--export-dir", tmp.resolve("export").toString(),
+        "--warmup-batch-sizes", "1,8,32");
+    assertEquals(0, r.code(), r.err());
+    Path v;
+    try (Stream<Path> found = Files.walk(tmp.resolve("export"))) {
+      v = found.filter(p -> p.endsWith("saved_model.pb")).findFirst().orElseThrow().getParent();
+    }
+    var check = tfkd("inspect", "--check", v.toString());
+    assertEquals(0, check.code(), check.err());
+    // Ten predict and ten classify requests per batch size.
+    assertTrue(check.out().contains("warm-up records: 60"), check.out());
+    assertTrue(Files.readString(tmp.resolve("run/run_config.pbtxt")).contains("warmup_batch_sizes: 32"));
+    var bad = tfkd("train-teacher", "--train", "gmm", "--model", "mlp:4", "--run-dir", tmp.resolve("run2").toString(),
+        "--warmup-batch-sizes", "8,8");
+    assertEquals(2, bad.code(), bad.err());
+    assertTrue(bad.err().contains("--warmup-batch-sizes repeat"), bad.err());
   }
 
   @Test

@@ -167,6 +167,7 @@ public final class RunConfigs {
         "give either {data.test} or {data.validation_split}, not both");
     require(!c.getModel().isBlank(), "{model} is required");
     require(!c.getOutput().getRunDir().isBlank(), "{output.run_dir} is required");
+    warmupBatchSizes(c);
     try {
       dev.tfkd.training.SessionSettings.checkThreads("{training.threads}", c.getTraining().getThreads());
     } catch (IllegalArgumentException e) {
@@ -349,6 +350,28 @@ public final class RunConfigs {
       sum += w;
     }
     require(!weighted || sum > 0, "{distillation.teachers.weight}: weighted teachers need weights, not all 0");
+  }
+
+  /** Warm-up requests per signature and batch size in an export. */
+  public static final int WARMUP_REQUESTS = 10;
+
+  /**
+   * The batch sizes of the export's warm-up requests: {@code output.warmup_batch_sizes}, or {@code [1]} when none
+   * are given; each at least 1, no repeats, and few enough that the records stay within TensorFlow Serving's limit.
+   */
+  public static java.util.List<Integer> warmupBatchSizes(RunConfig c) {
+    java.util.List<Integer> sizes = c.getOutput().getWarmupBatchSizesList();
+    if (sizes.isEmpty()) {
+      return java.util.List.of(1);
+    }
+    for (int b : sizes) {
+      require(b >= 1 && b <= 65536, "{output.warmup_batch_sizes} must be in [1, 65536], got " + b);
+    }
+    require(sizes.stream().distinct().count() == sizes.size(), "{output.warmup_batch_sizes} repeat: " + sizes);
+    int max = dev.tfkd.export.WarmupRecords.MAX_RECORDS / (2 * WARMUP_REQUESTS);
+    require(sizes.size() <= max, "{output.warmup_batch_sizes}: at most " + max + " sizes (TensorFlow Serving reads at"
+        + " most " + dev.tfkd.export.WarmupRecords.MAX_RECORDS + " warm-up records), got " + sizes.size());
+    return java.util.List.copyOf(sizes);
   }
 
   /** Throws a {@link ConfigException} with {@code template} (fields in braces) unless {@code ok}. */

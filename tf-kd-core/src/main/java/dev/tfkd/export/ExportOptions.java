@@ -1,30 +1,45 @@
 package dev.tfkd.export;
 
 import dev.tfkd.data.Dataset;
+import java.util.List;
 
 /**
  * What the exporter writes beside the SavedModel in each version directory.
  *
  * @param manifest the provenance manifest to write as {@value Manifest#FILE}, or {@code null} for none
  * @param warmupData examples for TensorFlow Serving's warm-up records, or {@code null} for none
- * @param warmupRequests how many warm-up requests to write (each one batch of {@code warmupBatch} examples taken in
- *     order from {@code warmupData}, wrapping around); 0 for none, at most {@value WarmupRecords#MAX_RECORDS}
- * @param warmupBatch examples per warm-up request
+ * @param warmupRequests how many warm-up requests to write per signature and batch size (each one batch of examples
+ *     taken in order from {@code warmupData}, wrapping around); 0 for none
+ * @param warmupBatchSizes the batch sizes to warm up, each at least 1, without repeats: for every size,
+ *     {@code warmupRequests} predict requests to {@code serving_default} and as many classify requests to
+ *     {@code classify}; in all at most {@value WarmupRecords#MAX_RECORDS} records (TensorFlow Serving refuses more)
  */
-public record ExportOptions(Manifest manifest, Dataset warmupData, int warmupRequests, int warmupBatch) {
+public record ExportOptions(Manifest manifest, Dataset warmupData, int warmupRequests, List<Integer> warmupBatchSizes) {
   /** Only the SavedModel. */
-  public static final ExportOptions NONE = new ExportOptions(null, null, 0, 1);
+  public static final ExportOptions NONE = new ExportOptions(null, null, 0, List.of(1));
 
   /**
-   * Validates the options; throws IllegalArgumentException for a warm-up count outside its bounds or a batch below 1.
+   * Validates the options; throws IllegalArgumentException for a warm-up count or batch size outside its bounds, or
+   * more records in all than TensorFlow Serving reads.
    */
   public ExportOptions {
-    if (warmupRequests < 0 || warmupRequests > WarmupRecords.MAX_RECORDS) {
-      throw new IllegalArgumentException(
-          "warm-up requests must be in [0, " + WarmupRecords.MAX_RECORDS + "], got " + warmupRequests);
+    warmupBatchSizes = List.copyOf(warmupBatchSizes);
+    if (warmupBatchSizes.isEmpty()) {
+      throw new IllegalArgumentException("warm-up batch sizes must not be empty");
     }
-    if (warmupBatch < 1) {
-      throw new IllegalArgumentException("warm-up batch must be >= 1, got " + warmupBatch);
+    for (int b : warmupBatchSizes) {
+      if (b < 1) {
+        throw new IllegalArgumentException("warm-up batch sizes must be >= 1, got " + b);
+      }
+    }
+    if (warmupBatchSizes.stream().distinct().count() != warmupBatchSizes.size()) {
+      throw new IllegalArgumentException("warm-up batch sizes repeat: " + warmupBatchSizes);
+    }
+    long records = 2L * warmupRequests * warmupBatchSizes.size();
+    if (warmupRequests < 0 || records > WarmupRecords.MAX_RECORDS) {
+      throw new IllegalArgumentException(
+          "warm-up requests (" + warmupRequests + " per signature and batch size, " + warmupBatchSizes.size()
+              + " batch sizes, 2 signatures) must be >= 0 and make at most " + WarmupRecords.MAX_RECORDS + " records");
     }
     if (warmupRequests > 0 && (warmupData == null || warmupData.size() == 0)) {
       throw new IllegalArgumentException("warm-up requests need warm-up data");
@@ -33,11 +48,16 @@ public record ExportOptions(Manifest manifest, Dataset warmupData, int warmupReq
 
   /** With a manifest. */
   public static ExportOptions withManifest(Manifest manifest) {
-    return new ExportOptions(manifest, null, 0, 1);
+    return new ExportOptions(manifest, null, 0, List.of(1));
   }
 
-  /** A copy with {@code requests} warm-up requests of {@code batch} examples from {@code data}. */
+  /** A copy with {@code requests} warm-up requests per signature of {@code batch} examples from {@code data}. */
   public ExportOptions withWarmup(Dataset data, int requests, int batch) {
-    return new ExportOptions(manifest, data, requests, batch);
+    return withWarmup(data, requests, List.of(batch));
+  }
+
+  /** A copy with {@code requests} warm-up requests per signature and batch size, from {@code data}. */
+  public ExportOptions withWarmup(Dataset data, int requests, List<Integer> batchSizes) {
+    return new ExportOptions(manifest, data, requests, batchSizes);
   }
 }

@@ -2,8 +2,6 @@ package dev.tfkd.export;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,12 +24,15 @@ import org.tensorflow.proto.TensorShapeProto;
  * What a SavedModel directory holds, read from its files without loading it (so inspecting an untrusted model runs
  * nothing), and whether it follows TensorFlow Serving's conventions.
  *
- * <p>Errors (the export would not serve): the model does not sit in an integer version directory, no or an unreadable
- * {@code saved_model.pb}, no meta graph whose tag set is exactly {@code {serve}} (the one the loader takes), no
- * {@code serving_default} signature, a signature
- * whose method is not one of Serving's or whose tensors are not in the graph, variables in the graph but no
- * {@code variables/variables.index} and data file. Warnings: every {@link GraphSafety} finding of that meta graph
- * (the ones a load refuses), more warm-up records than Serving reads, leftover temporary directories.
+ * <p>Errors (TensorFlow's loader or TensorFlow Serving 2.18 would not load or warm up the export): the model does not
+ * sit in an integer version directory, no or an unreadable {@code saved_model.pb}, no meta graph whose tag set is
+ * exactly {@code {serve}} (the one the loader takes, {@link ScannedSavedModel#select}), no {@code serving_default}
+ * signature, a signature whose method is not one of Serving's or whose tensors are not in the graph, variables in the
+ * graph but no {@code variables/variables.index} and data file, a damaged checkpoint ({@code VariablesCheck}: index,
+ * shard files, every tensor's size and CRC32C), warm-up records Serving would fail on ({@code WarmupCheck}: each
+ * decoded as a {@code PredictionLog} and checked against its signature; more than
+ * {@value WarmupRecords#MAX_RECORDS}). Warnings: every {@link GraphSafety} finding of that meta graph (the ones a load
+ * refuses), leftover temporary directories.
  *
  * @param dir the version directory inspected
  * @param tags the tag sets of the meta graphs
@@ -56,8 +57,9 @@ public record Inspection(
     List<String> errors,
     List<String> warnings) {
 
-  static final Set<String> METHODS =
-      Set.of("tensorflow/serving/predict", "tensorflow/serving/classify", "tensorflow/serving/regress");
+  static final String REGRESS_METHOD = "tensorflow/serving/regress";
+
+  static final Set<String> METHODS = Set.of(Signatures.PREDICT_METHOD, Signatures.CLASSIFY_METHOD, REGRESS_METHOD);
 
   /**
    * Inspects {@code path}: a version directory, or a model directory ({@code <root>/<name>}), whose every integer
@@ -167,12 +169,14 @@ public record Inspection(
           checkTensors(e.getKey(), e.getValue().getOutputsMap(), nodes, errors);
         }
         if (!variables.isEmpty()) {
-          if (!Files.isRegularFile(dir.resolve("variables/variables.index"))) {
-            errors.add("the graph has " + variables.size() + " variables but there is no variables/variables.index");
+          if (!Files.isRegularFile(dir.resolve(VariablesCheck.INDEX))) {
+            errors.add("the graph has " + variables.size() + " variables but there is no " + VariablesCheck.INDEX);
           } else if (!hasDataFile(dir.resolve("variables"))) {
             errors.add("no variables/variables.data-* file");
           }
         }
+        // What the restore at load time reads: the index, the shards it names, every tensor's bytes and CRC32C.
+        errors.addAll(VariablesCheck.check(dir));
         for (GraphSafety.Finding f : GraphSafety.scan(serve)) {
           warnings.add("unsafe for serving: " + f.describe());
         }
@@ -183,10 +187,10 @@ public record Inspection(
     int warmup = -1;
     Path warmupFile = dir.resolve(WarmupRecords.FILE);
     if (Files.isRegularFile(warmupFile)) {
-      warmup = countRecords(Files.readAllBytes(warmupFile), errors);
-      if (warmup > WarmupRecords.MAX_RECORDS) {
-        warnings.add(warmup + " warm-up records; TensorFlow Serving reads only the first " + WarmupRecords.MAX_RECORDS);
-      }
+      // Serving replays every record at load and refuses the version on the first one that fails.
+      warmup = WarmupCheck.check(Files.readAllBytes(warmupFile), signatures, errors);
+    } else if (Files.exists(warmupFile)) {
+      errors.add(WarmupRecords.FILE + " is not a regular file");
     }
     return new Inspection(dir, tags, signatures, variables, values, bytes, manifest, warmup, errors, warnings);
   }
@@ -250,31 +254,6 @@ public record Inspection(
     try (DirectoryStream<Path> s = Files.newDirectoryStream(variables, "variables.data-*")) {
       return s.iterator().hasNext();
     }
-  }
-
-  /** Counts TFRecord records, checking framing and CRCs; a damaged file is an error. */
-  static int countRecords(byte[] file, List<String> errors) {
-    ByteBuffer b = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
-    int n = 0;
-    while (b.hasRemaining()) {
-      if (b.remaining() < 12) {
-        errors.add(WarmupRecords.FILE + ": truncated record header after " + n + " records");
-        return n;
-      }
-      long len = b.getLong();
-      if (b.getInt() != dev.tfkd.io.TfRecord.maskedCrc32c(file, b.position() - 12, 8) || len < 0 || len > b.remaining() - 4) {
-        errors.add(WarmupRecords.FILE + ": damaged record " + n + " (bad length or length CRC)");
-        return n;
-      }
-      int start = b.position();
-      b.position(start + (int) len);
-      if (b.getInt() != dev.tfkd.io.TfRecord.maskedCrc32c(file, start, (int) len)) {
-        errors.add(WarmupRecords.FILE + ": damaged record " + n + " (bad data CRC)");
-        return n;
-      }
-      n++;
-    }
-    return n;
   }
 
   /** {@code [-1, 20]} style; {@code ?} for an unknown rank. */

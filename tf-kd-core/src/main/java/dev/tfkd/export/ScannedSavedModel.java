@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.tensorflow.SavedModelBundle;
+import org.tensorflow.exceptions.TensorFlowException;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.MetaGraphDef;
 import org.tensorflow.proto.SavedModel;
@@ -39,6 +40,10 @@ import org.tensorflow.proto.SavedModel;
  * file the scan saw even if the original name is replaced; only regular files are taken: a symbolic link, FIFO or
  * device is refused, and every entry of the private copy is checked again after linking, without following links.
  * Other files (fingerprint, warm-up records, Keras metadata) are not needed to load and are left out.
+ *
+ * <p>Before loading, the copy's checkpoint is checked ({@code VariablesCheck}: index, shard files, every tensor's
+ * bytes and CRC32C): a damaged model is refused with an IllegalArgumentException naming the model directory and
+ * what is wrong, as is any model TensorFlow's loader refuses.
  */
 public final class ScannedSavedModel {
   private final Path dir;
@@ -137,13 +142,29 @@ public final class ScannedSavedModel {
         }
       }
       checkRegular(tmp);
-      return SavedModelBundle.loader(tmp.toString())
-          .withTags(tags.toArray(String[]::new))
-          .withConfigProto(config)
-          .load();
+      // A damaged checkpoint fails inside the restore op with a message that names neither the model nor the file
+      // ("Read less bytes than requested"): check it first, and name the model in whatever TensorFlow still refuses.
+      List<String> problems = VariablesCheck.check(tmp);
+      if (!problems.isEmpty()) {
+        throw new IllegalArgumentException("corrupt SavedModel " + dir + ": " + problems.get(0));
+      }
+      try {
+        return SavedModelBundle.loader(tmp.toString())
+            .withTags(tags.toArray(String[]::new))
+            .withConfigProto(config)
+            .load();
+      } catch (TensorFlowException e) {
+        String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("");
+        throw new IllegalArgumentException("TensorFlow cannot load the SavedModel " + dir + ": " + inModel(why, tmp), e);
+      }
     } finally {
       deleteTree(tmp);
     }
+  }
+
+  /** {@code message} with the private copy's path replaced by the model's. */
+  private String inModel(String message, Path tmp) {
+    return message.replace(tmp.toString(), dir.toString());
   }
 
   /** Hard-links (or copies) every regular file under {@code from} to {@code to}; refuses anything else. */

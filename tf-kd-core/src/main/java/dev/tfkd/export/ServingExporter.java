@@ -16,8 +16,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.UUID;
+import dev.tfkd.io.TfRecord;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.SessionFunction;
+import org.tensorflow.TensorFlow;
+import org.tensorflow.proto.FunctionDef;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.MetaGraphDef;
+import org.tensorflow.proto.OpDef;
+import org.tensorflow.proto.OpList;
+import org.tensorflow.proto.SavedModel;
 
 /**
  * Writes an {@link InferenceModel} as a SavedModel in TensorFlow Serving's layout: {@code
@@ -26,7 +34,12 @@ import org.tensorflow.SessionFunction;
  *
  * <p>Two signatures: {@code serving_default} (predict) and {@code classify} (see {@link InferenceModel}). With
  * {@link ExportOptions}, the version directory also holds the provenance manifest ({@value Manifest#FILE}) and
- * TensorFlow Serving warm-up records ({@value WarmupRecords#FILE}).
+ * TensorFlow Serving warm-up records ({@value WarmupRecords#FILE}): predict and classify requests for every warm-up
+ * batch size.
+ *
+ * <p>The files are reproducible: {@code saved_model.pb} is rewritten in deterministic serialization with the meta
+ * graph's versions and op list filled in as TensorFlow's writer fills them, and {@value Fingerprints#FILE} is written
+ * beside it, so identical models export identical bytes.
  *
  * <p>Publishing is atomic: everything is written into a hidden temporary directory beside the version directory
  * ({@code .tmp-<version>-<host>-<pid>-<uuid>}, a name Serving ignores because it is not an integer), every file and
@@ -92,6 +105,7 @@ public final class ServingExporter {
               SessionFunction.create(Signatures.predict(model), model.session()),
               SessionFunction.create(Signatures.classify(model), model.session()))
           .export();
+      finishSavedModel(tmp);
       if (options.manifest() != null) {
         Manifest m = options.manifest();
         m.put("model", modelSection(model));
@@ -171,6 +185,10 @@ public final class ServingExporter {
     return m;
   }
 
+  /**
+   * For every batch size of {@code options}: its requests to {@code serving_default} (a float tensor), then as many
+   * to {@code classify} (tf.Examples) with the same examples, taken in order from the warm-up data, wrapping around.
+   */
   private static void writeWarmup(Path file, InferenceModel model, ExportOptions options) throws IOException {
     Dataset data = options.warmupData();
     long[] shape = model.architecture().inputShape();
@@ -183,20 +201,86 @@ public final class ServingExporter {
       throw new IllegalArgumentException(
           "warm-up data " + data.name() + " has examples of " + e + " values; the model takes " + expected);
     }
-    List<float[]> batches = new ArrayList<>();
-    int next = 0;
-    for (int r = 0; r < options.warmupRequests(); r++) {
-      float[] batch = new float[options.warmupBatch() * e];
-      for (int i = 0; i < options.warmupBatch(); i++) {
-        System.arraycopy(data.features(), next * e, batch, i * e, e);
-        next = (next + 1) % data.size();
-      }
-      batches.add(batch);
-    }
     Files.createDirectories(file.getParent());
     try (OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE_NEW)) {
-      WarmupRecords.write(out, "serving_default", Signatures.INPUTS, shape, batches);
+      int next = 0;
+      for (int size : options.warmupBatchSizes()) {
+        List<float[]> batches = new ArrayList<>();
+        for (int r = 0; r < options.warmupRequests(); r++) {
+          float[] batch = new float[size * e];
+          for (int i = 0; i < size; i++) {
+            System.arraycopy(data.features(), next * e, batch, i * e, e);
+            next = (next + 1) % data.size();
+          }
+          batches.add(batch);
+        }
+        WarmupRecords.write(out, Signatures.PREDICT_KEY, Signatures.INPUTS, shape, batches);
+        for (float[] batch : batches) {
+          TfRecord.write(out, WarmupRecords.classify(Signatures.CLASSIFY_KEY, Signatures.EXAMPLE_FEATURE, batch, e));
+        }
+      }
     }
+  }
+
+  /**
+   * Makes the SavedModel TensorFlow Java wrote reproducible and complete as TensorFlow's own writer makes it: the
+   * meta graph's {@code meta_info_def} gets {@code tensorflow_version}, {@code tensorflow_git_version} and the
+   * {@code stripped_op_list} (the definitions of the ops the graph uses, by name, without documentation);
+   * {@code saved_model.pb} is rewritten in deterministic serialization (map entries sorted by key, where TensorFlow
+   * Java leaves them in the native library's hash order, which changes from run to run); and {@value
+   * Fingerprints#FILE} is written beside it.
+   */
+  static void finishSavedModel(Path dir) throws IOException {
+    Path pb = dir.resolve("saved_model.pb");
+    SavedModel.Builder saved = SavedModel.parseFrom(Files.readAllBytes(pb)).toBuilder();
+    for (MetaGraphDef.Builder meta : saved.getMetaGraphsBuilderList()) {
+      meta.getMetaInfoDefBuilder()
+          .setTensorflowVersion(TensorFlow.version())
+          // TensorFlow's writer records its build's git stamp; TensorFlow Java's native libraries carry none, and
+          // "unknown" is what TensorFlow writes then.
+          .setTensorflowGitVersion("unknown")
+          .setStrippedOpList(strippedOpList(meta.getGraphDef()));
+    }
+    Files.write(pb, Fingerprints.deterministic(saved.build()));
+    Fingerprints.write(dir);
+  }
+
+  /** The registered definitions of the ops {@code graph} uses (its nodes and functions), sorted by name. */
+  static OpList strippedOpList(GraphDef graph) {
+    java.util.Set<String> used = new java.util.TreeSet<>();
+    graph.getNodeList().forEach(n -> used.add(n.getOp()));
+    for (FunctionDef f : graph.getLibrary().getFunctionList()) {
+      f.getNodeDefList().forEach(n -> used.add(n.getOp()));
+    }
+    // Calls of library functions are nodes whose op is a function, not a registered op.
+    graph.getLibrary().getFunctionList().forEach(f -> used.remove(f.getSignature().getName()));
+    Map<String, OpDef> registered = registeredOps();
+    OpList.Builder out = OpList.newBuilder();
+    for (String op : used) {
+      OpDef def = registered.get(op);
+      if (def != null) {
+        OpDef.Builder b = def.toBuilder().clearSummary().clearDescription();
+        b.getInputArgBuilderList().forEach(a -> a.clearDescription());
+        b.getOutputArgBuilderList().forEach(a -> a.clearDescription());
+        b.getAttrBuilderList().forEach(a -> a.clearDescription());
+        out.addOp(b);
+      }
+    }
+    return out.build();
+  }
+
+  private static volatile Map<String, OpDef> registeredOps;
+
+  private static Map<String, OpDef> registeredOps() {
+    Map<String, OpDef> m = registeredOps;
+    if (m == null) {
+      m = new java.util.HashMap<>();
+      for (OpDef d : TensorFlow.registeredOpList().getOpList()) {
+        m.put(d.getName(), d);
+      }
+      registeredOps = m;
+    }
+    return m;
   }
 
   /** Writes {@code bytes} to a new file {@code file}, creating parent directories. */

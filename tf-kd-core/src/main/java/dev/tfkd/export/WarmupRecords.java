@@ -1,28 +1,33 @@
 package dev.tfkd.export;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.CodedOutputStream;
+import dev.tfkd.export.serving.ClassificationRequest;
+import dev.tfkd.export.serving.ClassifyLog;
+import dev.tfkd.export.serving.ExampleList;
+import dev.tfkd.export.serving.Input;
+import dev.tfkd.export.serving.ModelSpec;
+import dev.tfkd.export.serving.PredictLog;
+import dev.tfkd.export.serving.PredictRequest;
+import dev.tfkd.export.serving.PredictionLog;
 import dev.tfkd.io.TfRecord;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
 import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.Example;
+import org.tensorflow.proto.Feature;
+import org.tensorflow.proto.Features;
+import org.tensorflow.proto.FloatList;
 import org.tensorflow.proto.TensorProto;
 import org.tensorflow.proto.TensorShapeProto;
 
 /**
  * TensorFlow Serving warm-up records ({@value #FILE}): a TFRecord file of {@code tensorflow.serving.PredictionLog}
- * messages, each a predict request that Serving replays when it loads the version, so the first client request
- * does not pay for graph initialisation.
- *
- * <p>The serving protos are not part of TensorFlow Java, so the few messages are encoded here field by field (field
- * numbers from {@code tensorflow_serving/apis/prediction_log.proto}, {@code predict.proto}, {@code model.proto}):
- * {@code PredictionLog.predict_log = 6}, {@code PredictLog.request = 1}, {@code PredictRequest.model_spec = 1},
- * {@code PredictRequest.inputs = 2} (a map: entries with {@code key = 1}, {@code value = 2}),
- * {@code ModelSpec.signature_name = 3}. The tensor itself is TensorFlow's {@code TensorProto}, which is available.
+ * messages, each a request that Serving replays when it loads the version, so the first client request does not pay
+ * for graph initialisation. The messages are TensorFlow Serving's own, generated from its {@code .proto} files
+ * ({@code dev.tfkd.export.serving}); {@code inspect --check} checks them the way Serving runs them.
  */
 public final class WarmupRecords {
   private WarmupRecords() {}
@@ -30,19 +35,11 @@ public final class WarmupRecords {
   /** Where Serving looks for warm-up records, relative to the version directory. */
   public static final String FILE = "assets.extra/tf_serving_warmup_requests";
 
-  /** Serving reads at most this many records. */
+  /** Serving refuses to load a version with more records than this. */
   public static final int MAX_RECORDS = 1000;
 
-  static final int PREDICTION_LOG_PREDICT_LOG = 6;
-  static final int PREDICT_LOG_REQUEST = 1;
-  static final int PREDICT_REQUEST_MODEL_SPEC = 1;
-  static final int PREDICT_REQUEST_INPUTS = 2;
-  static final int MODEL_SPEC_SIGNATURE_NAME = 3;
-  static final int MAP_KEY = 1;
-  static final int MAP_VALUE = 2;
-
   /**
-   * Writes one record per batch: {@code batches.get(i)} holds {@code n x exampleSize} floats, sent to
+   * Writes one predict record per batch: {@code batches.get(i)} holds {@code n x exampleSize} floats, sent to
    * {@code signature} as input {@code input} of shape {@code [n, exampleShape...]}.
    */
   public static void write(
@@ -52,17 +49,26 @@ public final class WarmupRecords {
       throw new IllegalArgumentException(
           "TensorFlow Serving reads at most " + MAX_RECORDS + " warm-up records, got " + batches.size());
     }
+    long exampleSize = exampleSize(exampleShape);
+    for (float[] batch : batches) {
+      TfRecord.write(out, predict(signature, input, tensor(batch, examples(batch, exampleSize), exampleShape)));
+    }
+  }
+
+  private static long exampleSize(long[] exampleShape) {
     long exampleSize = 1;
     for (long d : exampleShape) {
       exampleSize *= d;
     }
-    for (float[] batch : batches) {
-      if (batch.length == 0 || batch.length % exampleSize != 0) {
-        throw new IllegalArgumentException(
-            "a warm-up batch of " + batch.length + " values is not a whole number of examples of size " + exampleSize);
-      }
-      TfRecord.write(out, predictionLog(signature, input, tensor(batch, batch.length / exampleSize, exampleShape)));
+    return exampleSize;
+  }
+
+  private static long examples(float[] batch, long exampleSize) {
+    if (batch.length == 0 || batch.length % exampleSize != 0) {
+      throw new IllegalArgumentException(
+          "a warm-up batch of " + batch.length + " values is not a whole number of examples of size " + exampleSize);
     }
+    return batch.length / exampleSize;
   }
 
   /** A float32 {@code TensorProto} of shape {@code [n, exampleShape...]} holding {@code values}. */
@@ -81,34 +87,42 @@ public final class WarmupRecords {
         .build();
   }
 
-  /** {@code PredictionLog{predict_log{request{model_spec{signature_name}, inputs{input: tensor}}}}}. */
-  static byte[] predictionLog(String signature, String input, TensorProto tensor) throws IOException {
-    byte[] modelSpec = message(o -> o.writeString(MODEL_SPEC_SIGNATURE_NAME, signature));
-    byte[] entry =
-        message(
-            o -> {
-              o.writeString(MAP_KEY, input);
-              o.writeByteArray(MAP_VALUE, tensor.toByteArray());
-            });
-    byte[] request =
-        message(
-            o -> {
-              o.writeByteArray(PREDICT_REQUEST_MODEL_SPEC, modelSpec);
-              o.writeByteArray(PREDICT_REQUEST_INPUTS, entry);
-            });
-    byte[] predictLog = message(o -> o.writeByteArray(PREDICT_LOG_REQUEST, request));
-    return message(o -> o.writeByteArray(PREDICTION_LOG_PREDICT_LOG, predictLog));
+  /** {@code PredictionLog{predict_log{request{model_spec{signature_name}, inputs{input: tensor}}}}}, serialized. */
+  static byte[] predict(String signature, String input, TensorProto tensor) {
+    PredictRequest request =
+        PredictRequest.newBuilder()
+            .setModelSpec(ModelSpec.newBuilder().setSignatureName(signature))
+            .putInputs(input, tensor)
+            .build();
+    return PredictionLog.newBuilder()
+        .setPredictLog(PredictLog.newBuilder().setRequest(request))
+        .build()
+        .toByteArray();
   }
 
-  private interface Body {
-    void write(CodedOutputStream out) throws IOException;
-  }
-
-  private static byte[] message(Body body) throws IOException {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    CodedOutputStream o = CodedOutputStream.newInstance(bytes);
-    body.write(o);
-    o.flush();
-    return bytes.toByteArray();
+  /**
+   * {@code PredictionLog{classify_log{request{model_spec{signature_name}, input{example_list}}}}}, serialized: one
+   * {@code tf.Example} per example of {@code batch}, its values in the float feature {@code feature}.
+   */
+  static byte[] classify(String signature, String feature, float[] batch, int exampleSize) {
+    ExampleList.Builder list = ExampleList.newBuilder();
+    for (int off = 0; off < batch.length; off += exampleSize) {
+      FloatList.Builder values = FloatList.newBuilder();
+      for (int i = 0; i < exampleSize; i++) {
+        values.addValue(batch[off + i]);
+      }
+      list.addExamples(
+          Example.newBuilder()
+              .setFeatures(Features.newBuilder().putFeature(feature, Feature.newBuilder().setFloatList(values).build())));
+    }
+    ClassificationRequest request =
+        ClassificationRequest.newBuilder()
+            .setModelSpec(ModelSpec.newBuilder().setSignatureName(signature))
+            .setInput(Input.newBuilder().setExampleList(list))
+            .build();
+    return PredictionLog.newBuilder()
+        .setClassifyLog(ClassifyLog.newBuilder().setRequest(request))
+        .build()
+        .toByteArray();
   }
 }

@@ -35,6 +35,7 @@ public abstract class RunBuilder<B extends RunBuilder<B>> {
   Path exportRoot;
   boolean export = true;
   String exportName;
+  List<Integer> warmupBatchSizes;
   boolean resume;
   final List<PhaseListener> listeners = new ArrayList<>();
   RunSettings.EarlyStop earlyStopping;
@@ -221,6 +222,22 @@ public abstract class RunBuilder<B extends RunBuilder<B>> {
   }
 
   /**
+   * The batch sizes of the export's TensorFlow Serving warm-up records (default: 1): for each, predict requests to
+   * {@code serving_default} and classify requests to {@code classify}.
+   *
+   * @param sizes batch sizes, each at least 1, without repeats
+   * @return this builder
+   */
+  public B warmupBatchSizes(int... sizes) {
+    List<Integer> list = new ArrayList<>();
+    for (int b : sizes) {
+      list.add(b);
+    }
+    this.warmupBatchSizes = List.copyOf(list);
+    return self();
+  }
+
+  /**
    * Trains and scores without exporting.
    *
    * @return this builder
@@ -355,6 +372,10 @@ public abstract class RunBuilder<B extends RunBuilder<B>> {
       }
       own.accept(b);
       c = b.build();
+    }
+    if (warmupBatchSizes != null) {
+      c = c.toBuilder().setOutput(c.getOutput().toBuilder().clearWarmupBatchSizes().addAllWarmupBatchSizes(warmupBatchSizes)).build();
+      RunConfigs.warmupBatchSizes(c);
     }
     Path root = !export ? null : exportRoot != null ? exportRoot : RunDirectory.at(runDirectory).defaultExportRoot();
     return new RunSettings(

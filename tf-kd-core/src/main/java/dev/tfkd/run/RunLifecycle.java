@@ -39,8 +39,8 @@ import java.util.OptionalDouble;
  * {@code results.json} and the report.
  */
 final class RunLifecycle {
-  /** Warm-up examples written with the export. */
-  static final int WARMUP_EXAMPLES = 10;
+  /** Warm-up requests per signature and batch size written with the export. */
+  static final int WARMUP_EXAMPLES = RunConfigs.WARMUP_REQUESTS;
 
   private final RunSettings s;
   private final RunData data;
@@ -111,7 +111,7 @@ final class RunLifecycle {
         .requireFits(model, MemoryEstimate.availableMemory());
     long parameters = ParameterCount.of(architecture);
     long bytes =
-        DiskSpace.trainingRunBytes(parameters, epochs, data.train().exampleSize(), WARMUP_EXAMPLES);
+        DiskSpace.trainingRunBytes(parameters, epochs, data.train().exampleSize(), warmupExamples(s.config()));
     // Refused before the first step rather than when the disk fills halfway through.
     DiskSpace.require(
         dir.path(), Math.multiplyExact(bytes, (long) phases), "the checkpoints and export of " + architecture.name());
@@ -201,6 +201,11 @@ final class RunLifecycle {
       AfterExport afterExport,
       String note) {}
 
+  /** Examples in all warm-up records: predict and classify requests for every batch size. */
+  static int warmupExamples(RunConfig c) {
+    return 2 * WARMUP_EXAMPLES * RunConfigs.warmupBatchSizes(c).stream().mapToInt(Integer::intValue).sum();
+  }
+
   /**
    * Scores the trained model, exports it as the next version of {@code EXPORT_ROOT/exportName} (or finds the
    * version this run already published), writes {@code results.json} and the report.
@@ -227,7 +232,8 @@ final class RunLifecycle {
           export =
               ServingExporter.exportNextVersion(
                   m, s.exportRoot(), exportName,
-                  ExportOptions.withManifest(manifest(model, scored)).withWarmup(warmup, WARMUP_EXAMPLES, 1));
+                  ExportOptions.withManifest(manifest(model, scored))
+                      .withWarmup(warmup, WARMUP_EXAMPLES, RunConfigs.warmupBatchSizes(s.config())));
         }
       }
       if (extras.afterExport() != null) {

@@ -167,7 +167,8 @@ class ExportFeaturesTest {
     assertEquals(64, Manifest.fingerprint(train).length());
 
     List<byte[]> records = readTfRecords(Files.readAllBytes(dir.resolve(WarmupRecords.FILE)));
-    assertEquals(3, records.size());
+    // Three predict requests, then three classify requests with the same examples.
+    assertEquals(6, records.size());
     for (int r = 0; r < 3; r++) {
       TensorProto t = parseWarmup(records.get(r));
       assertEquals(org.tensorflow.proto.DataType.DT_FLOAT, t.getDtype());
@@ -323,7 +324,8 @@ class ExportFeaturesTest {
       List<Inspection> versions = Inspection.of(root.resolve("m"));
       for (Inspection i : versions) {
         assertEquals(List.of(), i.errors(), "seed " + seed + ": " + i.dir());
-        assertEquals(8, i.warmupRecords(), "seed " + seed + ": " + i.dir());
+        // Eight predict and eight classify requests.
+        assertEquals(16, i.warmupRecords(), "seed " + seed + ": " + i.dir());
         assertTrue(i.manifest().strip().endsWith("}"), "seed " + seed + ": " + i.dir());
       }
       // The newest version, the one published last before the kill, loads and predicts.
