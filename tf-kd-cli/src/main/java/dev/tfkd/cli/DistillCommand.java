@@ -76,6 +76,9 @@ final class DistillCommand implements Callable<Integer> {
   @Option(names = "--kd-weight", description = "Weight of the divergence to the teacher (default: 0.9).")
   Float kdWeight;
 
+  @Option(names = "--name", description = "Model name under the export root (default: student).")
+  String name;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
@@ -83,7 +86,7 @@ final class DistillCommand implements Callable<Integer> {
     boolean own =
         teacher != null || divergence != null || ceWeight != null || kdWeight != null || teacherSignature != null
             || teacherInput != null || teacherOutput != null || teacherOutputKind != null || allowUnsafeOps != null
-            || teacherPreprocess != null;
+            || teacherPreprocess != null || name != null;
     RunConfig c = run.resolveRun("distill", this::apply, own);
     RunResult r =
         Distiller.fromConfig(c, run.resume != null, Models::create)
@@ -128,6 +131,9 @@ final class DistillCommand implements Callable<Integer> {
     }
     if (allowUnsafeOps != null) {
       d.setAllowUnsafeOps(allowUnsafeOps);
+    }
+    if (name != null) {
+      b.getOutputBuilder().setExportName(name);
     }
   }
 }

@@ -85,6 +85,9 @@ public final class SavedModelClassifier implements AutoCloseable {
   private final String outputName;
   private final String inputTensor;
   private final String outputTensor;
+  /** The signature's own {@code probabilities} output, fetched beside a logits output; null when it has none. */
+  private final String probabilitiesTensor;
+  private final List<String> classNames;
   /** The kind decided so far; AUTO until the values decide a model whose graph says nothing. */
   private volatile OutputKind kind;
   /** What the graph said, when the kind was AUTO; null otherwise (nothing to confirm). */
@@ -101,10 +104,18 @@ public final class SavedModelClassifier implements AutoCloseable {
 
   private SavedModelClassifier(
       Path dir, SavedModelBundle bundle, SignatureDef sig, String input, String output, OutputKind kind,
-      OutputEvidence.Found graphEvidence, long[] shape, int k, Binding options, List<GraphSafety.Finding> unsafeOps) {
+      OutputEvidence.Found graphEvidence, long[] shape, int k, Binding options, List<GraphSafety.Finding> unsafeOps,
+      List<String> classNames) {
     this.dir = dir;
     this.inputTensor = sig.getInputsOrThrow(input).getName();
     this.outputTensor = sig.getOutputsOrThrow(output).getName();
+    TensorInfo p = output.equals(Signatures.PROBABILITIES) ? null : sig.getOutputsMap().get(Signatures.PROBABILITIES);
+    this.probabilitiesTensor =
+        p != null && p.getDtype() == DataType.DT_FLOAT && p.getTensorShape().getDimCount() == 2
+                && p.getTensorShape().getDim(1).getSize() == k
+            ? p.getName()
+            : null;
+    this.classNames = classNames;
     this.bundle = bundle;
     this.inputName = input;
     this.outputName = output;
@@ -195,7 +206,8 @@ public final class SavedModelClassifier implements AutoCloseable {
       SavedModelBundle bundle = scanned.load(config);
       try {
         return new SavedModelClassifier(
-            versionDir, bundle, sig, in.getKey(), output, kind, evidence, shape, k, options, findings);
+            versionDir, bundle, sig, in.getKey(), output, kind, evidence, shape, k, options, findings,
+            classNames(meta, k));
       } catch (RuntimeException e) {
         bundle.close();
         throw e;
@@ -203,6 +215,49 @@ public final class SavedModelClassifier implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(dir + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The class names the model's classify signature returns: its {@code classes} output traced back through {@code
+   * Tile}, {@code ExpandDims}, {@code Identity} and {@code Reshape} to a string constant of {@code k} values (how
+   * tf-kd's exports hold them); {@code "0"} to {@code "K-1"} when there is no such signature or constant.
+   */
+  static List<String> classNames(MetaGraphDef meta, int k) {
+    List<String> fallback = new java.util.ArrayList<>(k);
+    for (int c = 0; c < k; c++) {
+      fallback.add(Integer.toString(c));
+    }
+    SignatureDef classify = meta.getSignatureDefMap().get(Signatures.CLASSIFY_KEY);
+    TensorInfo classes = classify == null ? null : classify.getOutputsMap().get(Signatures.CLASSIFY_CLASSES);
+    if (classes == null || classes.getDtype() != DataType.DT_STRING) {
+      return fallback;
+    }
+    java.util.Map<String, org.tensorflow.proto.NodeDef> nodes = new java.util.HashMap<>();
+    for (org.tensorflow.proto.NodeDef n : meta.getGraphDef().getNodeList()) {
+      nodes.put(n.getName(), n);
+    }
+    String name = classes.getName();
+    // A bounded walk: a malformed graph with a cycle must not hang the load.
+    for (int hops = 0; hops < 8 && name != null; hops++) {
+      org.tensorflow.proto.NodeDef n = nodes.get(name.replaceFirst("^\\^", "").replaceFirst(":\\d+$", ""));
+      if (n == null) {
+        break;
+      }
+      if (n.getOp().equals("Const")) {
+        org.tensorflow.proto.TensorProto t = n.getAttrOrThrow("value").getTensor();
+        if (t.getDtype() == DataType.DT_STRING && t.getStringValCount() == k) {
+          List<String> out = new java.util.ArrayList<>(k);
+          t.getStringValList().forEach(b -> out.add(b.toStringUtf8()));
+          return List.copyOf(out);
+        }
+        break;
+      }
+      if (!Set.of("Tile", "ExpandDims", "Identity", "Reshape").contains(n.getOp()) || n.getInputCount() == 0) {
+        break;
+      }
+      name = n.getInput(0);
+    }
+    return fallback;
   }
 
   /** The kind the graph's op implies; AUTO when it says nothing the values cannot settle better. */
@@ -367,15 +422,53 @@ public final class SavedModelClassifier implements AutoCloseable {
   }
 
   /**
+   * The name of each class, in class order: what the model's classify signature returns as {@code classes} (the
+   * names of the image folder or {@code --class-names} file it was trained with), else {@code "0"} to {@code
+   * "K-1"}.
+   *
+   * @return K names
+   */
+  public List<String> classNames() {
+    return classNames;
+  }
+
+  /**
+   * Logits and probabilities for {@code n} examples, each {@code n x K} row-major.
+   *
+   * @param logits as {@link #logits(float[], int)} returns them
+   * @param probabilities the model's own probabilities: its signature's {@code probabilities} output (fetched in
+   *     the same call), or the output read when it holds probabilities; {@code null} when the model has neither
+   */
+  public record Outputs(float[] logits, float[] probabilities) {}
+
+  /**
+   * Logits and, where the model computes them, its probabilities, for {@code n} examples stored row-major in
+   * {@code features}.
+   *
+   * @param features {@code n * exampleSize()} values
+   * @param n the number of examples
+   * @return both outputs
+   */
+  public Outputs outputs(float[] features, int n) {
+    return run(features, n, true);
+  }
+
+  /**
    * Logits for {@code n} examples stored row-major in {@code features} ({@code n * exampleSize()} values),
    * {@code n x K} row-major. The core call; the other methods reshape around it.
    */
   public float[] logits(float[] features, int n) {
+    return run(features, n, false).logits();
+  }
+
+  private Outputs run(float[] features, int n, boolean withProbabilities) {
     if (n < 0 || (long) n * exampleSize != features.length) {
       throw new IllegalArgumentException(
           features.length + " values do not make " + n + " examples of " + exampleSize + " values");
     }
     float[] out = new float[n * numClasses];
+    boolean fetchProbabilities = withProbabilities && probabilitiesTensor != null;
+    float[] probs = fetchProbabilities ? new float[n * numClasses] : null;
     lock.readLock().lock();
     try {
       if (closed) {
@@ -389,7 +482,7 @@ public final class SavedModelClassifier implements AutoCloseable {
         try (TFloat32 x =
                 TFloat32.tensorOf(
                     Shape.of(dims), DataBuffers.of(features, true, false).slice((long) start * exampleSize, (long) b * exampleSize));
-            Result r = bundle.session().runner().feed(inputTensor, x).fetch(outputTensor).run()) {
+            Result r = fetch(bundle.session().runner().feed(inputTensor, x), fetchProbabilities).run()) {
           Tensor t = r.get(0);
           if (!(t instanceof TFloat32 f) || t.shape().numDimensions() != 2 || t.shape().get(0) != b
               || t.shape().get(1) != numClasses) {
@@ -398,6 +491,14 @@ public final class SavedModelClassifier implements AutoCloseable {
                     + numClasses + "]");
           }
           f.asRawTensor().data().asFloats().read(out, start * numClasses, b * numClasses);
+          if (fetchProbabilities) {
+            Tensor pt = r.get(1);
+            if (!(pt instanceof TFloat32 pf) || !pt.shape().equals(t.shape())) {
+              throw new IllegalStateException(
+                  dir + ": output 'probabilities' came back with shape " + pt.shape() + ", expected " + t.shape());
+            }
+            pf.asRawTensor().data().asFloats().read(probs, start * numClasses, b * numClasses);
+          }
         }
         if (!confirmed) {
           confirm(out, start * numClasses, b * numClasses);
@@ -407,12 +508,20 @@ public final class SavedModelClassifier implements AutoCloseable {
       lock.readLock().unlock();
     }
     if (kind == OutputKind.PROBABILITIES) {
+      if (withProbabilities && probs == null) {
+        probs = out.clone();
+      }
       for (int i = 0; i < out.length; i++) {
         // Log-probabilities: softmax(log p / T) is p sharpened or softened exactly as logits would be.
         out[i] = (float) Math.log(Math.max(out[i], PROBABILITY_FLOOR));
       }
     }
-    return out;
+    return new Outputs(out, probs);
+  }
+
+  private org.tensorflow.Session.Runner fetch(org.tensorflow.Session.Runner r, boolean probabilities) {
+    r.fetch(outputTensor);
+    return probabilities ? r.fetch(probabilitiesTensor) : r;
   }
 
   /** Frees the model. Waits for running calls; later calls throw {@link IllegalStateException}. */
