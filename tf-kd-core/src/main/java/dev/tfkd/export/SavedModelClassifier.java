@@ -250,6 +250,10 @@ public final class SavedModelClassifier implements AutoCloseable {
           t.getStringValList().forEach(b -> out.add(b.toStringUtf8()));
           return List.copyOf(out);
         }
+        if (t.getDtype() == DataType.DT_STRING && !t.getTensorContent().isEmpty()) {
+          List<String> out = decodeStrings(t.getTensorContent().toByteArray(), k);
+          return out != null ? out : fallback;
+        }
         break;
       }
       if (!Set.of("Tile", "ExpandDims", "Identity", "Reshape").contains(n.getOp()) || n.getInputCount() == 0) {
@@ -258,6 +262,38 @@ public final class SavedModelClassifier implements AutoCloseable {
       name = n.getInput(0);
     }
     return fallback;
+  }
+
+  /**
+   * {@code n} strings from a string tensor's {@code tensor_content} (TensorFlow's encoding: the {@code n} lengths as
+   * varints, then the bytes one after another), or null if the bytes do not decode to exactly that.
+   */
+  private static List<String> decodeStrings(byte[] b, int n) {
+    long[] lengths = new long[n];
+    int p = 0;
+    for (int i = 0; i < n; i++) {
+      long v = 0;
+      for (int shift = 0; ; shift += 7) {
+        if (p >= b.length || shift > 35) {
+          return null;
+        }
+        int x = b[p++] & 0xff;
+        v |= (long) (x & 0x7f) << shift;
+        if (x < 0x80) {
+          break;
+        }
+      }
+      lengths[i] = v;
+    }
+    List<String> out = new java.util.ArrayList<>(n);
+    for (long len : lengths) {
+      if (len > b.length - p) {
+        return null;
+      }
+      out.add(new String(b, p, (int) len, java.nio.charset.StandardCharsets.UTF_8));
+      p += (int) len;
+    }
+    return p == b.length ? List.copyOf(out) : null;
   }
 
   /** The kind the graph's op implies; AUTO when it says nothing the values cannot settle better. */
