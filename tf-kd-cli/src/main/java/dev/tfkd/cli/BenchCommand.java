@@ -90,8 +90,23 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--examples", description = "Random training examples per configuration (default: ${DEFAULT-VALUE}).", defaultValue = "4096")
   int examples;
 
+  @Option(names = "--predictor", paramLabel = "DIR", description = "Instead of training: measure a Predictor on the SavedModel in DIR as a long-running application uses it: --clients threads calling it with each of --batch-sizes until --predictions examples, then predictions per second, p50/p99 latency per call and resident memory (native included) after warm-up and at the end.")
+  java.nio.file.Path predictor;
+
+  @Option(names = "--predictions", description = "Predictor benchmark: examples predicted per batch size (default: ${DEFAULT-VALUE}).", defaultValue = "1000000")
+  long predictions;
+
+  @Option(names = "--clients", description = "Predictor benchmark: threads sharing the predictor (default: ${DEFAULT-VALUE}).", defaultValue = "8")
+  int clients;
+
+  @Option(names = "--batch-sizes", split = ",", paramLabel = "N", description = "Predictor benchmark: batch sizes (default: 1,8,64).")
+  List<Integer> batchSizes;
+
   @Override
-  public Integer call() {
+  public Integer call() throws Exception {
+    if (predictor != null) {
+      return predictorBench();
+    }
     SessionSettings settings = sessionOptions.settings();
     Protocol protocol = new Protocol(warmupSteps, windowSeconds, windows);
     Bench bench = new Bench(new Bench.Options(settings, protocol, seed, examples, matmulSize));
@@ -135,6 +150,29 @@ final class BenchCommand implements Callable<Integer> {
       o.println(results.isEmpty() ? "[]" : all.stream().map(Bench::json).collect(Collectors.joining(",\n ", "[", "]")));
     } else {
       summary.forEach(s -> o.println(Bench.line(s)));
+    }
+    return Errors.OK;
+  }
+
+  private int predictorBench() throws Exception {
+    PrintWriter o = spec.commandLine().getOut();
+    var options =
+        new dev.tfkd.bench.PredictorBench.Options(
+            clients, predictions, batchSizes == null ? List.of(1, 8, 64) : batchSizes, 20_000, seed);
+    try (dev.tfkd.export.Predictor p = dev.tfkd.export.Predictor.load(predictor)) {
+      o.printf(Locale.ROOT, "# tfkd bench --predictor %s: %d clients, %d predictions per batch size; %d cores%n",
+          p.directory(), clients, predictions, Runtime.getRuntime().availableProcessors());
+      o.flush();
+      var report =
+          dev.tfkd.bench.PredictorBench.run(
+              p, options,
+              r -> {
+                o.printf(Locale.ROOT, "predictor batch=%d predictions=%d seconds=%.1f per_second=%.0f p50_ms=%.3f p99_ms=%.3f%n",
+                    r.batch(), r.predictions(), r.seconds(), r.perSecond(), r.p50Ms(), r.p99Ms());
+                o.flush();
+              });
+      o.printf(Locale.ROOT, "predictor rss_after_warmup_mb=%.1f rss_end_mb=%.1f%n",
+          report.afterWarmup().currentMb(), report.atEnd().currentMb());
     }
     return Errors.OK;
   }

@@ -149,7 +149,7 @@ class ServingUxTest {
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().lines().skip(1).findFirst().orElseThrow().matches("0,[0-2],,(cat|dog|zebra),.*"), r.out());
 
-    Path nan = Files.writeString(tmp.resolve("nan.csv"), csv.toString().replaceFirst("^[^,]*", "nan") + "\n");
+    Path nan = Files.writeString(tmp.resolve("nan.csv"), csv.toString().replaceFirst("^[^,]*", "NaN") + "\n");
     r = tfkd("predict", "--model", teacher.toString(), "--data", nan.toString());
     assertEquals(2, r.code());
     assertEquals(1, r.err().lines().count(), r.err());
@@ -170,6 +170,17 @@ class ServingUxTest {
     assertEquals(1, r.err().lines().count(), r.err());
     assertTrue(r.err().contains("differ from version 1") && r.err().contains("--force"), r.err());
     assertFalse(Files.exists(run), "refused before the run directory was made");
+    // With --force the new interface is published as version 2, carrying the names of a --class-names file.
+    Path names = Files.writeString(root.resolve("names.txt"), "zero\none\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\n");
+    r =
+        tfkd(
+            "train-teacher", "--train", "gmm", "--model", "mlp:8", "--epochs", "1", "--threads", "1", "--run-dir",
+            run.toString(), "--export-dir", exports.toString(), "--name", "animals", "--force", "--class-names",
+            names.toString());
+    assertEquals(0, r.code(), r.err());
+    try (Predictor p = Predictor.load(exports.resolve("animals/2"))) {
+      assertEquals(List.of("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"), p.classNames());
+    }
     r =
         tfkd(
             "distill", "--teacher", teacher.toString(), "--train", images.toString(), "--model", "mlp:8", "--epochs", "1",
@@ -192,5 +203,15 @@ class ServingUxTest {
     assertFalse(r.out().contains("empty") || r.out().contains("broken"), r.out());
     assertTrue(r.err().contains("warning: left out " + copyRoot.resolve("empty")), r.err());
     assertTrue(r.err().contains("warning: left out " + copyRoot.resolve("broken")), r.err());
+  }
+
+  @Test
+  void predictorBenchmarkReportsThroughputLatencyAndMemory() {
+    var r =
+        tfkd("bench", "--predictor", teacher.toString(), "--predictions", "64", "--clients", "2", "--batch-sizes", "1,8");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("predictor batch=1 predictions=64 "), r.out());
+    assertTrue(r.out().contains("predictor batch=8 predictions=64 "), r.out());
+    assertTrue(r.out().matches("(?s).*predictor rss_after_warmup_mb=[0-9.]+ rss_end_mb=[0-9.]+.*"), r.out());
   }
 }

@@ -153,7 +153,8 @@ public final class DataSources {
       Format f = format == null || format.isBlank() ? detect(path) : Format.parse(format);
       dev.tfkd.data.Examples e =
           switch (f) {
-            case CSV -> CsvReader.readExamples(path, exampleSize, allowNonFinite);
+            // Non-finite values are let through here and refused below, with the flag that allows them.
+            case CSV -> CsvReader.readExamples(path, exampleSize, true);
             case TFRECORD -> TfRecordReader.readExamples(path);
             default -> null;
           };
