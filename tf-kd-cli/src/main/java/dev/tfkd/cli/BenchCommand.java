@@ -158,7 +158,9 @@ final class BenchCommand implements Callable<Integer> {
     PrintWriter o = spec.commandLine().getOut();
     var options =
         new dev.tfkd.bench.PredictorBench.Options(
-            clients, predictions, batchSizes == null ? List.of(1, 8, 64) : batchSizes, 20_000, seed);
+            // A tenth of the run untimed first, at least 20,000: the JIT and the Java heap's size settle in it.
+            clients, predictions, batchSizes == null ? List.of(1, 8, 64) : batchSizes,
+            Math.max(20_000, predictions / 10), seed);
     try (dev.tfkd.export.Predictor p = dev.tfkd.export.Predictor.load(predictor)) {
       o.printf(Locale.ROOT, "# tfkd bench --predictor %s: %d clients, %d predictions per batch size; %d cores%n",
           p.directory(), clients, predictions, Runtime.getRuntime().availableProcessors());
@@ -167,12 +169,18 @@ final class BenchCommand implements Callable<Integer> {
           dev.tfkd.bench.PredictorBench.run(
               p, options,
               r -> {
-                o.printf(Locale.ROOT, "predictor batch=%d predictions=%d seconds=%.1f per_second=%.0f p50_ms=%.3f p99_ms=%.3f%n",
-                    r.batch(), r.predictions(), r.seconds(), r.perSecond(), r.p50Ms(), r.p99Ms());
+                // Resident memory after each batch size, with the Java heap's share, to tell heap sizing from native
+                // growth.
+                Runtime rt = Runtime.getRuntime();
+                o.printf(Locale.ROOT,
+                    "predictor batch=%d predictions=%d seconds=%.1f per_second=%.0f p50_ms=%.3f p99_ms=%.3f rss_mb=%.1f"
+                        + " heap_committed_mb=%.1f%n",
+                    r.batch(), r.predictions(), r.seconds(), r.perSecond(), r.p50Ms(), r.p99Ms(),
+                    dev.tfkd.bench.Rss.read().currentMb(), rt.totalMemory() / 1048576.0);
                 o.flush();
               });
-      o.printf(Locale.ROOT, "predictor rss_after_warmup_mb=%.1f rss_end_mb=%.1f%n",
-          report.afterWarmup().currentMb(), report.atEnd().currentMb());
+      o.printf(Locale.ROOT, "predictor rss_after_warmup_mb=%.1f rss_end_mb=%.1f heap_max_mb=%.1f%n",
+          report.afterWarmup().currentMb(), report.atEnd().currentMb(), Runtime.getRuntime().maxMemory() / 1048576.0);
     }
     return Errors.OK;
   }
