@@ -22,8 +22,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Read a dataset and print its size, example shape, classes, class counts and per-channel statistics.",
-      "DATA is a built-in name (gmm, shapes, shapes28) or a path; formats: idx, cifar10, cifar100, csv, images,",
-      "tfrecord (detected from the name and first bytes unless --format is given)."
+      "DATA is a built-in name (gmm, shapes, shapes28) or a path; formats: idx, cifar10, cifar100, csv, images, tfrecord (detected from the name and first bytes unless --format is given)."
     },
     footer = {
       "", "Examples:", "  tfkd data shapes", "  tfkd data data/mnist/train-images-idx3-ubyte.gz",

@@ -23,9 +23,7 @@ import picocli.CommandLine.Spec;
     name = "demo",
     mixinStandardHelpOptions = true,
     description = {
-      "Train a teacher, a student alone and a distilled student on the built-in Gaussian mixture",
-      "(10 classes, 20 dimensions, exact Bayes posterior known), print a results table and export",
-      "all three as SavedModels for TensorFlow Serving."
+      "Train a teacher, a student alone and a distilled student on the built-in Gaussian mixture (10 classes, 20 dimensions, exact Bayes posterior known), print a results table and export all three as SavedModels for TensorFlow Serving."
     },
     footer = {
       "", "Examples:", "  tfkd demo", "  tfkd demo --out /tmp/models --seed 7 --threads 2",

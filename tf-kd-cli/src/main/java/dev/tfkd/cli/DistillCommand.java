@@ -89,6 +89,9 @@ final class DistillCommand implements Callable<Integer> {
   @Option(names = "--kd-weight", description = "Weight of the divergence to the teacher (default: 0.9).")
   Float kdWeight;
 
+  @Option(names = "--name", description = "Model name under the export root (default: student).")
+  String name;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
@@ -96,7 +99,7 @@ final class DistillCommand implements Callable<Integer> {
     boolean own =
         teacher != null || divergence != null || ceWeight != null || kdWeight != null || teacherSignature != null
             || teacherInput != null || teacherOutput != null || teacherOutputKind != null || allowUnsafeOps != null
-            || teacherPreprocess != null || teacherCombination != null || teacherWeight != null;
+            || teacherPreprocess != null || teacherCombination != null || teacherWeight != null || name != null;
     RunConfig c = run.resolveRun("distill", this::apply, own);
     Distiller.Builder builder = Distiller.fromConfig(c, run.resume != null, Models::create);
     // The teacher is loaded (its graph has run): say now what was let through, whatever happens next.
@@ -171,6 +174,9 @@ final class DistillCommand implements Callable<Integer> {
     }
     if (allowUnsafeOps != null) {
       d.setAllowUnsafeOps(allowUnsafeOps);
+    }
+    if (name != null) {
+      b.getOutputBuilder().setExportName(name);
     }
   }
 

@@ -19,8 +19,7 @@ import picocli.CommandLine.Model.CommandSpec;
     name = "divergences",
     mixinStandardHelpOptions = true,
     description = {
-      "List the distillation divergences (formula, paper, defaults) and how to write them;",
-      "with SPEC, check it and print the divergence it names with every parameter."
+      "List the distillation divergences (formula, paper, defaults) and how to write them; with SPEC, check it and print the divergence it names with every parameter."
     },
     footer = {"", "Examples:", "  tfkd divergences", "  tfkd divergences 'dkd(beta=4, warmup=0)'", "  tfkd divergences cswt:kl"})
 final class DivergencesCommand implements Callable<Integer> {

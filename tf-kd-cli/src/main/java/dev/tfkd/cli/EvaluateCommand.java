@@ -22,9 +22,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Evaluate a SavedModel on a labelled dataset.",
-      "Works with tf-kd's exports and any SavedModel with one float input and a logits or probabilities",
-      "output; prints every figure tf-kd's metrics compute (accuracy, NLL, and the distance to the true",
-      "posterior where the data knows it)."
+      "Works with tf-kd's exports and any SavedModel with one float input and a logits or probabilities output; prints every figure tf-kd's metrics compute (accuracy, NLL, and the distance to the true posterior where the data knows it)."
     },
     footer = {"", "Examples:", "  tfkd evaluate --model savedmodels/demo/teacher --data gmm", "  tfkd evaluate --model savedmodels/demo/teacher/1 --data gmm --json"})
 final class EvaluateCommand implements Callable<Integer> {
@@ -39,13 +37,14 @@ final class EvaluateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Dataset d = input.load();
     Evaluation ev;
     String output;
     java.util.List<String> unsafe;
+    Dataset d;
     try (Predictor p = model.load(spec.commandLine().getErr(), "evaluate")) {
       unsafe = p.unsafeOps().stream().map(dev.tfkd.export.GraphSafety.Finding::describe).toList();
-      PredictCommand.check(p, d);
+      d = model.allowNonFinite ? labelled(input.loadExamples(p.exampleSize(), true), p.numClasses()) : input.load();
+      PredictCommand.check(p, dev.tfkd.data.Examples.of(d));
       if (p.numClasses() != d.numClasses()) {
         throw new IllegalArgumentException(
             "the model predicts " + p.numClasses() + " classes; " + d.name() + " has " + d.numClasses());
@@ -71,6 +70,14 @@ final class EvaluateCommand implements Callable<Integer> {
     }
     o.flush();
     return Errors.OK;
+  }
+
+  /** Examples read with non-finite values allowed, as a dataset: they must be labelled. */
+  private Dataset labelled(dev.tfkd.data.Examples e, int numClasses) {
+    if (!e.labelled()) {
+      throw new IllegalArgumentException(input.data + ": has no labels; evaluate needs labelled data (tfkd predict takes unlabelled)");
+    }
+    return new Dataset(e.name(), e.features(), e.labels(), e.exampleShape(), numClasses, null);
   }
 
   private static String format(Object v) {

@@ -1,5 +1,6 @@
 package dev.tfkd.cli;
 
+import dev.tfkd.export.Inspection;
 import dev.tfkd.export.ServingExporter;
 import dev.tfkd.io.AtomicFiles;
 import java.io.IOException;
@@ -22,9 +23,9 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Write a TensorFlow Serving models.config for an export root.",
-      "The file is a ModelServerConfig in text format with one config entry per model directory",
-      "<ROOT>/<name> that holds at least one integer version. Base paths are absolute, or under",
-      "--base-path (where the root is mounted in the server's container)."
+      "The file is a ModelServerConfig in text format with one config entry per model directory <ROOT>/<name> that holds at least one integer version passing the checks of 'tfkd inspect --check'; a model directory without one (an empty version directory, a broken export) is left out with a warning line, since TensorFlow Serving would fail to start on it.",
+      "Base paths are absolute, or under --base-path (where the root is mounted in the server's container).",
+      "examples/serving/serve.sh runs TensorFlow Serving on the file written here."
     },
     footer = {
       "",
@@ -49,7 +50,8 @@ final class ExportCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter o = spec.commandLine().getOut();
-    String text = modelsConfig(root, basePath);
+    PrintWriter err = spec.commandLine().getErr();
+    String text = modelsConfig(root, basePath, w -> err.println("tfkd export: warning: " + w));
     Path target = out == null ? root.resolve("models.config") : out;
     AtomicFiles.write(target, text.getBytes(StandardCharsets.UTF_8));
     o.print(text);
@@ -57,16 +59,26 @@ final class ExportCommand implements Callable<Integer> {
     return Errors.OK;
   }
 
-  /** The ModelServerConfig text for every model directory under {@code root}. */
-  static String modelsConfig(Path root, String basePath) throws IOException {
+  /**
+   * The ModelServerConfig text for every model directory under {@code root} with at least one version that passes
+   * the checks; each model directory left out is reported to {@code warnings} with its reason.
+   */
+  static String modelsConfig(Path root, String basePath, java.util.function.Consumer<String> warnings)
+      throws IOException {
     if (!Files.isDirectory(root)) {
       throw new IllegalArgumentException(root + ": no such directory");
     }
     List<String> names = new ArrayList<>();
     try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, Files::isDirectory)) {
       for (Path d : dirs) {
-        if (ServingExporter.latestVersion(d).isPresent()) {
+        if (ServingExporter.latestVersion(d).isEmpty()) {
+          continue;
+        }
+        String problem = servable(d);
+        if (problem == null) {
           names.add(d.getFileName().toString());
+        } else {
+          warnings.accept("left out " + d + ": " + problem);
         }
       }
     }
@@ -85,6 +97,27 @@ final class ExportCommand implements Callable<Integer> {
       b.append("  }\n");
     }
     return b.append("}\n").toString();
+  }
+
+  /**
+   * Null when at least one integer version of the model directory {@code d} passes {@link Inspection}'s checks;
+   * otherwise why none does (the latest version's first error).
+   */
+  private static String servable(Path d) throws IOException {
+    List<Inspection> versions;
+    try {
+      versions = Inspection.of(d);
+    } catch (IllegalArgumentException e) {
+      return e.getMessage();
+    }
+    String problem = "no version passes the checks";
+    for (Inspection i : versions) {
+      if (i.ok()) {
+        return null;
+      }
+      problem = "version " + i.dir().getFileName() + ": " + (i.errors().isEmpty() ? "fails the checks" : i.errors().get(0));
+    }
+    return problem + " (see tfkd inspect --check " + d + ")";
   }
 
   /** A protobuf text-format string literal. */

@@ -4,7 +4,7 @@ import dev.tfkd.data.io.DataSources;
 import dev.tfkd.data.Dataset;
 import picocli.CommandLine.Option;
 
-/** The labelled dataset a model is applied to ({@code predict}, {@code evaluate}): {@code --data}, its format and split. */
+/** The dataset a model is applied to ({@code predict}, {@code evaluate}): {@code --data}, its format and split. */
 final class InputData {
   @Option(names = "--data", required = true, paramLabel = "PATH|NAME", description = "Dataset: a file or a built-in name.")
   String data;
@@ -17,5 +17,10 @@ final class InputData {
 
   Dataset load() {
     return DataSources.load(data, dataFormat, split);
+  }
+
+  /** The data for a model taking {@code exampleSize} values, labelled or not ({@link DataSources#loadExamples}). */
+  dev.tfkd.data.Examples loadExamples(int exampleSize, boolean allowNonFinite) {
+    return DataSources.loadExamples(data, dataFormat, split, exampleSize, allowNonFinite);
   }
 }

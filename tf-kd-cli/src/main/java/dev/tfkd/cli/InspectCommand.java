@@ -20,11 +20,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Describe a SavedModel without loading it; --check its TensorFlow Serving conventions.",
-      "Shows tags, signatures (tensor names, dtypes, shapes), variables, warm-up records and the tf-kd",
-      "manifest. DIR is a version directory (<root>/<name>/<version>) or a model",
-      "directory (<root>/<name>: every version is checked, the latest described).",
-      "With --check, exit 2 with the reasons when the export breaks TensorFlow Serving's conventions; ops a",
-      "serving model should not contain (file system and other I/O) are reported as warnings."
+      "Shows tags, signatures (tensor names, dtypes, shapes), variables, warm-up records and the tf-kd manifest. DIR is a version directory (<root>/<name>/<version>) or a model directory (<root>/<name>: every version is checked, the latest described).",
+      "With --check, exit 2 with the reasons when the export breaks TensorFlow Serving's conventions; ops a serving model should not contain (file system and other I/O) are reported as warnings."
     },
     footer = {"", "Examples:", "  tfkd inspect savedmodels/demo/teacher/1", "  tfkd inspect --check savedmodels/demo/teacher"})
 final class InspectCommand implements Callable<Integer> {

@@ -26,11 +26,8 @@ import picocli.CommandLine.Spec;
     name = "mcmi",
     mixinStandardHelpOptions = true,
     description = {
-      "For each seed: train an MLL teacher, fine-tune an MCMI teacher from it (Ye et al., ICLR 2024),",
-      "then train students alone and distilled from each teacher with full training data, with a",
-      "stratified fraction of it (few-shot) and without some classes (zero-shot; the teachers saw them).",
-      "Writes results.md and results.json to --out: teacher accuracy, NLL, ECE, CMI, BCPD error (data",
-      "with a known posterior), student accuracy per cell and per omitted class, mean ± std over seeds."
+      "For each seed: train an MLL teacher, fine-tune an MCMI teacher from it (Ye et al., ICLR 2024), then train students alone and distilled from each teacher with full training data, with a stratified fraction of it (few-shot) and without some classes (zero-shot; the teachers saw them).",
+      "Writes results.md and results.json to --out: teacher accuracy, NLL, ECE, CMI, BCPD error (data with a known posterior), student accuracy per cell and per omitted class, mean ± std over seeds."
     },
     footer = {
       "", "Examples:", "  tfkd experiment mcmi --seeds 3 --out results/mcmi-gmm",

@@ -35,13 +35,17 @@ final class ModelOptions {
   @Option(names = "--threads", defaultValue = "0", description = "TensorFlow intra-op threads, 0 to 256; 0 = TensorFlow's default (default: ${DEFAULT-VALUE}).")
   int threads;
 
+  @Option(names = "--allow-non-finite", description = "Predict for inputs holding NaN or infinities instead of refusing them (by default the first such value is named by row and column).")
+  boolean allowNonFinite;
+
   Predictor load(PrintWriter err, String command) {
     if (batchSize < 1) {
       throw new IllegalArgumentException("--batch-size must be >= 1, got " + batchSize);
     }
     Predictor p =
         Predictor.load(
-            model, new SavedModelClassifier.Binding(signature, input, output, kind, allowUnsafeOps, batchSize, threads));
+            model, new SavedModelClassifier.Binding(signature, input, output, kind, allowUnsafeOps, batchSize, threads),
+            allowNonFinite);
     warnUnsafeOps(err, command, "model", p.unsafeOps());
     return p;
   }

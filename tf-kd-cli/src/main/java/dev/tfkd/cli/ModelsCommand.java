@@ -18,9 +18,7 @@ import picocli.CommandLine.Spec;
     name = "models",
     mixinStandardHelpOptions = true,
     description = {
-      "List the model zoo: every model name with its parameter count for the given input and classes",
-      "(default 32x32x3 and 100 classes, the CIFAR-100 benchmark setting, where the reference zoo's count",
-      "is shown beside it) and a description.",
+      "List the model zoo: every model name with its parameter count for the given input and classes (default 32x32x3 and 100 classes, the CIFAR-100 benchmark setting, where the reference zoo's count is shown beside it) and a description.",
       "Use a name (or name:args) wherever a command asks for a model."
     },
     footer = {"", "Examples:", "  tfkd models", "  tfkd models --input 28x28x1 --classes 10"})

@@ -81,6 +81,11 @@ final class RunOptions {
       split = ",",
       description = "Batch sizes of the export's TensorFlow Serving warm-up requests (predict and classify), e.g. 1,8,32 (default: 1).")
   java.util.List<Integer> warmupBatchSizes;
+  @Option(names = "--class-names", paramLabel = "FILE", description = "A text file with one class name per line, in label order, carried into the export: the classify signature's classes, the manifest, tfkd predict (default: an image folder's sub-folder names, else 0..K-1).")
+  Path classNames;
+
+  @Option(names = "--force", description = "Publish the export even if its signatures (inputs, outputs, dtypes, shapes) differ from the previous version's of the same model name; without it such a run is refused before it trains.")
+  Boolean force;
 
   @Option(names = "--early-stopping", paramLabel = "PATIENCE", description = "Stop after PATIENCE epochs without validation improvement (default: 0 = off).")
   Integer patience;
@@ -96,7 +101,7 @@ final class RunOptions {
     return config != null || train != null || test != null || validationSplit != null || format != null
         || model != null || epochs != null || batchSize != null || optimizer != null || learningRate != null
         || momentum != null || weightDecay != null || schedule != null || seed != null || augment != null || runDir != null
-        || exportDir != null || warmupBatchSizes != null || patience != null || stoppingMetric != null;
+        || exportDir != null || warmupBatchSizes != null || classNames != null || force != null || patience != null || stoppingMetric != null;
   }
 
   /**
@@ -137,7 +142,8 @@ final class RunOptions {
       case "early_stopping.metric" -> "--early-stopping-metric";
       case "training.learning_rate" -> "--learning-rate";
       case "teacher.finetune_learning_rate" -> "--finetune-lr";
-      case "teacher.export_name" -> "--name";
+      case "teacher.export_name", "output.export_name" -> "--name";
+      case "output.allow_signature_change" -> "--force";
       case "distillation.teachers" -> "--teacher";
       case "distillation.teachers.weight" -> "--teacher-weight";
       // Fields without a flag keep their configuration name.
@@ -213,6 +219,12 @@ final class RunOptions {
     }
     if (warmupBatchSizes != null) {
       b.getOutputBuilder().clearWarmupBatchSizes().addAllWarmupBatchSizes(warmupBatchSizes);
+    }
+    if (classNames != null) {
+      b.getDataBuilder().setClassNames(classNames.toString());
+    }
+    if (force != null) {
+      b.getOutputBuilder().setAllowSignatureChange(force);
     }
     if (patience != null) {
       b.getEarlyStoppingBuilder().setPatience(patience);

@@ -187,7 +187,7 @@ class ServingCommandsTest {
     return to;
   }
 
-  private static Path copy(Path from, Path to) throws Exception {
+  static Path copy(Path from, Path to) throws Exception {
     try (Stream<Path> s = Files.walk(from)) {
       for (Path p : s.toList()) {
         Path t = to.resolve(from.relativize(p).toString());
@@ -207,7 +207,7 @@ class ServingCommandsTest {
     assertEquals(0, csv.code(), csv.err());
     List<String> lines = csv.out().lines().toList();
     assertEquals(test.size() + 1, lines.size());
-    assertTrue(lines.get(0).startsWith("index,class,label,p0,"), lines.get(0));
+    assertTrue(lines.get(0).startsWith("index,class,label,name,p0,"), lines.get(0));
     long correct = lines.stream().skip(1).map(l -> l.split(",")).filter(f -> f[1].equals(f[2])).count();
     assertAllClose((double) correct / test.size(), accuracy, 0, 1e-9);
 

@@ -168,6 +168,10 @@ public final class RunConfigs {
     require(!c.getModel().isBlank(), "{model} is required");
     require(!c.getOutput().getRunDir().isBlank(), "{output.run_dir} is required");
     warmupBatchSizes(c);
+    require(
+        c.getOutput().getExportName().isEmpty() || c.getOutput().getExportName().matches("[A-Za-z0-9._-]+"),
+        "{output.export_name} may hold only letters, digits, '.', '_' and '-', got '" + c.getOutput().getExportName()
+            + "'");
     try {
       dev.tfkd.training.SessionSettings.checkThreads("{training.threads}", c.getTraining().getThreads());
     } catch (IllegalArgumentException e) {

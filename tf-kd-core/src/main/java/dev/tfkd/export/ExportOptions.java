@@ -13,16 +13,26 @@ import java.util.List;
  * @param warmupBatchSizes the batch sizes to warm up, each at least 1, without repeats: for every size,
  *     {@code warmupRequests} predict requests to {@code serving_default} and as many classify requests to
  *     {@code classify}; in all at most {@value WarmupRecords#MAX_RECORDS} records (TensorFlow Serving refuses more)
+ * @param files more files written into the version directory before it is published, by path relative to it
+ *     (e.g. {@code evaluation.json}); copied
+ * @param allowSignatureChange publish even if the signatures differ from the previous version's
  */
-public record ExportOptions(Manifest manifest, Dataset warmupData, int warmupRequests, List<Integer> warmupBatchSizes) {
+public record ExportOptions(
+    Manifest manifest,
+    Dataset warmupData,
+    int warmupRequests,
+    List<Integer> warmupBatchSizes,
+    java.util.Map<String, byte[]> files,
+    boolean allowSignatureChange) {
   /** Only the SavedModel. */
-  public static final ExportOptions NONE = new ExportOptions(null, null, 0, List.of(1));
+  public static final ExportOptions NONE = new ExportOptions(null, null, 0, List.of(1), java.util.Map.of(), false);
 
   /**
    * Validates the options; throws IllegalArgumentException for a warm-up count or batch size outside its bounds, or
    * more records in all than TensorFlow Serving reads.
    */
   public ExportOptions {
+    files = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(files));
     warmupBatchSizes = List.copyOf(warmupBatchSizes);
     if (warmupBatchSizes.isEmpty()) {
       throw new IllegalArgumentException("warm-up batch sizes must not be empty");
@@ -48,7 +58,7 @@ public record ExportOptions(Manifest manifest, Dataset warmupData, int warmupReq
 
   /** With a manifest. */
   public static ExportOptions withManifest(Manifest manifest) {
-    return new ExportOptions(manifest, null, 0, List.of(1));
+    return new ExportOptions(manifest, null, 0, List.of(1), java.util.Map.of(), false);
   }
 
   /** A copy with {@code requests} warm-up requests per signature of {@code batch} examples from {@code data}. */
@@ -58,6 +68,29 @@ public record ExportOptions(Manifest manifest, Dataset warmupData, int warmupReq
 
   /** A copy with {@code requests} warm-up requests per signature and batch size, from {@code data}. */
   public ExportOptions withWarmup(Dataset data, int requests, List<Integer> batchSizes) {
-    return new ExportOptions(manifest, data, requests, batchSizes);
+    return new ExportOptions(manifest, data, requests, batchSizes, files, allowSignatureChange);
+  }
+
+  /**
+   * A copy that also writes {@code bytes} as {@code path} inside the version directory, before it is published.
+   *
+   * @param path relative to the version directory, e.g. {@code evaluation.json}
+   * @param bytes the file's content
+   * @return a copy
+   */
+  public ExportOptions withFile(String path, byte[] bytes) {
+    java.util.Map<String, byte[]> f = new java.util.TreeMap<>(files);
+    f.put(path, bytes.clone());
+    return new ExportOptions(manifest, warmupData, warmupRequests, warmupBatchSizes, f, allowSignatureChange);
+  }
+
+  /**
+   * A copy that publishes (or refuses) a version whose signatures differ from the previous version's.
+   *
+   * @param allow whether to publish such a version
+   * @return a copy
+   */
+  public ExportOptions withSignatureChange(boolean allow) {
+    return new ExportOptions(manifest, warmupData, warmupRequests, warmupBatchSizes, files, allow);
   }
 }

@@ -33,15 +33,41 @@ public final class Predictor implements AutoCloseable {
    * @param maxBatch the most examples sent to TensorFlow in one call
    * @param threads TensorFlow intra-op threads, 0 for TensorFlow's default, at most {@link
    *     dev.tfkd.training.SessionSettings#MAX_THREADS}
+   * @param allowNonFinite predict for inputs holding NaN or infinities instead of refusing them
    */
   public record Options(
-      String signature, String output, OutputKind kind, boolean allowUnsafeOps, int maxBatch, int threads) {
+      String signature, String output, OutputKind kind, boolean allowUnsafeOps, int maxBatch, int threads,
+      boolean allowNonFinite) {
     /** {@code serving_default}, the output kind found in the graph, safe ops only, batches of 256. */
-    public static final Options DEFAULT = new Options("serving_default", null, OutputKind.AUTO, false, 256, 0);
+    public static final Options DEFAULT = new Options("serving_default", null, OutputKind.AUTO, false, 256, 0, false);
 
     /** Validated as {@link SavedModelClassifier.Binding} validates them. */
     public Options {
       new SavedModelClassifier.Binding(signature, null, output, kind, allowUnsafeOps, maxBatch, threads);
+    }
+
+    /**
+     * The options before non-finite inputs had a setting (refused).
+     *
+     * @param signature the signature key
+     * @param output the output to read, or null
+     * @param kind what the output holds
+     * @param allowUnsafeOps load even if the graph holds ops outside the allow-list
+     * @param maxBatch the most examples sent to TensorFlow in one call
+     * @param threads TensorFlow intra-op threads
+     */
+    public Options(String signature, String output, OutputKind kind, boolean allowUnsafeOps, int maxBatch, int threads) {
+      this(signature, output, kind, allowUnsafeOps, maxBatch, threads, false);
+    }
+
+    /**
+     * These options with non-finite inputs allowed or refused.
+     *
+     * @param allow whether to predict for inputs holding NaN or infinities
+     * @return a copy
+     */
+    public Options withAllowNonFinite(boolean allow) {
+      return new Options(signature, output, kind, allowUnsafeOps, maxBatch, threads, allow);
     }
 
     /**
@@ -51,7 +77,7 @@ public final class Predictor implements AutoCloseable {
      * @return a copy
      */
     public Options withSignature(String s) {
-      return new Options(s, output, kind, allowUnsafeOps, maxBatch, threads);
+      return new Options(s, output, kind, allowUnsafeOps, maxBatch, threads, allowNonFinite);
     }
 
     /**
@@ -62,7 +88,7 @@ public final class Predictor implements AutoCloseable {
      * @return a copy
      */
     public Options withOutput(String o, OutputKind k) {
-      return new Options(signature, o, k, allowUnsafeOps, maxBatch, threads);
+      return new Options(signature, o, k, allowUnsafeOps, maxBatch, threads, allowNonFinite);
     }
 
     /**
@@ -72,7 +98,7 @@ public final class Predictor implements AutoCloseable {
      * @return a copy
      */
     public Options withAllowUnsafeOps(boolean allow) {
-      return new Options(signature, output, kind, allow, maxBatch, threads);
+      return new Options(signature, output, kind, allow, maxBatch, threads, allowNonFinite);
     }
 
     /**
@@ -82,7 +108,7 @@ public final class Predictor implements AutoCloseable {
      * @return a copy
      */
     public Options withMaxBatch(int b) {
-      return new Options(signature, output, kind, allowUnsafeOps, b, threads);
+      return new Options(signature, output, kind, allowUnsafeOps, b, threads, allowNonFinite);
     }
 
     /**
@@ -92,7 +118,7 @@ public final class Predictor implements AutoCloseable {
      * @return a copy
      */
     public Options withThreads(int t) {
-      return new Options(signature, output, kind, allowUnsafeOps, maxBatch, t);
+      return new Options(signature, output, kind, allowUnsafeOps, maxBatch, t, allowNonFinite);
     }
   }
 
@@ -100,15 +126,18 @@ public final class Predictor implements AutoCloseable {
    * Predictions for a batch.
    *
    * @param logits {@code [n][K]} (the log of the probabilities when the model outputs probabilities)
-   * @param probabilities {@code [n][K]}
+   * @param probabilities {@code [n][K]}: the model's own probabilities (its {@code probabilities} output, or the
+   *     output read when it holds probabilities); the softmax of the logits only for a model that outputs neither
    * @param classes {@code [n]}, the arg-max class of each example
    */
   public record Prediction(float[][] logits, float[][] probabilities, int[] classes) {}
 
   private final SavedModelClassifier model;
+  private final boolean allowNonFinite;
 
-  private Predictor(SavedModelClassifier model) {
+  private Predictor(SavedModelClassifier model, boolean allowNonFinite) {
     this.model = model;
+    this.allowNonFinite = allowNonFinite;
   }
 
   /** Loads the SavedModel in {@code dir} with {@link Options#DEFAULT}. */
@@ -123,11 +152,13 @@ public final class Predictor implements AutoCloseable {
    * @throws IllegalArgumentException if it is not a usable SavedModel or holds unsafe ops (naming op and node)
    */
   public static Predictor load(Path dir, Options options) {
-    return load(
-        dir,
-        new SavedModelClassifier.Binding(
-            options.signature(), null, options.output(), options.kind(), options.allowUnsafeOps(),
-            options.maxBatch(), options.threads()));
+    return new Predictor(
+        SavedModelClassifier.load(
+            dir,
+            new SavedModelClassifier.Binding(
+                options.signature(), null, options.output(), options.kind(), options.allowUnsafeOps(),
+                options.maxBatch(), options.threads())),
+        options.allowNonFinite());
   }
 
   /**
@@ -136,7 +167,31 @@ public final class Predictor implements AutoCloseable {
    * @throws IllegalArgumentException if it is not a usable SavedModel or holds unsafe ops (naming op and node)
    */
   public static Predictor load(Path dir, SavedModelClassifier.Binding binding) {
-    return new Predictor(SavedModelClassifier.load(dir, binding));
+    return load(dir, binding, false);
+  }
+
+  /**
+   * Loads the SavedModel in {@code dir} bound as {@code binding} says, refusing or accepting non-finite inputs.
+   *
+   * @param dir a version directory, or a model directory (its latest version)
+   * @param binding the signature, input and output to use
+   * @param allowNonFinite predict for inputs holding NaN or infinities instead of refusing them
+   * @return the predictor; close it
+   * @throws IllegalArgumentException if it is not a usable SavedModel or holds unsafe ops (naming op and node)
+   */
+  public static Predictor load(Path dir, SavedModelClassifier.Binding binding, boolean allowNonFinite) {
+    return new Predictor(SavedModelClassifier.load(dir, binding), allowNonFinite);
+  }
+
+  /**
+   * The name of each class, in class order: the names the model was exported with (an image folder's sub-folder
+   * names, a {@code --class-names} file), as its classify signature returns them; {@code "0"} to {@code "K-1"} for
+   * a model without them.
+   *
+   * @return K names
+   */
+  public List<String> classNames() {
+    return model.classNames();
   }
 
   /** The version directory loaded. */
@@ -189,7 +244,26 @@ public final class Predictor implements AutoCloseable {
    * {@code n x K} row-major. The core call; the other methods reshape around it.
    */
   public float[] logits(float[] features, int n) {
+    requireFinite(features);
     return model.logits(features, n);
+  }
+
+  /**
+   * Refuses NaN and infinite inputs unless allowed: a network turns them into a finite, confident prediction (a
+   * ReLU maps NaN to 0), so a corrupt row would be classified silently.
+   */
+  private void requireFinite(float[] features) {
+    if (allowNonFinite) {
+      return;
+    }
+    int e = model.exampleSize();
+    for (int i = 0; i < features.length; i++) {
+      if (!Float.isFinite(features[i])) {
+        throw new IllegalArgumentException(
+            "row " + i / e + ", column " + i % e + " is " + features[i] + ": inputs must be finite (allow them with"
+                + " Predictor.Options.withAllowNonFinite, --allow-non-finite)");
+      }
+    }
   }
 
   /** Predictions for {@code rows}, each one flattened example of {@link #exampleSize()} values. */
@@ -202,7 +276,7 @@ public final class Predictor implements AutoCloseable {
       }
       System.arraycopy(rows[i], 0, flat, i * model.exampleSize(), model.exampleSize());
     }
-    return prediction(logits(flat, rows.length), rows.length);
+    return prediction(flat, rows.length);
   }
 
   /** Predictions for images {@code [n][height][width][channels]}, matching the model's input shape. */
@@ -233,7 +307,7 @@ public final class Predictor implements AutoCloseable {
         }
       }
     }
-    return prediction(logits(flat, images.length), images.length);
+    return prediction(flat, images.length);
   }
 
   /**
@@ -264,20 +338,42 @@ public final class Predictor implements AutoCloseable {
         flat[p++] = v * 255f * scale;
       }
     }
-    return prediction(logits(flat, images.size()), images.size());
+    return prediction(flat, images.size());
   }
 
-  private Prediction prediction(float[] logits, int n) {
+  /**
+   * Predictions for {@code n} examples stored row-major in {@code features}: logits, the model's own probabilities
+   * and the arg-max classes.
+   *
+   * @param features {@code n * exampleSize()} values
+   * @param n the number of examples
+   * @return the predictions
+   */
+  public Prediction predict(float[] features, int n) {
+    return prediction(features, n);
+  }
+
+  private Prediction prediction(float[] features, int n) {
+    requireFinite(features);
+    SavedModelClassifier.Outputs o = model.outputs(features, n);
+    float[] logits = o.logits();
     float[][] l = new float[n][model.numClasses()];
     float[][] pr = new float[n][model.numClasses()];
     int[] cls = new int[n];
     double[] lp = new double[model.numClasses()];
     for (int i = 0; i < n; i++) {
       System.arraycopy(logits, i * model.numClasses(), l[i], 0, model.numClasses());
-      dev.tfkd.metrics.Metrics.logSoftmax(logits, i * model.numClasses(), model.numClasses(), lp);
+      if (o.probabilities() != null) {
+        System.arraycopy(o.probabilities(), i * model.numClasses(), pr[i], 0, model.numClasses());
+      } else {
+        // A model with logits only: its probabilities are their softmax.
+        dev.tfkd.metrics.Metrics.logSoftmax(logits, i * model.numClasses(), model.numClasses(), lp);
+        for (int c = 0; c < model.numClasses(); c++) {
+          pr[i][c] = (float) Math.exp(lp[c]);
+        }
+      }
       int best = 0;
       for (int c = 0; c < model.numClasses(); c++) {
-        pr[i][c] = (float) Math.exp(lp[c]);
         if (l[i][c] > l[i][best]) {
           best = c;
         }

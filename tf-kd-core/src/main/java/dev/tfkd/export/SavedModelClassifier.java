@@ -87,6 +87,9 @@ public final class SavedModelClassifier implements AutoCloseable {
   private final String outputName;
   private final String inputTensor;
   private final String outputTensor;
+  /** The signature's own {@code probabilities} output, fetched beside a logits output; null when it has none. */
+  private final String probabilitiesTensor;
+  private final List<String> classNames;
   /** The kind decided so far; AUTO until the values decide a model whose graph says nothing. */
   private volatile OutputKind kind;
   /** What the graph said, when the kind was AUTO; null otherwise (nothing to confirm). */
@@ -105,10 +108,18 @@ public final class SavedModelClassifier implements AutoCloseable {
 
   private SavedModelClassifier(
       Path dir, SavedModelBundle bundle, SignatureDef sig, String input, String output, OutputKind kind,
-      OutputEvidence.Found graphEvidence, long[] shape, int k, Binding options, List<GraphSafety.Finding> unsafeOps) {
+      OutputEvidence.Found graphEvidence, long[] shape, int k, Binding options, List<GraphSafety.Finding> unsafeOps,
+      List<String> classNames) {
     this.dir = dir;
     this.inputTensor = sig.getInputsOrThrow(input).getName();
     this.outputTensor = sig.getOutputsOrThrow(output).getName();
+    TensorInfo p = output.equals(Signatures.PROBABILITIES) ? null : sig.getOutputsMap().get(Signatures.PROBABILITIES);
+    this.probabilitiesTensor =
+        p != null && p.getDtype() == DataType.DT_FLOAT && p.getTensorShape().getDimCount() == 2
+                && p.getTensorShape().getDim(1).getSize() == k
+            ? p.getName()
+            : null;
+    this.classNames = classNames;
     this.bundle = bundle;
     this.inputName = input;
     this.outputName = output;
@@ -210,7 +221,8 @@ public final class SavedModelClassifier implements AutoCloseable {
       SavedModelBundle bundle = scanned.load(config);
       try {
         return new SavedModelClassifier(
-            versionDir, bundle, sig, in.getKey(), output, kind, evidence, shape, k, options, findings);
+            versionDir, bundle, sig, in.getKey(), output, kind, evidence, shape, k, options, findings,
+            classNames(meta, k));
       } catch (RuntimeException e) {
         bundle.close();
         throw e;
@@ -218,6 +230,85 @@ public final class SavedModelClassifier implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(dir + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The class names the model's classify signature returns: its {@code classes} output traced back through {@code
+   * Tile}, {@code ExpandDims}, {@code Identity} and {@code Reshape} to a string constant of {@code k} values (how
+   * tf-kd's exports hold them); {@code "0"} to {@code "K-1"} when there is no such signature or constant.
+   */
+  static List<String> classNames(MetaGraphDef meta, int k) {
+    List<String> fallback = new java.util.ArrayList<>(k);
+    for (int c = 0; c < k; c++) {
+      fallback.add(Integer.toString(c));
+    }
+    SignatureDef classify = meta.getSignatureDefMap().get(Signatures.CLASSIFY_KEY);
+    TensorInfo classes = classify == null ? null : classify.getOutputsMap().get(Signatures.CLASSIFY_CLASSES);
+    if (classes == null || classes.getDtype() != DataType.DT_STRING) {
+      return fallback;
+    }
+    java.util.Map<String, org.tensorflow.proto.NodeDef> nodes = new java.util.HashMap<>();
+    for (org.tensorflow.proto.NodeDef n : meta.getGraphDef().getNodeList()) {
+      nodes.put(n.getName(), n);
+    }
+    String name = classes.getName();
+    // A bounded walk: a malformed graph with a cycle must not hang the load.
+    for (int hops = 0; hops < 8 && name != null; hops++) {
+      org.tensorflow.proto.NodeDef n = nodes.get(name.replaceFirst("^\\^", "").replaceFirst(":\\d+$", ""));
+      if (n == null) {
+        break;
+      }
+      if (n.getOp().equals("Const")) {
+        org.tensorflow.proto.TensorProto t = n.getAttrOrThrow("value").getTensor();
+        if (t.getDtype() == DataType.DT_STRING && t.getStringValCount() == k) {
+          List<String> out = new java.util.ArrayList<>(k);
+          t.getStringValList().forEach(b -> out.add(b.toStringUtf8()));
+          return List.copyOf(out);
+        }
+        if (t.getDtype() == DataType.DT_STRING && !t.getTensorContent().isEmpty()) {
+          List<String> out = decodeStrings(t.getTensorContent().toByteArray(), k);
+          return out != null ? out : fallback;
+        }
+        break;
+      }
+      if (!Set.of("Tile", "ExpandDims", "Identity", "Reshape").contains(n.getOp()) || n.getInputCount() == 0) {
+        break;
+      }
+      name = n.getInput(0);
+    }
+    return fallback;
+  }
+
+  /**
+   * {@code n} strings from a string tensor's {@code tensor_content} (TensorFlow's encoding: the {@code n} lengths as
+   * varints, then the bytes one after another), or null if the bytes do not decode to exactly that.
+   */
+  private static List<String> decodeStrings(byte[] b, int n) {
+    long[] lengths = new long[n];
+    int p = 0;
+    for (int i = 0; i < n; i++) {
+      long v = 0;
+      for (int shift = 0; ; shift += 7) {
+        if (p >= b.length || shift > 35) {
+          return null;
+        }
+        int x = b[p++] & 0xff;
+        v |= (long) (x & 0x7f) << shift;
+        if (x < 0x80) {
+          break;
+        }
+      }
+      lengths[i] = v;
+    }
+    List<String> out = new java.util.ArrayList<>(n);
+    for (long len : lengths) {
+      if (len > b.length - p) {
+        return null;
+      }
+      out.add(new String(b, p, (int) len, java.nio.charset.StandardCharsets.UTF_8));
+      p += (int) len;
+    }
+    return p == b.length ? List.copyOf(out) : null;
   }
 
   /**
@@ -403,16 +494,56 @@ public final class SavedModelClassifier implements AutoCloseable {
   }
 
   /**
+   * The name of each class, in class order: what the model's classify signature returns as {@code classes} (the
+   * names of the image folder or {@code --class-names} file it was trained with), else {@code "0"} to {@code
+   * "K-1"}.
+   *
+   * @return K names
+   */
+  public List<String> classNames() {
+    return classNames;
+  }
+
+  /**
+   * Logits and probabilities for {@code n} examples, each {@code n x K} row-major.
+   *
+   * @param logits as {@link #logits(float[], int)} returns them
+   * @param probabilities the model's own probabilities: its signature's {@code probabilities} output (fetched in
+   *     the same call), or the output read when it holds probabilities; {@code null} when the model has neither
+   */
+  public record Outputs(float[] logits, float[] probabilities) {}
+
+  /**
+   * Logits and, where the model computes them, its probabilities, for {@code n} examples stored row-major in
+   * {@code features}.
+   *
+   * @param features {@code n * exampleSize()} values
+   * @param n the number of examples
+   * @return both outputs
+   */
+  public Outputs outputs(float[] features, int n) {
+    return run(features, n, true);
+  }
+
+  /**
    * Logits for {@code n} examples stored row-major in {@code features} ({@code n * exampleSize()} values),
    * {@code n x K} row-major. The core call; the other methods reshape around it.
    */
   public float[] logits(float[] features, int n) {
+    return run(features, n, false).logits();
+  }
+
+  private Outputs run(float[] features, int n, boolean withProbabilities) {
     if (n < 0 || (long) n * exampleSize != features.length) {
       throw new IllegalArgumentException(
           features.length + " values do not make " + n + " examples of " + exampleSize + " values");
     }
     // The output's own values, outputWidth per example; turned into n x K logits below.
     float[] out = new float[n * outputWidth];
+    // A binary model's probabilities are its sigmoid output itself: nothing more to fetch.
+    boolean fetchProbabilities =
+        withProbabilities && probabilitiesTensor != null && kind != OutputKind.BINARY_PROBABILITY;
+    float[] probs = fetchProbabilities ? new float[n * numClasses] : null;
     lock.readLock().lock();
     try {
       if (closed) {
@@ -426,7 +557,7 @@ public final class SavedModelClassifier implements AutoCloseable {
         try (TFloat32 x =
                 TFloat32.tensorOf(
                     Shape.of(dims), DataBuffers.of(features, true, false).slice((long) start * exampleSize, (long) b * exampleSize));
-            Result r = bundle.session().runner().feed(inputTensor, x).fetch(outputTensor).run()) {
+            Result r = fetch(bundle.session().runner().feed(inputTensor, x), fetchProbabilities).run()) {
           Tensor t = r.get(0);
           boolean binary = kind == OutputKind.BINARY_PROBABILITY;
           boolean fits =
@@ -438,6 +569,14 @@ public final class SavedModelClassifier implements AutoCloseable {
                     + outputWidth + "]" + (binary ? " or [" + b + "]" : ""));
           }
           f.asRawTensor().data().asFloats().read(out, start * outputWidth, b * outputWidth);
+          if (fetchProbabilities) {
+            Tensor pt = r.get(1);
+            if (!(pt instanceof TFloat32 pf) || !pt.shape().equals(t.shape())) {
+              throw new IllegalStateException(
+                  dir + ": output 'probabilities' came back with shape " + pt.shape() + ", expected " + t.shape());
+            }
+            pf.asRawTensor().data().asFloats().read(probs, start * numClasses, b * numClasses);
+          }
         }
         if (!confirmed) {
           confirm(out, start * outputWidth, b * outputWidth);
@@ -447,21 +586,34 @@ public final class SavedModelClassifier implements AutoCloseable {
       lock.readLock().unlock();
     }
     if (kind == OutputKind.PROBABILITIES) {
+      if (withProbabilities && probs == null) {
+        probs = out.clone();
+      }
       for (int i = 0; i < out.length; i++) {
         // Log-probabilities: softmax(log p / T) is p sharpened or softened exactly as logits would be.
         out[i] = (float) Math.log(Math.max(out[i], PROBABILITY_FLOOR));
       }
     } else if (kind == OutputKind.BINARY_PROBABILITY) {
       float[] two = new float[n * 2];
+      float[] twoProbs = withProbabilities ? new float[n * 2] : null;
       for (int i = 0; i < n; i++) {
         // In double: 1 - p loses nothing for the p a float32 sigmoid gives.
         double p = out[i];
         two[2 * i] = (float) Math.log(Math.max(1 - p, PROBABILITY_FLOOR));
         two[2 * i + 1] = (float) Math.log(Math.max(p, PROBABILITY_FLOOR));
+        if (twoProbs != null) {
+          twoProbs[2 * i] = (float) (1 - p);
+          twoProbs[2 * i + 1] = (float) p;
+        }
       }
-      return two;
+      return new Outputs(two, twoProbs);
     }
-    return out;
+    return new Outputs(out, probs);
+  }
+
+  private org.tensorflow.Session.Runner fetch(org.tensorflow.Session.Runner r, boolean probabilities) {
+    r.fetch(outputTensor);
+    return probabilities ? r.fetch(probabilitiesTensor) : r;
   }
 
   /** Frees the model. Waits for running calls; later calls throw {@link IllegalStateException}. */

@@ -26,6 +26,7 @@ import org.tensorflow.proto.MetaGraphDef;
 import org.tensorflow.proto.OpDef;
 import org.tensorflow.proto.OpList;
 import org.tensorflow.proto.SavedModel;
+import org.tensorflow.proto.SignatureDef;
 
 /**
  * Writes an {@link InferenceModel} as a SavedModel in TensorFlow Serving's layout: {@code
@@ -64,7 +65,21 @@ public final class ServingExporter {
     return exportNextVersion(model, root, name, ExportOptions.NONE);
   }
 
-  /** Exports {@code model} as the next version of {@code <root>/<name>}, with a manifest and warm-up records. */
+  /**
+   * Exports {@code model} as the next version of {@code <root>/<name>}, with a manifest, warm-up records and the
+   * other files of {@code options}.
+   *
+   * <p>Concurrent exporters into one model directory (threads, processes, hosts sharing the file system) each get
+   * their own version: the number is claimed by creating {@code .claim-<version>} with an atomic {@code mkdir},
+   * which exactly one exporter wins; the others move on to the next number. The claim is removed once the version
+   * is published (or the export failed), so the number of a failed export is taken again by the next one.
+   *
+   * <p>Unless {@link ExportOptions#allowSignatureChange()}, the new version's signatures (keys, methods, input and
+   * output names, dtypes, shapes) must equal those of the version below it: clients of a model name expect one
+   * interface across its versions.
+   *
+   * @throws SignatureChangeException when the signatures differ from the previous version's
+   */
   public static Path exportNextVersion(InferenceModel model, Path root, String name, ExportOptions options)
       throws IOException {
     if (name.isEmpty() || name.contains("/") || name.startsWith(".")) {
@@ -72,8 +87,106 @@ public final class ServingExporter {
     }
     Path base = root.resolve(name);
     Files.createDirectories(base);
+    removeStaleTemporaries(base);
     long version = latestVersion(base).orElse(0L) + 1;
-    return export(model, base.resolve(Long.toString(version)), options);
+    while (true) {
+      Path claim = base.resolve(CLAIM_PREFIX + version);
+      try {
+        // mkdir is atomic on every file system (NFS included): exactly one exporter creates it.
+        Files.createDirectory(claim);
+      } catch (java.nio.file.FileAlreadyExistsException e) {
+        version++;
+        continue;
+      }
+      try {
+        Files.writeString(claim.resolve(CLAIM_OWNER), HOST + " " + ProcessHandle.current().pid() + "\n");
+        Path versionDir = base.resolve(Long.toString(version));
+        // The claim was free, but an exporter may have published this number and released its claim between our
+        // listing and our mkdir: a published version is never replaced.
+        if (Files.exists(versionDir)) {
+          version = Math.max(version, latestVersion(base).orElse(version)) + 1;
+          continue;
+        }
+        return export(model, versionDir, options);
+      } finally {
+        AtomicFiles.deleteRecursively(claim);
+      }
+    }
+  }
+
+  /** The prefix of the directory that claims a version number while it is exported. */
+  static final String CLAIM_PREFIX = ".claim-";
+
+  /** The file in a claim naming its owner: {@code <host> <pid>}. */
+  static final String CLAIM_OWNER = "owner";
+
+  /**
+   * Thrown when a new version's signatures differ from the previous version's and the options do not allow it.
+   * Bad input (an {@link IllegalArgumentException}): the command line exits with 2.
+   */
+  public static final class SignatureChangeException extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
+    SignatureChangeException(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * Refuses {@code signatures} for a new version of the model in {@code base} if they differ from those of its
+   * latest version below {@code version} (if any).
+   *
+   * @param base the model directory
+   * @param version the number about to be published, or {@link Long#MAX_VALUE} to compare with the latest
+   * @param signatures the new version's signatures by key
+   * @throws SignatureChangeException naming the first difference
+   * @throws IOException if the previous version cannot be read
+   */
+  public static void requireSameSignatures(Path base, long version, Map<String, SignatureDef> signatures)
+      throws IOException {
+    OptionalLong previous = latestVersionBelow(base, version);
+    if (previous.isEmpty()) {
+      return;
+    }
+    Path prev = base.resolve(Long.toString(previous.getAsLong()));
+    Map<String, SignatureDef> old;
+    try {
+      old = servingSignatures(prev);
+    } catch (IOException | IllegalArgumentException e) {
+      // A version that cannot be read says nothing about the interface; inspect --check reports it.
+      return;
+    }
+    String diff = Signatures.difference(old, signatures);
+    if (diff != null) {
+      throw new SignatureChangeException(
+          base + ": the new version's signatures differ from version " + previous.getAsLong() + "'s (" + diff
+              + "); export under another model name, or allow the change (--force)");
+    }
+  }
+
+  /** The signatures of the {@code {serve}} meta graph of the SavedModel in {@code dir}. */
+  static Map<String, SignatureDef> servingSignatures(Path dir) throws IOException {
+    SavedModel saved = SavedModel.parseFrom(Files.readAllBytes(dir.resolve("saved_model.pb")));
+    return ScannedSavedModel.select(saved, java.util.Set.of(SERVE_TAG))
+        .map(MetaGraphDef::getSignatureDefMap)
+        .orElse(Map.of());
+  }
+
+  /** The highest integer version directory under {@code base} below {@code limit}, if any. */
+  static OptionalLong latestVersionBelow(Path base, long limit) throws IOException {
+    if (!Files.isDirectory(base)) {
+      return OptionalLong.empty();
+    }
+    long best = -1;
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(base, Files::isDirectory)) {
+      for (Path d : dirs) {
+        String s = d.getFileName().toString();
+        if (s.matches("[0-9]{1,18}") && Long.parseLong(s) < limit) {
+          best = Math.max(best, Long.parseLong(s));
+        }
+      }
+    }
+    return best < 0 ? OptionalLong.empty() : OptionalLong.of(best);
   }
 
   /** Exports {@code model} to exactly {@code versionDir}, which must not exist yet. */
@@ -96,6 +209,14 @@ public final class ServingExporter {
     Path parent = versionDir.toAbsolutePath().getParent();
     Files.createDirectories(parent);
     removeStaleTemporaries(parent);
+    for (String f : options.files().keySet()) {
+      Path p = Path.of(f).normalize();
+      if (p.isAbsolute() || p.startsWith("..") || f.isEmpty() || p.toString().equals("saved_model.pb")
+          || p.startsWith("variables")) {
+        throw new IllegalArgumentException("export file '" + f + "' must be a relative path inside the version,"
+            + " outside saved_model.pb and variables/");
+      }
+    }
     Path tmp =
         parent.resolve(".tmp-" + versionDir.getFileName() + "-" + HOST + "-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID());
     try {
@@ -113,6 +234,14 @@ public final class ServingExporter {
       }
       if (options.warmupRequests() > 0) {
         writeWarmup(tmp.resolve(WarmupRecords.FILE), model, options);
+      }
+      for (Map.Entry<String, byte[]> f : options.files().entrySet()) {
+        // Everything goes in before the rename: a watcher never sees a version whose files arrive later.
+        writeFile(tmp.resolve(f.getKey()), f.getValue());
+      }
+      if (!options.allowSignatureChange() && versionDir.getFileName().toString().matches("[0-9]{1,18}")) {
+        requireSameSignatures(
+            parent, Long.parseLong(versionDir.getFileName().toString()), servingSignatures(tmp));
       }
       beforePublish.accept(tmp);
       if (Files.exists(versionDir)) {
@@ -141,10 +270,27 @@ public final class ServingExporter {
   }
 
   /**
-   * Deletes {@code .tmp-<version>-<host>-<pid>-<uuid>} directories in {@code dir} left by exports on this host whose
-   * process no longer runs (killed mid-export). Others are left alone: they may be exports in progress.
+   * Deletes {@code .tmp-<version>-<host>-<pid>-<uuid>} directories and {@code .claim-<version>} claims in {@code
+   * dir} left by exports on this host whose process no longer runs (killed mid-export). Others are left alone: they
+   * may be exports in progress.
    */
   static void removeStaleTemporaries(Path dir) throws IOException {
+    try (DirectoryStream<Path> claims = Files.newDirectoryStream(dir, CLAIM_PREFIX + "*")) {
+      for (Path c : claims) {
+        // A claim without its owner file is being made right now: left alone.
+        Path owner = c.resolve(CLAIM_OWNER);
+        String[] o;
+        try {
+          o = Files.readString(owner).strip().split(" ");
+        } catch (IOException e) {
+          continue;
+        }
+        if (o.length == 2 && o[0].equals(HOST) && o[1].matches("[0-9]{1,18}")
+            && ProcessHandle.of(Long.parseLong(o[1])).isEmpty()) {
+          AtomicFiles.deleteRecursively(c);
+        }
+      }
+    }
     java.util.regex.Pattern p = java.util.regex.Pattern.compile("\\.tmp-[0-9]+-(.+)-([0-9]+)-[0-9a-f-]{36}");
     try (DirectoryStream<Path> dirs = Files.newDirectoryStream(dir, ".tmp-*")) {
       for (Path d : dirs) {

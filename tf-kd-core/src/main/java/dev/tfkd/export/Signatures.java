@@ -1,7 +1,11 @@
 package dev.tfkd.export;
 
 import dev.tfkd.graph.InferenceModel;
+import java.util.Map;
+import java.util.TreeSet;
 import org.tensorflow.Signature;
+import org.tensorflow.proto.SignatureDef;
+import org.tensorflow.proto.TensorInfo;
 
 /**
  * The serving signatures of every tf-kd export and their names: {@code serving_default} (TensorFlow Serving's
@@ -68,5 +72,85 @@ public final class Signatures {
         .output(CLASSIFY_CLASSES, model.classLabelOutput())
         .output(CLASSIFY_SCORES, model.scores())
         .build();
+  }
+
+  /**
+   * The signatures of {@code model} as an export of it records them: keys, methods, and each input's and output's
+   * dtype and shape (tensor names left empty). What {@link #difference} compares, available before anything is
+   * trained or written.
+   *
+   * @param model the model (its variables need not be restored)
+   * @return the signatures by key
+   */
+  public static Map<String, SignatureDef> defs(InferenceModel model) {
+    Map<String, SignatureDef> out = new java.util.LinkedHashMap<>();
+    for (Signature s : java.util.List.of(predict(model), classify(model))) {
+      SignatureDef.Builder b = SignatureDef.newBuilder().setMethodName(s.methodName());
+      s.getInputs().forEach((k, t) -> b.putInputs(k, info(t)));
+      s.getOutputs().forEach((k, t) -> b.putOutputs(k, info(t)));
+      out.put(s.key(), b.build());
+    }
+    return out;
+  }
+
+  private static TensorInfo info(Signature.TensorDescription t) {
+    org.tensorflow.proto.TensorShapeProto.Builder shape = org.tensorflow.proto.TensorShapeProto.newBuilder();
+    if (t.shape.isUnknown()) {
+      shape.setUnknownRank(true);
+    } else {
+      for (long d : t.shape.asArray()) {
+        shape.addDim(org.tensorflow.proto.TensorShapeProto.Dim.newBuilder().setSize(d));
+      }
+    }
+    return TensorInfo.newBuilder().setDtype(t.dataType).setTensorShape(shape).build();
+  }
+
+  /**
+   * The first difference between two sets of signatures that a client would notice, or {@code null} when they
+   * agree: the signature keys, each signature's method, its input and output names, their dtypes and shapes. The
+   * graph tensors behind the names do not matter to a client and are not compared.
+   *
+   * @param before the signatures of the earlier version, by key
+   * @param after the signatures of the new version, by key
+   * @return a short description such as {@code serving_default input 'inputs' shape [-1,5] -> [-1,7]}, or null
+   */
+  public static String difference(Map<String, SignatureDef> before, Map<String, SignatureDef> after) {
+    if (!before.keySet().equals(after.keySet())) {
+      return "signatures " + new TreeSet<>(before.keySet()) + " -> " + new TreeSet<>(after.keySet());
+    }
+    for (String key : new TreeSet<>(before.keySet())) {
+      SignatureDef a = before.get(key);
+      SignatureDef b = after.get(key);
+      if (!a.getMethodName().equals(b.getMethodName())) {
+        return key + " method " + a.getMethodName() + " -> " + b.getMethodName();
+      }
+      String d = difference(key + " input", a.getInputsMap(), b.getInputsMap());
+      if (d == null) {
+        d = difference(key + " output", a.getOutputsMap(), b.getOutputsMap());
+      }
+      if (d != null) {
+        return d;
+      }
+    }
+    return null;
+  }
+
+  private static String difference(String what, Map<String, TensorInfo> a, Map<String, TensorInfo> b) {
+    if (!a.keySet().equals(b.keySet())) {
+      return what + "s " + new TreeSet<>(a.keySet()) + " -> " + new TreeSet<>(b.keySet());
+    }
+    for (String name : new TreeSet<>(a.keySet())) {
+      TensorInfo x = a.get(name);
+      TensorInfo y = b.get(name);
+      if (x.getDtype() != y.getDtype()) {
+        return what + " '" + name + "' dtype " + x.getDtype() + " -> " + y.getDtype();
+      }
+      String sx = Inspection.shape(x.getTensorShape());
+      String sy = Inspection.shape(y.getTensorShape());
+      if (!sx.equals(sy)) {
+        return what + " '" + name + "' shape " + sx + " -> " + sy;
+      }
+    }
+    return null;
   }
 }

@@ -161,6 +161,18 @@ public final class InferenceModel implements AutoCloseable {
     }
   }
 
+  /**
+   * The inference graph of {@code architecture} with its variables not restored: for reading what an export of it
+   * would look like (its signatures) before it is trained. Running it fails (uninitialised variables).
+   *
+   * @param architecture the architecture
+   * @param options preprocessing and class labels
+   * @return the model; close it
+   */
+  public static InferenceModel unrestored(Architecture architecture, Options options) {
+    return new InferenceModel(architecture, ConfigProto.getDefaultInstance(), options);
+  }
+
   /** The input: float32 {@code [batch, dims...]}, raw features when the graph normalises. */
   public Operand<TFloat32> inputs() {
     return inputs;

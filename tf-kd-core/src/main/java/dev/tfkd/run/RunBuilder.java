@@ -40,6 +40,8 @@ public abstract class RunBuilder<B extends RunBuilder<B>> {
   final List<PhaseListener> listeners = new ArrayList<>();
   RunSettings.EarlyStop earlyStopping;
   Consumer<RunStart> onStart = s -> {};
+  List<String> classNames;
+  boolean allowSignatureChange;
   RunConfig config;
 
   RunBuilder() {}
@@ -238,6 +240,41 @@ public abstract class RunBuilder<B extends RunBuilder<B>> {
   }
 
   /**
+   * The name of each class, in label order, carried into the export: the classify signature's {@code classes}
+   * output, the manifest, and what {@code tfkd predict} and {@code Predictor} show (default: {@code "0"} to {@code
+   * "K-1"}; an image folder's run uses its sub-folder names).
+   *
+   * @param names one non-empty name per class, or null for the default
+   * @return this builder
+   */
+  public B classNames(List<String> names) {
+    if (names != null) {
+      for (String n : names) {
+        if (n == null || n.isBlank() || n.contains("\n")) {
+          throw new IllegalArgumentException("class names must be non-empty single lines, got '" + n + "'");
+        }
+      }
+      if (new java.util.HashSet<>(names).size() != names.size()) {
+        throw new IllegalArgumentException("class names must be distinct, got " + names);
+      }
+    }
+    this.classNames = names == null ? null : List.copyOf(names);
+    return self();
+  }
+
+  /**
+   * Whether to publish a version whose signatures (inputs, outputs, dtypes, shapes) differ from the previous
+   * version's of the same model name; by default such a run is refused before it trains.
+   *
+   * @param allow publish anyway
+   * @return this builder
+   */
+  public B allowSignatureChange(boolean allow) {
+    this.allowSignatureChange = allow;
+    return self();
+  }
+
+  /**
    * Trains and scores without exporting.
    *
    * @return this builder
@@ -318,11 +355,50 @@ public abstract class RunBuilder<B extends RunBuilder<B>> {
     if (!c.getOutput().getExportDir().isBlank()) {
       exportTo(Path.of(c.getOutput().getExportDir()));
     }
+    if (!c.getOutput().getExportName().isEmpty()) {
+      modelName(c.getOutput().getExportName());
+    }
+    allowSignatureChange(c.getOutput().getAllowSignatureChange());
+    classNames(classNames(c.getData(), d.train()));
     var es = c.getEarlyStopping();
     if (es.getPatience() > 0) {
       earlyStopping(EarlyStopping.Metric.valueOf(es.getMetric().toUpperCase(Locale.ROOT)), es.getPatience(), es.getMinDelta());
     }
     return config(c);
+  }
+
+  /**
+   * The class names a configuration gives: the {@code data.class_names} file (one per line, blank lines at the
+   * end ignored), else an image folder's sub-folder names, else null.
+   */
+  static List<String> classNames(dev.tfkd.config.DataConfig d, Dataset train) {
+    String file = d.getClassNames();
+    List<String> names;
+    if (!file.isBlank()) {
+      try {
+        names = new ArrayList<>(java.nio.file.Files.readAllLines(Path.of(file), java.nio.charset.StandardCharsets.UTF_8));
+      } catch (java.io.IOException e) {
+        throw new dev.tfkd.config.ConfigException("{data.class_names} " + file + ": cannot read (" + e.getMessage() + ")");
+      }
+      while (!names.isEmpty() && names.get(names.size() - 1).isBlank()) {
+        names.remove(names.size() - 1);
+      }
+      names.replaceAll(String::strip);
+      if (names.size() != train.numClasses()) {
+        throw new dev.tfkd.config.ConfigException(
+            "{data.class_names} " + file + " has " + names.size() + " names; " + train.name() + " has "
+                + train.numClasses() + " classes");
+      }
+      if (names.stream().anyMatch(String::isEmpty) || new java.util.HashSet<>(names).size() != names.size()) {
+        throw new dev.tfkd.config.ConfigException(
+            "{data.class_names} " + file + ": every line must hold a distinct, non-empty class name");
+      }
+      return names;
+    }
+    String format = d.getFormat().isBlank() ? null : d.getFormat();
+    names = dev.tfkd.data.io.DataSources.classNames(d.getTrain(), format, dev.tfkd.data.io.DataSources.Split.TRAIN)
+        .orElse(null);
+    return names != null && names.size() == train.numClasses() ? names : null;
   }
 
   /** The run's data as given. */
@@ -380,6 +456,6 @@ public abstract class RunBuilder<B extends RunBuilder<B>> {
     Path root = !export ? null : exportRoot != null ? exportRoot : RunDirectory.at(runDirectory).defaultExportRoot();
     return new RunSettings(
         c, runDirectory, resume, root, exportName != null ? exportName : defaultName, training.threads(),
-        List.copyOf(listeners), earlyStopping);
+        List.copyOf(listeners), earlyStopping, classNames, allowSignatureChange);
   }
 }

@@ -105,6 +105,13 @@ final class RunLifecycle {
         }
       }
     }
+    if (s.exportRoot() != null && !s.allowSignatureChange()) {
+      // A version whose interface differs from the previous one's is refused now, not after training.
+      try (InferenceModel m = InferenceModel.unrestored(architecture, inferenceOptions())) {
+        ServingExporter.requireSameSignatures(
+            s.exportRoot().resolve(s.exportName()), Long.MAX_VALUE, dev.tfkd.export.Signatures.defs(m));
+      }
+    }
     // A model larger than the machine ends in a native allocation abort minutes in: refused before anything is built.
     String model = s.config().getModel().isBlank() ? architecture.name() : s.config().getModel().strip();
     MemoryEstimate.of(architecture, training.batchSize(), training.optimizer())
@@ -173,14 +180,24 @@ final class RunLifecycle {
     }
   }
 
-  /** Done with the trained model while it is loaded: e.g. more figures written beside the export. */
-  interface AfterExport {
+  /** How the trained model is rebuilt for scoring and export: no preprocessing, the run's class names. */
+  private InferenceModel.Options inferenceOptions() {
+    return new InferenceModel.Options(null, s.classNames());
+  }
+
+  /**
+   * Done with the trained model while it is loaded, before it is exported: e.g. more figures, written into the
+   * version directory with it.
+   */
+  interface BeforeExport {
     /**
-     * @param export the published version, or null without export
      * @param scored the model's test figures, or null without test data
+     * @param files where to put files for the version directory (path relative to it, content): they are
+     *     published with the model, in the same rename
      * @return the model's CMI on its training data, if measured
      */
-    OptionalDouble accept(InferenceModel model, Path export, ModelScore scored) throws IOException;
+    OptionalDouble accept(InferenceModel model, ModelScore scored, java.util.Map<String, byte[]> files)
+        throws IOException;
   }
 
   /**
@@ -190,7 +207,7 @@ final class RunLifecycle {
    * @param plannedEpochs the epochs the run would have had without early stopping
    * @param phases the model at the end of each phase
    * @param cmi the teacher's conditional mutual information per epoch for the report, or null
-   * @param afterExport run with the trained model, or null
+   * @param beforeExport run with the trained model before it is exported, or null
    * @param note a line under the report's title (e.g. which epochs belong to which phase), or null
    */
   record Extras(
@@ -198,7 +215,7 @@ final class RunLifecycle {
       int plannedEpochs,
       List<TrainedModel> phases,
       double[] cmi,
-      AfterExport afterExport,
+      BeforeExport beforeExport,
       String note) {}
 
   /** Examples in all warm-up records: predict and classify requests for every batch size. */
@@ -218,9 +235,13 @@ final class RunLifecycle {
     ModelScore scored = null;
     Path export = null;
     boolean reused = false;
-    try (InferenceModel m = model.load(Trainer.sessionConfig(s.threads()))) {
+    try (InferenceModel m = model.load(Trainer.sessionConfig(s.threads()), inferenceOptions())) {
       if (data.test() != null) {
         scored = ModelScore.of(exportName, m.logits(data.test()), data.test(), model.trainableParameters());
+      }
+      java.util.Map<String, byte[]> files = new java.util.TreeMap<>();
+      if (extras.beforeExport() != null) {
+        trainCmi = extras.beforeExport().accept(m, scored, files);
       }
       if (s.exportRoot() != null) {
         Optional<Path> published = s.resume() ? dir.publishedExport(s.exportRoot(), exportName) : Optional.empty();
@@ -229,15 +250,15 @@ final class RunLifecycle {
           reused = true;
         } else {
           Dataset warmup = data.test() != null ? data.test() : data.train();
-          export =
-              ServingExporter.exportNextVersion(
-                  m, s.exportRoot(), exportName,
-                  ExportOptions.withManifest(manifest(model, scored))
-                      .withWarmup(warmup, WARMUP_EXAMPLES, RunConfigs.warmupBatchSizes(s.config())));
+          ExportOptions options =
+              ExportOptions.withManifest(manifest(model, scored))
+                  .withWarmup(warmup, WARMUP_EXAMPLES, RunConfigs.warmupBatchSizes(s.config()))
+                  .withSignatureChange(s.allowSignatureChange());
+          for (var f : files.entrySet()) {
+            options = options.withFile(f.getKey(), f.getValue());
+          }
+          export = ServingExporter.exportNextVersion(m, s.exportRoot(), exportName, options);
         }
-      }
-      if (extras.afterExport() != null) {
-        trainCmi = extras.afterExport().accept(m, export, scored);
       }
     }
     List<ModelScore> all = new ArrayList<>(others);

@@ -16,6 +16,9 @@ import java.util.List;
  * @param threads TensorFlow threads for scoring and export
  * @param listeners per-phase listeners (e.g. progress)
  * @param earlyStopping early stopping, or null
+ * @param classNames the name of each class, in label order, for the export (classify outputs, manifest), or null
+ *     for {@code "0"} to {@code "K-1"}
+ * @param allowSignatureChange publish even if the export's signatures differ from the previous version's
  */
 record RunSettings(
     RunConfig config,
@@ -25,7 +28,9 @@ record RunSettings(
     String exportName,
     int threads,
     List<PhaseListener> listeners,
-    EarlyStop earlyStopping) {
+    EarlyStop earlyStopping,
+    List<String> classNames,
+    boolean allowSignatureChange) {
 
   /** Early stopping's settings; a fresh listener is made for each phase. */
   record EarlyStop(EarlyStopping.Metric metric, int patience, double minDelta) {}

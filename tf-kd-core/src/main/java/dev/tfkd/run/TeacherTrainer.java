@@ -184,17 +184,16 @@ public final class TeacherTrainer {
         teacher, List.of(),
         new RunLifecycle.Extras(
             history, planned, phases, cmi,
-            (model, export, scored) -> {
+            (model, scored, files) -> {
               if (scored == null) {
                 return OptionalDouble.empty();
               }
               Dataset train = data.train();
               double trainCmi = EmpiricalCmi.of(model.logits(train), train.labels(), train.numClasses(), 1);
-              if (export != null) {
-                AtomicFiles.writeString(
-                    export.resolve(EVALUATION_FILE),
-                    evaluationJson(scored.evaluation(), data.test().name(), trainCmi, spec.describe(), seed));
-              }
+              files.put(
+                  EVALUATION_FILE,
+                  evaluationJson(scored.evaluation(), data.test().name(), trainCmi, spec.describe(), seed)
+                      .getBytes(java.nio.charset.StandardCharsets.UTF_8));
               return OptionalDouble.of(trainCmi);
             },
             note));

@@ -273,8 +273,10 @@ class ExportFeaturesTest {
     Path base = root.resolve("m");
     assertTrue(ServingExporter.latestVersion(base).isEmpty());
     try (Stream<Path> s = Files.list(base)) {
-      // The child's fully written temporary directory is left, under a name TensorFlow Serving ignores.
-      assertTrue(s.allMatch(d -> d.getFileName().toString().startsWith(".tmp-1-")));
+      // The child's fully written temporary directory and its claim on version 1 are left, under names TensorFlow
+      // Serving ignores.
+      assertTrue(
+          s.allMatch(d -> d.getFileName().toString().startsWith(".tmp-1-") || d.getFileName().toString().equals(".claim-1")));
     }
     // The next export publishes version 1 and removes the dead process's temporary directory.
     Path live = Files.createDirectories(

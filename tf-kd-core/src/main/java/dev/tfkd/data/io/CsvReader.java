@@ -1,6 +1,7 @@
 package dev.tfkd.data.io;
 
 import dev.tfkd.data.Dataset;
+import dev.tfkd.data.Examples;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -26,11 +27,36 @@ public final class CsvReader {
    * @param numClasses the class count, or 0 to use the largest label plus one
    */
   public static Dataset read(Path file, int numClasses) {
+    Examples e = read(file, numClasses, -1, false);
+    int max = -1;
+    for (int l : e.labels()) {
+      max = Math.max(max, l);
+    }
+    return new Dataset(e.name(), e.features(), e.labels(), e.exampleShape(), numClasses > 0 ? numClasses : max + 1, null);
+  }
+
+  /**
+   * Reads {@code file} for prediction: a row of {@code exampleSize} fields is an unlabelled example, a row of
+   * {@code exampleSize + 1} a labelled one (label last); the first data row decides for the whole file.
+   *
+   * @param exampleSize the values per example the model takes
+   * @param allowNonFinite accept {@code NaN} and infinities as feature values (for a model that is to judge them)
+   * @return the examples, with labels when the file has a label column
+   */
+  public static Examples readExamples(Path file, int exampleSize, boolean allowNonFinite) {
+    if (exampleSize < 1) {
+      throw new IllegalArgumentException("example size must be >= 1, got " + exampleSize);
+    }
+    return read(file, 0, exampleSize, allowNonFinite);
+  }
+
+  /** {@code exampleSize} -1: the last column is the label; otherwise the width of the first row decides. */
+  private static Examples read(Path file, int numClasses, int exampleSize, boolean allowNonFinite) {
     char sep = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".tsv") ? '\t' : ',';
     List<float[]> rows = new ArrayList<>();
     List<Integer> labels = new ArrayList<>();
     int width = -1;
-    int max = -1;
+    boolean labelled = true;
     // Malformed UTF-8 decodes to U+FFFD here, found per line below: Files.newBufferedReader would throw
     // "Input length = 1" while decoding ahead, with no way to tell which line is at fault.
     try (BufferedReader r = new BufferedReader(new InputStreamReader(Files.newInputStream(file), StandardCharsets.UTF_8))) {
@@ -56,16 +82,30 @@ public final class CsvReader {
         if (width < 0) {
           width = fields.length;
         }
+        if (rows.isEmpty() && exampleSize > 0) {
+          if (width == exampleSize) {
+            labelled = false;
+          } else if (width != exampleSize + 1) {
+            throw new DataFormatException(
+                file, "line " + lineNo,
+                "row has " + width + " fields; the model takes " + exampleSize + " values (plus an optional label column)");
+          }
+        }
         if (fields.length != width) {
           throw new DataFormatException(
               file, "line " + lineNo, "row has " + fields.length + " fields, expected " + width + " like the first row");
         }
-        if (width < 2) {
+        if (labelled && width < 2) {
           throw new DataFormatException(file, "line " + lineNo, "need at least one feature and a label column");
         }
-        float[] x = new float[width - 1];
-        for (int c = 0; c < width - 1; c++) {
-          x[c] = number(file, lineNo, c, fields[c]);
+        int d = labelled ? width - 1 : width;
+        float[] x = new float[d];
+        for (int c = 0; c < d; c++) {
+          x[c] = number(file, lineNo, c, fields[c], allowNonFinite);
+        }
+        rows.add(x);
+        if (!labelled) {
+          continue;
         }
         String l = fields[width - 1].strip();
         int label;
@@ -79,8 +119,6 @@ public final class CsvReader {
               file, "line " + lineNo + ", column " + width,
               "label " + label + " is outside [0, " + Labels.bound(numClasses) + ")");
         }
-        max = Math.max(max, label);
-        rows.add(x);
         labels.add(label);
       }
     } catch (IOException e) {
@@ -89,14 +127,16 @@ public final class CsvReader {
     if (rows.isEmpty()) {
       throw new DataFormatException(file, "", "no data rows");
     }
-    int d = width - 1;
+    int d = labelled ? width - 1 : width;
     float[] features = new float[rows.size() * d];
-    int[] y = new int[rows.size()];
+    int[] y = labelled ? new int[rows.size()] : null;
     for (int i = 0; i < rows.size(); i++) {
       System.arraycopy(rows.get(i), 0, features, i * d, d);
-      y[i] = labels.get(i);
+      if (labelled) {
+        y[i] = labels.get(i);
+      }
     }
-    return new Dataset(file.getFileName().toString(), features, y, new long[] {d}, numClasses > 0 ? numClasses : max + 1, null);
+    return new Examples(file.getFileName().toString(), features, new long[] {d}, y);
   }
 
   private static boolean allNumeric(String[] fields) {
@@ -110,10 +150,10 @@ public final class CsvReader {
     return true;
   }
 
-  private static float number(Path file, int line, int col, String s) {
+  private static float number(Path file, int line, int col, String s, boolean allowNonFinite) {
     try {
       float v = Float.parseFloat(s.strip());
-      if (Float.isFinite(v)) {
+      if (Float.isFinite(v) || allowNonFinite) {
         return v;
       }
     } catch (NumberFormatException ignored) {

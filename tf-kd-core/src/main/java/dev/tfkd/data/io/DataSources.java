@@ -136,6 +136,50 @@ public final class DataSources {
         Files.isDirectory(path) ? loadFolder(path, f, split, numClasses) : loadFile(path, f == null ? detect(path) : f, numClasses));
   }
 
+  /**
+   * Loads {@code spec} for prediction: as {@link #load(String, String, Split)}, except that a CSV file may have no
+   * label column (its width, {@code exampleSize} or {@code exampleSize + 1}, decides) and TFRecord files may have no
+   * labels (e.g. {@code tf.Example}s with only the feature {@code x}).
+   *
+   * @param exampleSize the values per example the model takes
+   * @param allowNonFinite let NaN and infinite feature values of a CSV or TFRecord file through (for a model that
+   *     is to judge them); other formats never hold them
+   * @return the examples, labelled when the data has labels
+   */
+  public static dev.tfkd.data.Examples loadExamples(
+      String spec, String format, Split split, int exampleSize, boolean allowNonFinite) {
+    Path path = Path.of(spec);
+    if (!BUILTIN.containsKey(spec) && Files.isRegularFile(path)) {
+      Format f = format == null || format.isBlank() ? detect(path) : Format.parse(format);
+      dev.tfkd.data.Examples e =
+          switch (f) {
+            // Non-finite values are let through here and refused below, with the flag that allows them.
+            case CSV -> CsvReader.readExamples(path, exampleSize, true);
+            case TFRECORD -> TfRecordReader.readExamples(path);
+            default -> null;
+          };
+      if (e != null) {
+        if (!allowNonFinite) {
+          requireFinite(path, e);
+        }
+        return e;
+      }
+    }
+    return dev.tfkd.data.Examples.of(load(spec, format, split));
+  }
+
+  private static void requireFinite(Path file, dev.tfkd.data.Examples e) {
+    float[] x = e.features();
+    int size = e.exampleSize();
+    for (int i = 0; i < x.length; i++) {
+      if (!Float.isFinite(x[i])) {
+        throw new DataFormatException(
+            file, "example " + i / size + ", value " + i % size,
+            x[i] + " is not a finite number (allow it with --allow-non-finite)");
+      }
+    }
+  }
+
   /** Reads one file in {@code format}. */
   public static Dataset loadFile(Path file, Format format, int numClasses) {
     Dataset d =
@@ -262,5 +306,39 @@ public final class DataSources {
       return new Dataset(d.name(), d.features(), d.labels(), d.exampleShape(), numClasses, null);
     }
     return new Dataset(d.name(), d.features(), d.labels(), d.exampleShape(), numClasses, d.posterior());
+  }
+
+  /**
+   * The class names of {@code spec} when it is read as a folder of images, one sub-folder per class: the
+   * sub-folder names in label order; otherwise (files, built-in data, other folders) empty.
+   *
+   * @param spec a path or a built-in name, as given to {@link #load(String, String, Split)}
+   * @param format the format name, or {@code null} to detect it
+   * @param split which split of a folder holding {@code train/} and {@code test/}
+   * @return the names in label order, or empty
+   * @throws java.io.UncheckedIOException if the folder cannot be listed
+   */
+  public static java.util.Optional<List<String>> classNames(String spec, String format, Split split) {
+    if (BUILTIN.containsKey(spec)) {
+      return java.util.Optional.empty();
+    }
+    Path dir = Path.of(spec);
+    Format f = format == null || format.isBlank() ? null : Format.parse(format);
+    if (!Files.isDirectory(dir) || (f != null && f != Format.IMAGES)) {
+      return java.util.Optional.empty();
+    }
+    try {
+      // The same folder loadFolder reads as images.
+      Path sub = dir.resolve(split == Split.TRAIN ? "train" : "test");
+      if (Files.isDirectory(sub) && ImageFolderReader.looksLikeImageFolder(sub)) {
+        return java.util.Optional.of(ImageFolderReader.classNames(sub));
+      }
+      if (ImageFolderReader.looksLikeImageFolder(dir)) {
+        return java.util.Optional.of(ImageFolderReader.classNames(dir));
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(dir + ": " + e.getMessage(), e);
+    }
+    return java.util.Optional.empty();
   }
 }

@@ -2,6 +2,7 @@ package dev.tfkd.data.io;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.tfkd.data.Dataset;
+import dev.tfkd.data.Examples;
 import dev.tfkd.io.TfRecord;
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -46,14 +47,33 @@ public final class TfRecordReader {
    * @param numClasses the class count, or 0 to use the largest label plus one
    */
   public static Dataset read(Path file, int numClasses) {
+    Examples e = read(file, numClasses, false);
+    int max = -1;
+    for (int l : e.labels()) {
+      max = Math.max(max, l);
+    }
+    return new Dataset(e.name(), e.features(), e.labels(), e.exampleShape(), numClasses > 0 ? numClasses : max + 1, null);
+  }
+
+  /**
+   * Reads {@code file} for prediction: records may all carry a label or all carry none (e.g. the {@code tf.Example}s
+   * of TensorFlow Serving's Classify API, with only the feature {@code x}).
+   *
+   * @return the examples, with labels when the records have them
+   */
+  public static Examples readExamples(Path file) {
+    return read(file, 0, true);
+  }
+
+  private static Examples read(Path file, int numClasses, boolean labelsOptional) {
     if (Bytes.isGzip(file)) {
       throw new DataFormatException(file, "byte 0", "gzip-compressed TFRecord files are not supported; decompress it first");
     }
     List<float[]> xs = new ArrayList<>();
     List<Integer> ys = new ArrayList<>();
     long[] shape = null;
-    int max = -1;
     long values = 0;
+    Boolean labelled = null;
     try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
       Records r = new Records(in, file, Files.size(file));
       byte[] data;
@@ -78,12 +98,19 @@ public final class TfRecordReader {
           throw new DataFormatException(
               file, place, "example has shape " + Arrays.toString(s.shape) + " but record 0 has " + Arrays.toString(shape));
         }
-        long label = label(file, place, f);
+        boolean has = !labelsOptional || hasLabel(f);
+        if (labelled == null) {
+          labelled = has;
+        } else if (labelled != has) {
+          throw new DataFormatException(
+              file, place, (has ? "has a label but record 0 has none" : "has no label but record 0 has one")
+                  + "; label every record or none");
+        }
+        long label = has ? label(file, place, f) : 0;
         if (label < 0 || label >= Labels.bound(numClasses)) {
           throw new DataFormatException(
               file, place, "label " + label + " is outside [0, " + Labels.bound(numClasses) + ")");
         }
-        max = Math.max(max, (int) label);
         // Encoded images expand up to a thousandfold: the values so far and their final copy must fit.
         values += s.values.length;
         Bytes.checkHeap(file, place, 2 * Float.BYTES * values, "the " + values + " values decoded so far");
@@ -106,7 +133,16 @@ public final class TfRecordReader {
       System.arraycopy(xs.get(i), 0, x, i * e, e);
       y[i] = ys.get(i);
     }
-    return new Dataset(file.getFileName().toString(), x, y, shape, numClasses > 0 ? numClasses : max + 1, null);
+    return new Examples(file.getFileName().toString(), x, shape, Boolean.TRUE.equals(labelled) ? y : null);
+  }
+
+  private static boolean hasLabel(Map<String, Feature> f) {
+    for (String k : LABEL_KEYS) {
+      if (f.containsKey(k)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private record Sample(long[] shape, float[] values) {}
