@@ -42,12 +42,12 @@ import picocli.CommandLine.Spec;
       "", "Examples:",
       "  tfkd experiment mcmi-study --data ../shared/datasets/mnist-10k/t10k-images-idx3-ubyte.gz --out docs/results/study/mnist10k",
       "  tfkd experiment mcmi-study --out docs/results/study/mnist10k --report-only",
-      "  tfkd experiment mcmi-study --data gmm --posterior test-posterior.csv --out results/study-gmm"
+      "  tfkd experiment mcmi-study --data train.csv --test test.csv --posterior test-posterior.csv --teacher-model mlp:256,256 --out results/study"
     })
 final class McmiStudyCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--data", description = "Training data: built-in name or path (default: ${DEFAULT-VALUE}).", defaultValue = "gmm")
+  @Option(names = "--data", description = "Training data: built-in name or path, e.g. an IDX file (default: ${DEFAULT-VALUE}).", defaultValue = "shapes28")
   String data;
 
   @Option(names = "--test", description = "Test data (default: the built-in test split, or --test-fraction of a file).")

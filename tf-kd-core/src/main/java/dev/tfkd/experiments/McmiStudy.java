@@ -212,12 +212,11 @@ public record McmiStudy(
     runner.drain();
 
     Path selectionFile = out.resolve("selection.json");
-    McmiStudyReport report = McmiStudyReport.load(out);
     if (!Files.exists(selectionFile)) {
       // The validation table and the choice are on disk before any test cell exists.
-      AtomicFiles.writeString(out.resolve("validation.md"), report.validationMarkdown());
-      AtomicFiles.writeString(selectionFile, report.selectionJson() + "\n");
-      log.println("wrote " + out.resolve("validation.md") + " and " + selectionFile);
+      AtomicFiles.writeString(selectionFile, McmiStudyReport.load(out).selectionJson() + "\n");
+      AtomicFiles.writeString(out.resolve("validation.md"), McmiStudyReport.load(out).validationMarkdown());
+      log.println("wrote " + selectionFile + " and " + out.resolve("validation.md"));
     }
     Map<String, Object> selection = dev.tfkd.io.JsonReader.object(Files.readString(selectionFile));
     McmiFineTune mcmiFt = fineTune(
