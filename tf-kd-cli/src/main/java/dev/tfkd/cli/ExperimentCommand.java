@@ -4,12 +4,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** {@code tfkd experiment}: groups the experiments; {@code tfkd experiment mcmi}. */
+/** {@code tfkd experiment}: groups the experiments; {@code tfkd experiment mcmi}, {@code tfkd experiment mcmi-study}. */
 @Command(
     name = "experiment",
     mixinStandardHelpOptions = true,
     description = "Run an experiment and write its results table (Markdown and JSON).",
-    subcommands = {McmiExperimentCommand.class})
+    subcommands = {McmiExperimentCommand.class, McmiStudyCommand.class})
 final class ExperimentCommand implements Runnable {
   @Spec CommandSpec spec;
 

@@ -31,7 +31,9 @@ import picocli.CommandLine.Spec;
     },
     footer = {
       "", "Examples:", "  tfkd experiment mcmi --seeds 3 --out results/mcmi-gmm",
-      "  tfkd experiment mcmi --validation-split 0.2 --lambda 0.25 --centroids epoch   (choosing settings)"
+      "  tfkd experiment mcmi --validation-split 0.2 --lambda 0.25 --centroids epoch   (choosing settings)",
+      "  tfkd experiment mcmi --method 'dkd(alpha=1,beta=8)' --control --out results/mcmi-dkd",
+      "  tfkd experiment mcmi-study --help   (the few-shot / zero-shot study, checkpointed per cell)"
     })
 final class McmiExperimentCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -81,8 +83,11 @@ final class McmiExperimentCommand implements Callable<Integer> {
   @Option(names = "--finetune-epochs", description = "MCMI fine-tuning epochs, SGD 0.9, lr 0.05 cosine, wd 5e-4 (default: ${DEFAULT-VALUE}).", defaultValue = "20")
   int finetuneEpochs;
 
-  @Option(names = "--divergence", description = "Distillation divergence spec (default: ${DEFAULT-VALUE}).", defaultValue = "kl(T=4)")
+  @Option(names = {"--method", "--divergence"}, description = "Distillation method the comparison runs inside: a divergence spec, see `tfkd divergences` (default: ${DEFAULT-VALUE}).", defaultValue = "kl(T=4)")
   String divergence;
+
+  @Option(names = "--posterior", description = "CSV of the known P(y|x), one row per evaluation example in order, one column per class: adds BCPD error and KL(posterior||teacher).")
+  Path posterior;
 
   @Option(names = "--ce-weight", description = "Students' label-loss weight (default: ${DEFAULT-VALUE}).", defaultValue = "0.1")
   float ceWeight;
@@ -119,6 +124,9 @@ final class McmiExperimentCommand implements Callable<Integer> {
     Distillation kd = new Distillation(ceWeight, kdWeight, Divergences.parse(divergence));
     McmiExperiment.Protocols protocols = new McmiExperiment.Protocols(trainFraction, fewShotEpochs, omitClasses);
     Dataset[] sets = DataOptions.load(data, test, validationSplit, testFraction);
+    if (posterior != null) {
+      sets[1] = dev.tfkd.data.io.PosteriorCsv.attach(posterior, sets[1]);
+    }
     TrainConfig teacherConfig = new TrainConfig(teacherEpochs, batchSize, adam, seed, threads);
     TrainConfig studentConfig = new TrainConfig(studentEpochs, batchSize, adam, seed, threads);
     Architecture teacherArch = Models.forTraining(teacherModel, sets[0].exampleShape(), sets[0].numClasses(), teacherConfig);
