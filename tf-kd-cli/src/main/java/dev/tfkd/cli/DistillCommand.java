@@ -85,6 +85,7 @@ final class DistillCommand implements Callable<Integer> {
             || teacherInput != null || teacherOutput != null || teacherOutputKind != null || allowUnsafeOps != null
             || teacherPreprocess != null;
     RunConfig c = run.resolveRun("distill", this::apply, own);
+    run.startChief(c, err);
     RunResult r =
         Distiller.fromConfig(c, run.resume != null, Models::create)
             .listener(RunPrinter.progress(RunPrinter.progressOut(out, err, run.json)))

@@ -114,6 +114,71 @@ public record Replication(
     }
   }
 
+  /** A training graph and its session, released as {@link Resources#close} says. */
+  Resources resources() {
+    return new Resources(this);
+  }
+
+  /**
+   * The graph and session of one training attempt. Closed normally after a success and always in this process;
+   * after a failure on a cluster they are closed on a background thread instead, because closing a session whose
+   * parameter server died waits for that task without end (TensorFlow retries the unreachable task), and a graph
+   * cannot close before its sessions.
+   */
+  static final class Resources implements AutoCloseable {
+    private final Replication replication;
+    private final Graph graph = new Graph();
+    private Session session;
+    private boolean succeeded;
+
+    private Resources(Replication replication) {
+      this.replication = replication;
+    }
+
+    Graph graph() {
+      return graph;
+    }
+
+    Session open(ConfigProto config) {
+      session = replication.open(graph, config);
+      return session;
+    }
+
+    void succeeded() {
+      succeeded = true;
+    }
+
+    @Override
+    public void close() {
+      if (succeeded || replication.cluster() == null) {
+        try {
+          if (session != null) {
+            session.close();
+          }
+        } finally {
+          graph.close();
+        }
+        return;
+      }
+      Session s = session;
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  if (s != null) {
+                    s.close();
+                  }
+                  graph.close();
+                } catch (RuntimeException ignored) {
+                  // Nothing is waiting for this: the run has moved on (or stopped) without these resources.
+                }
+              },
+              "tfkd-release-failed-cluster-session");
+      t.setDaemon(true);
+      t.start();
+    }
+  }
+
   static void closeQuietly(Session s, RuntimeException cause) {
     try {
       s.close();

@@ -278,7 +278,8 @@ public final class Trainer {
                 + (long) train.size() * k);
       }
     }
-    try (Graph graph = new Graph()) {
+    try (Replication.Resources resources = replication.resources()) {
+      Graph graph = resources.graph();
       TrainingGraph g =
           replication.replicated()
               ? ReplicatedGraph.build(graph, architecture, objective, onlineTeacher, config, setup, replication)
@@ -294,7 +295,8 @@ public final class Trainer {
           new EpochLoop(
               config, all, prefetch, new EpochLoop.Inputs(architecture, train, teacherLogits, teacher.perBatch(), options, setup.hooks()),
               g, own);
-      try (Session session = replication.open(graph, this.session)) {
+      try {
+        Session session = resources.open(this.session);
         TrainingContext context = new TrainingContext(session, g, train);
         Checkpoints.Saved saved;
         try {
@@ -307,6 +309,7 @@ public final class Trainer {
             h.onEnd();
           }
         }
+        resources.succeeded();
         return new TrainedModel(architecture, saved.prefix(), CheckpointCodec.history(saved.state()), g.parameters());
       } catch (IOException e) {
         throw new UncheckedIOException(e);
