@@ -161,9 +161,11 @@ final class ReplicatedGraph {
       Operand<TInt32> rows = tf.math.sub(hi, lo);
       weights.add(tf.math.div(tf.dtypes.cast(rows, TFloat32.class), mf));
       nonEmpty.add(tf.math.greater(rows, tf.constant(0)));
-      Operand<TFloat32> xr = rows(tf, x, batch.numDimensions(), lo, rows);
-      Operand<TInt32> lr_ = rows(tf, labels, 1, lo, rows);
-      Operand<TFloat32> tr_ = teacher == null ? null : rows(tf, teacher, 2, lo, rows);
+      // Slices of a computed size have no static shape; the model (a flatten before a dense layer) needs the
+      // example's dimensions, which are the fed batch's. No gradient flows into the inputs.
+      Operand<TFloat32> xr = tf.ensureShape(rows(tf, x, batch.numDimensions(), lo, rows), batch);
+      Operand<TInt32> lr_ = tf.ensureShape(rows(tf, labels, 1, lo, rows), Shape.of(-1));
+      Operand<TFloat32> tr_ = teacher == null ? null : tf.ensureShape(rows(tf, teacher, 2, lo, rows), Shape.of(-1, k));
 
       Ops scope = tf.withSubScope("replica_" + r);
       // Replica 0 is built at the top level, so its variables get exactly the names they have on one device.

@@ -103,6 +103,52 @@ class ReplicationTest {
     }
   }
 
+  /** An image model that flattens with the static example shape, as the zoo's CNNs do. */
+  record StaticFlatten() implements dev.tfkd.graph.Architecture {
+    @Override
+    public String name() {
+      return "static-flatten";
+    }
+
+    @Override
+    public long[] inputShape() {
+      return new long[] {8, 8, 1};
+    }
+
+    @Override
+    public int numClasses() {
+      return 4;
+    }
+
+    @Override
+    public dev.tfkd.graph.Forward build(
+        org.tensorflow.op.Ops tf, org.tensorflow.Operand<org.tensorflow.types.TFloat32> x, dev.tfkd.graph.Variables vars, Mode mode) {
+      org.tensorflow.ndarray.Shape s = x.shape();
+      if (s.numDimensions() != 4 || s.isUnknown() || s.get(1) < 0 || s.get(2) < 0 || s.get(3) < 0) {
+        throw new IllegalArgumentException("dimensions of " + s + " are not known when the graph is built");
+      }
+      long flat = s.get(1) * s.get(2) * s.get(3);
+      return new TinyMlp((int) flat, 8, 4).build(tf, tf.reshape(x, tf.constant(new long[] {-1, flat})), vars, mode);
+    }
+  }
+
+  @Test
+  void imageModelsSeeTheExampleShapeOnEveryReplica() {
+    Dataset images = new dev.tfkd.data.Shapes(8, 8, 1, 4).sample(101, 1, "shapes-8");
+    Dataset imagesVal = new dev.tfkd.data.Shapes(8, 8, 1, 4).sample(40, 2, "shapes-8-val");
+    TrainedModel one =
+        new Trainer(config(), List.of())
+            .train(new StaticFlatten(), images, new CrossEntropy(), null, new Trainer.RunOptions(null, new Checkpoints(work.resolve("i1")), true, false));
+    TrainedModel two =
+        new Trainer(config(), List.of())
+            .replicated(Replication.devices(2))
+            .train(new StaticFlatten(), images, new CrossEntropy(), null, new Trainer.RunOptions(null, new Checkpoints(work.resolve("i2")), true, false));
+    try (InferenceModel a = one.load(Trainer.sessionConfig(1));
+        InferenceModel b = two.load(Trainer.sessionConfig(1))) {
+      assertAllClose(b.logits(imagesVal), a.logits(imagesVal), Assertions.FLOAT32_LOOSE);
+    }
+  }
+
   @Test
   void devicesOutsideTheirRangeAreRefused() {
     assertThrows(IllegalArgumentException.class, () -> Replication.devices(0));
