@@ -70,6 +70,24 @@ public final class RemoteSession {
     }
   }
 
+  /**
+   * Frees every variable the cluster's tasks hold in their default resource container, and closes the sessions
+   * open on {@code target}. Variables of a {@code VariableV2} live on a parameter server under their names until
+   * the task exits: a later run whose graph has a variable of the same name but another shape would otherwise
+   * fail to initialise it, and one of the same shape would silently start from the previous run's values.
+   *
+   * @param target e.g. {@code grpc://127.0.0.1:2222}
+   */
+  public static void resetVariables(String target) {
+    try (PointerScope scope = new PointerScope()) {
+      TF_Status status = TF_Status.newStatus();
+      TF_SessionOptions options = TF_SessionOptions.newSessionOptions();
+      tensorflow.TF_SetTarget(options, target);
+      tensorflow.TF_Reset(options, (org.bytedeco.javacpp.PointerPointer<?>) null, 0, status);
+      status.throwExceptionIfNotOK();
+    }
+  }
+
   private static TF_Graph nativeHandle(Graph graph) {
     try {
       Field f = Graph.class.getDeclaredField("nativeHandle");

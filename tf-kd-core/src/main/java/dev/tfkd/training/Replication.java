@@ -104,6 +104,9 @@ public record Replication(
       // A step that waits on a task that died fails after this long instead of hanging the run.
       config = config.toBuilder().setOperationTimeoutInMs(OPERATION_TIMEOUT_MS).build();
     }
+    // Every session starts from the initial values (and then the checkpoint, when resuming): nothing of an earlier
+    // run or attempt stays on the parameter servers.
+    RemoteSession.resetVariables(cluster.chiefTarget());
     Session s = RemoteSession.open(graph, cluster.chiefTarget(), config);
     try {
       s.initialize();

@@ -51,6 +51,13 @@ class ClusterTrainingTest {
     ReplicationTest.Run cluster = run(Replication.cluster(spec), "cluster", false, List.of());
     assertAllClose(cluster.logits(), one.logits(), Assertions.FLOAT32_LOOSE);
     assertAllClose(cluster.losses(), one.losses(), Assertions.FLOAT32_LOOSE);
+    // The parameter server still holds the first run's variables: a run of another shape under the same names
+    // starts afresh instead of failing to initialise them.
+    ReplicationTest.Run narrower =
+        ReplicationTest.run(
+            Replication.cluster(spec), new CrossEntropy(), null, train, validation, new TinyMlp(6, 8, 4),
+            work.resolve("narrower"), false, List.of());
+    assertEquals(3, narrower.history().size());
   }
 
   @Test
