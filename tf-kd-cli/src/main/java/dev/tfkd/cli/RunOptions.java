@@ -140,7 +140,7 @@ final class RunOptions {
     err.println(
         "tfkd: warning: " + dev.tfkd.cluster.TaskServer.start(
             spec, dev.tfkd.cluster.ClusterSpec.WORKER, 0, allowPublicNetwork,
-            dev.tfkd.training.Trainer.sessionConfig(c.getTraining().getThreads())));
+            dev.tfkd.training.SessionSettings.ofThreads(c.getTraining().getThreads()).toConfigProto()));
     err.flush();
   }
 

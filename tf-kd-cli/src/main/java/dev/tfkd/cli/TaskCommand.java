@@ -4,7 +4,6 @@ import dev.tfkd.cluster.ClusterSpec;
 import dev.tfkd.cluster.TaskServer;
 import dev.tfkd.config.RunConfigs;
 import dev.tfkd.training.SessionSettings;
-import dev.tfkd.training.Trainer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -65,7 +64,7 @@ final class TaskCommand implements Callable<Integer> {
           "worker 0 is the chief: run 'tfkd train-teacher --cluster' or 'tfkd distill --cluster' for it");
     }
     SessionSettings.checkThreads("--threads", threads);
-    String warning = TaskServer.start(c, job, index, allowPublicNetwork, Trainer.sessionConfig(threads));
+    String warning = TaskServer.start(c, job, index, allowPublicNetwork, SessionSettings.ofThreads(threads).toConfigProto());
     err.println("tfkd task: warning: " + warning);
     spec.commandLine().getOut().println("task /job:" + job + "/task:" + index + " running at " + c.address(job, index) + "; stop it by killing the process");
     spec.commandLine().getOut().flush();
