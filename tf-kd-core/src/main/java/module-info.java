@@ -18,6 +18,7 @@ module dev.tfkd.core {
   // Free physical memory (the memory estimate before a run) and process CPU time (benchmarks).
   requires jdk.management;
 
+  exports dev.tfkd.cluster;
   exports dev.tfkd.config;
   exports dev.tfkd.data;
   exports dev.tfkd.data.io;

@@ -101,6 +101,7 @@ final class DistillCommand implements Callable<Integer> {
             || teacherInput != null || teacherOutput != null || teacherOutputKind != null || allowUnsafeOps != null
             || teacherPreprocess != null || teacherCombination != null || teacherWeight != null || name != null;
     RunConfig c = run.resolveRun("distill", this::apply, own);
+    run.startChief(c, err);
     Distiller.Builder builder = Distiller.fromConfig(c, run.resume != null, Models::create);
     // The teacher is loaded (its graph has run): say now what was let through, whatever happens next.
     ModelOptions.warnUnsafeOps(err, "distill", "teacher", builder.teacherUnsafeOps());

@@ -96,12 +96,26 @@ final class RunOptions {
   @Option(names = "--json", description = "Print the results as one JSON object on stdout.")
   boolean json;
 
+  @Option(
+      names = "--cluster",
+      paramLabel = "FILE",
+      description = "Train on TensorFlow's distributed runtime as the chief (worker 0) of the cluster in FILE"
+          + " (job { name: \"ps\" tasks: \"host:port\" } job { name: \"worker\" tasks: ... }); start the other"
+          + " tasks with 'tfkd task'.")
+  Path cluster;
+
+  @Option(names = "--devices", paramLabel = "N", description = "Replicate the model over N CPU devices of this process, gradients averaged (default: 1).")
+  Integer devices;
+
+  @Option(names = "--allow-public-network", description = "Start cluster tasks even on addresses outside loopback and private networks (the gRPC port has no TLS or authentication).")
+  boolean allowPublicNetwork;
+
   /** Whether any option other than --resume, --json and --threads sets a field of the run. */
   boolean setsRunFields() {
     return config != null || train != null || test != null || validationSplit != null || format != null
         || model != null || epochs != null || batchSize != null || optimizer != null || learningRate != null
         || momentum != null || weightDecay != null || schedule != null || seed != null || augment != null || runDir != null
-        || exportDir != null || warmupBatchSizes != null || classNames != null || force != null || patience != null || stoppingMetric != null;
+        || exportDir != null || warmupBatchSizes != null || classNames != null || force != null || patience != null || stoppingMetric != null || cluster != null || devices != null;
   }
 
   /**
@@ -124,6 +138,22 @@ final class RunOptions {
     RunConfig c = RunConfigs.validate(b.build());
     dev.tfkd.run.RunDirectory.at(Path.of(c.getOutput().getRunDir())).requireNew();
     return c;
+  }
+
+  /**
+   * For a run on a cluster, starts this process's own task (worker 0, the chief) and prints the task's network
+   * warning on {@code err}; does nothing for a run in one process.
+   */
+  void startChief(RunConfig c, java.io.PrintWriter err) {
+    if (!c.hasCluster()) {
+      return;
+    }
+    dev.tfkd.cluster.ClusterSpec spec = RunConfigs.cluster(c.getCluster());
+    err.println(
+        "tfkd: warning: " + dev.tfkd.cluster.TaskServer.start(
+            spec, dev.tfkd.cluster.ClusterSpec.WORKER, 0, allowPublicNetwork,
+            dev.tfkd.training.SessionSettings.ofThreads(c.getTraining().getThreads()).toConfigProto()));
+    err.flush();
   }
 
   /** The command-line flag of a configuration field named in a core message ({@code data.test} is {@code --test}). */
@@ -228,6 +258,12 @@ final class RunOptions {
     }
     if (patience != null) {
       b.getEarlyStoppingBuilder().setPatience(patience);
+    }
+    if (cluster != null) {
+      b.setCluster(RunConfigs.readCluster(cluster));
+    }
+    if (devices != null) {
+      b.setDevices(devices);
     }
     if (stoppingMetric != null) {
       b.getEarlyStoppingBuilder().setMetric(stoppingMetric);

@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
       TrainTeacherCommand.class,
       ExperimentCommand.class,
       BenchCommand.class,
+      TaskCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Tfkd implements Runnable {

@@ -95,6 +95,7 @@ final class TrainTeacherCommand implements Callable<Integer> {
         objective != null || lambda != null || centroids != null || finetuneLr != null || finetuneEpochs != null
             || smoothing != null || name != null;
     RunConfig c = run.resolveRun("train-teacher", this::apply, own);
+    run.startChief(c, err);
     RunResult r =
         TeacherTrainer.fromConfig(c, run.resume != null, Models::create)
             .listener(RunPrinter.progress(RunPrinter.progressOut(out, err, run.json)))

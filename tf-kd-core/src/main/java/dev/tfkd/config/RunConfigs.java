@@ -4,6 +4,7 @@ import com.google.protobuf.Descriptors;
 import com.google.protobuf.TextFormat;
 import com.google.protobuf.TextFormatParseInfoTree;
 import com.google.protobuf.TextFormatParseLocation;
+import dev.tfkd.cluster.ClusterSpec;
 import dev.tfkd.data.Augmentation;
 import dev.tfkd.io.AtomicFiles;
 import dev.tfkd.training.OptimizerConfig;
@@ -14,7 +15,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 
 /**
@@ -178,6 +181,15 @@ public final class RunConfigs {
       throw new ConfigException(e.getMessage());
     }
     trainConfig(c);
+    require(c.getDevices() >= 0 && c.getDevices() <= 64, "{devices} must be in [0, 64], got " + c.getDevices());
+    if (c.hasCluster()) {
+      try {
+        cluster(c.getCluster());
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("{cluster}: " + e.getMessage());
+      }
+      require(c.getDevices() <= 1, "give either {cluster} or {devices}, not both");
+    }
     if (c.getCommand().equals("distill")) {
       DistillationConfig d = c.getDistillation();
       require(
@@ -379,6 +391,67 @@ public final class RunConfigs {
   }
 
   /** Throws a {@link ConfigException} with {@code template} (fields in braces) unless {@code ok}. */
+  /**
+   * The cluster a configuration's {@code cluster} block describes.
+   *
+   * @param c the block
+   * @return the cluster
+   * @throws IllegalArgumentException for an unknown or repeated job, a missing ps or worker job, or a bad address
+   */
+  public static ClusterSpec cluster(ClusterConfig c) {
+    Map<String, List<String>> jobs = new LinkedHashMap<>();
+    for (ClusterJob j : c.getJobList()) {
+      if (jobs.put(j.getName(), j.getTasksList()) != null) {
+        throw new IllegalArgumentException("job \"" + j.getName() + "\" is given twice");
+      }
+    }
+    return ClusterSpec.of(jobs);
+  }
+
+  /**
+   * Reads a cluster file: a {@code tfkd.ClusterConfig} in text format ({@code job { name: "ps" tasks:
+   * "10.0.0.1:2222" } job { name: "worker" tasks: "10.0.0.2:2222" tasks: "10.0.0.3:2222" }}), or a run
+   * configuration with a {@code cluster { ... }} block.
+   *
+   * @param file the file
+   * @return the block
+   * @throws IllegalArgumentException naming the file (and line) when it cannot be read or parsed
+   */
+  public static ClusterConfig readCluster(Path file) {
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      throw new IllegalArgumentException(file + ": no such cluster file");
+    } catch (IOException e) {
+      throw new IllegalArgumentException(file + ": cannot read: " + e.getMessage());
+    }
+    ClusterConfig.Builder b = ClusterConfig.newBuilder();
+    try {
+      TextFormat.merge(text, b);
+    } catch (TextFormat.ParseException e) {
+      RunConfig.Builder run = RunConfig.newBuilder();
+      try {
+        TextFormat.merge(text, run);
+      } catch (TextFormat.ParseException ignored) {
+        throw new IllegalArgumentException(file + ":" + e.getLine() + ":" + e.getColumn() + ": " + stripPosition(e.getMessage()));
+      }
+      if (!run.hasCluster()) {
+        throw new IllegalArgumentException(file + ": a run configuration without a cluster block");
+      }
+      b = run.getClusterBuilder();
+    }
+    if (b.getJobCount() == 0) {
+      throw new IllegalArgumentException(file + ": no jobs (expected job { name: \"ps\" tasks: \"host:port\" } ...)");
+    }
+    try {
+      cluster(b.build());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(file + ": " + e.getMessage());
+    }
+    return b.build();
+  }
+
   private static void require(boolean ok, String template) {
     if (!ok) {
       throw new ConfigException(template);

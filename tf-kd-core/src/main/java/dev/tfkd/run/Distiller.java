@@ -387,7 +387,7 @@ public final class Distiller {
           life.phase(
               life.directory().path(), "student", tc.epochs(),
               (listeners, options) -> {
-                Trainer trainer = new Trainer(tc, listeners);
+                Trainer trainer = new Trainer(tc, listeners).replicated(b.replication);
                 if (!online) {
                   return trainer.train(b.student, data.train(), objective, teacherTrain, options);
                 }

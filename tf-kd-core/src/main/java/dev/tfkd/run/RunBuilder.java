@@ -43,6 +43,7 @@ public abstract class RunBuilder<B extends RunBuilder<B>> {
   List<String> classNames;
   boolean allowSignatureChange;
   RunConfig config;
+  dev.tfkd.training.Replication replication = dev.tfkd.training.Replication.NONE;
 
   RunBuilder() {}
 
@@ -347,6 +348,21 @@ public abstract class RunBuilder<B extends RunBuilder<B>> {
     return self();
   }
 
+  /**
+   * Replicates the training step (synchronous data parallelism): over several devices of this process ({@code
+   * Replication.devices(n)}), or over a cluster's workers ({@code Replication.cluster(spec)}; this process is the
+   * chief and worker 0's server must be running in it, see {@code dev.tfkd.cluster.TaskServer}). With the same
+   * seed and batch size the result equals one device's up to float rounding. An mcmi teacher's fine-tuning phase
+   * runs on one device.
+   *
+   * @param replication where the replicas run; {@code Replication.NONE} (the default) for one device
+   * @return this builder
+   */
+  public B replication(dev.tfkd.training.Replication replication) {
+    this.replication = Objects.requireNonNull(replication, "replication");
+    return self();
+  }
+
   /** Applies a resolved configuration's shared fields: training, output, early stopping. */
   B apply(RunConfig c, RunData d) {
     data(d);
@@ -363,6 +379,11 @@ public abstract class RunBuilder<B extends RunBuilder<B>> {
     var es = c.getEarlyStopping();
     if (es.getPatience() > 0) {
       earlyStopping(EarlyStopping.Metric.valueOf(es.getMetric().toUpperCase(Locale.ROOT)), es.getPatience(), es.getMinDelta());
+    }
+    if (c.hasCluster()) {
+      replication(dev.tfkd.training.Replication.cluster(RunConfigs.cluster(c.getCluster())));
+    } else if (c.getDevices() > 1) {
+      replication(dev.tfkd.training.Replication.devices(c.getDevices()));
     }
     return config(c);
   }
@@ -445,6 +466,13 @@ public abstract class RunBuilder<B extends RunBuilder<B>> {
       b.getOutputBuilder().setRunDir(runDirectory.toString());
       if (exportRoot != null) {
         b.getOutputBuilder().setExportDir(exportRoot.toString());
+      }
+      if (replication.cluster() != null) {
+        dev.tfkd.cluster.ClusterSpec spec = replication.cluster();
+        b.getClusterBuilder().addJobBuilder().setName("ps").addAllTasks(spec.ps());
+        b.getClusterBuilder().addJobBuilder().setName("worker").addAllTasks(spec.workers());
+      } else if (replication.replicated()) {
+        b.setDevices(replication.replicas());
       }
       own.accept(b);
       c = b.build();

@@ -156,7 +156,8 @@ public final class TeacherTrainer {
         life.phase(
             runDir, mcmi ? "mll" : "teacher", tc.epochs(),
             (listeners, options) ->
-                new Trainer(tc, listeners).train(arch, data.train(), spec.firstPhase(), null, options));
+                new Trainer(tc, listeners).replicated(b.replication)
+                    .train(arch, data.train(), spec.firstPhase(), null, options));
     List<EpochMetrics> history = new ArrayList<>(first.history());
     List<TrainedModel> phases = new ArrayList<>(List.of(first));
     int planned = tc.epochs();

@@ -41,6 +41,7 @@ public final class Trainer {
   private final List<TrainingListener> listeners;
   private final ConfigProto session;
   private final int prefetch;
+  private final Replication replication;
 
   /**
    * A trainer.
@@ -62,10 +63,28 @@ public final class Trainer {
 
   /** With {@code prefetch} batches prepared ahead (0: each batch is assembled on the training thread). */
   Trainer(TrainConfig config, List<TrainingListener> listeners, ConfigProto session, int prefetch) {
+    this(config, listeners, session, prefetch, Replication.NONE);
+  }
+
+  private Trainer(
+      TrainConfig config, List<TrainingListener> listeners, ConfigProto session, int prefetch, Replication replication) {
     this.config = Objects.requireNonNull(config, "config");
     this.listeners = List.copyOf(listeners);
     this.session = session == null ? sessionConfig(config.threads()) : session;
     this.prefetch = prefetch;
+    this.replication = Objects.requireNonNull(replication, "replication");
+  }
+
+  /**
+   * This trainer with its training step replicated as {@code replication} says: over several devices of this
+   * process, or over a cluster's workers (then a worker that fails is waited for and the run continues from its
+   * latest checkpoint, and a parameter server that fails stops the run with a {@link dev.tfkd.cluster.ClusterFailureException}).
+   *
+   * @param replication where the replicas run; {@link Replication#NONE} for one device
+   * @return a new trainer
+   */
+  public Trainer replicated(Replication replication) {
+    return new Trainer(config, listeners, session, prefetch, replication);
   }
 
   /**
@@ -212,6 +231,19 @@ public final class Trainer {
       TeacherFeed teacher,
       RunOptions options,
       TrainingSetup setup) {
+    if (replication.cluster() == null) {
+      return attempt(architecture, train, objective, teacher, options, setup);
+    }
+    return ClusterRecovery.run(replication.cluster(), options, o -> attempt(architecture, train, objective, teacher, o, setup));
+  }
+
+  private TrainedModel attempt(
+      Architecture architecture,
+      Dataset train,
+      Objective objective,
+      TeacherFeed teacher,
+      RunOptions options,
+      TrainingSetup setup) {
     float[] teacherLogits = teacher.logits();
     FrozenTeacher onlineTeacher = teacher.inGraph();
     checkCompatible(architecture, train);
@@ -249,8 +281,12 @@ public final class Trainer {
     // The objective's own hooks (a random teacher's draw) run after the caller's.
     List<TrainingHook> hooks = new java.util.ArrayList<>(setup.hooks());
     hooks.addAll(objective.hooks());
-    try (Graph graph = new Graph()) {
-      TrainingGraph g = TrainingGraph.build(graph, architecture, objective, onlineTeacher, config, setup);
+    try (Replication.Resources resources = replication.resources()) {
+      Graph graph = resources.graph();
+      TrainingGraph g =
+          replication.replicated()
+              ? ReplicatedGraph.build(graph, architecture, objective, onlineTeacher, config, setup, replication)
+              : TrainingGraph.build(graph, architecture, objective, onlineTeacher, config, setup);
       OwnPredictions own = objective.usesOwnPredictions() ? new OwnPredictions(train.size(), k, g.logits()) : null;
       List<TrainingListener> all = new java.util.ArrayList<>();
       if (options.validation() != null) {
@@ -262,7 +298,8 @@ public final class Trainer {
           new EpochLoop(
               config, all, prefetch, new EpochLoop.Inputs(architecture, train, teacherLogits, teacher.perBatch(), options, hooks),
               g, own);
-      try (Session session = new Session(graph, this.session)) {
+      try {
+        Session session = resources.open(this.session);
         TrainingContext context = new TrainingContext(session, g, train);
         Checkpoints.Saved saved;
         try {
@@ -275,6 +312,7 @@ public final class Trainer {
             h.onEnd();
           }
         }
+        resources.succeeded();
         return new TrainedModel(architecture, saved.prefix(), CheckpointCodec.history(saved.state()), g.parameters());
       } catch (IOException e) {
         throw new UncheckedIOException(e);
