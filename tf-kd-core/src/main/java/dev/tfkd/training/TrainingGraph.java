@@ -79,12 +79,21 @@ record TrainingGraph(
     Forward forward = architecture.build(tf, x, vars, Architecture.Mode.TRAINING);
     vars.checkAllInitialValuesUsed();
     Operand<TFloat32> oneHot = tf.oneHot(labels, tf.constant(k), tf.constant(1f), tf.constant(0f));
+    if (objective.needsFeatures() && objective.needsTeacher() && onlineTeacher == null) {
+      throw new IllegalArgumentException(
+          objective.describe() + " reads the teacher's feature points: the teacher must run in the student's graph");
+    }
+    Forward teacherForward = onlineTeacher != null ? onlineTeacher.forward(tf, x) : null;
     Objective.LossTerms built =
         objective.build(
             tf,
             forward.logits(),
-            onlineTeacher != null ? onlineTeacher.logits(tf, x) : teacher,
-            new LossContext(labels, oneHot, epoch));
+            teacherForward != null ? teacherForward.logits() : teacher,
+            new LossContext(labels, oneHot, epoch),
+            new FeatureInputs(
+                forward.features(),
+                teacherForward != null ? teacherForward.features() : java.util.Map.of(),
+                vars));
     // Named reads, so the three can be fetched together even when an objective returns one operand twice.
     Objective.LossTerms terms =
         new Objective.LossTerms(
