@@ -130,6 +130,7 @@ final class RunOptions {
       case "training.learning_rate" -> "--learning-rate";
       case "teacher.finetune_learning_rate" -> "--finetune-lr";
       case "teacher.export_name" -> "--name";
+      case "distillation.term" -> "--loss";
       // Fields without a flag keep their configuration name.
       case "early_stopping.min_delta" -> field;
       default -> {

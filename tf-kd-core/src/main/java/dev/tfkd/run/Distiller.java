@@ -9,7 +9,9 @@ import dev.tfkd.losses.Divergences;
 import dev.tfkd.teacher.CachedTeacher;
 import dev.tfkd.teacher.GraphTeacher;
 import dev.tfkd.teacher.Teacher;
+import dev.tfkd.features.LossSpec;
 import dev.tfkd.training.Distillation;
+import dev.tfkd.training.Objective;
 import dev.tfkd.training.TrainConfig;
 import dev.tfkd.training.TrainedModel;
 import dev.tfkd.training.Trainer;
@@ -88,8 +90,34 @@ public final class Distiller {
     private String divergenceSpec = "kl";
     private float ceWeight = 0.1f;
     private float kdWeight = 0.9f;
+    private LossSpec loss;
+    private boolean logitOptionsSet;
 
     private Builder() {}
+
+    /**
+     * The student's loss as a weighted sum of terms, e.g. {@code ce:1, kl(T=4):0.9, at:1000} ({@link
+     * LossSpec#parse}): cross-entropy, logit divergences and feature losses. Replaces {@link #divergence} and {@link
+     * #weights}, which may then not be set. Feature terms need the teacher's feature points: the teacher must be a
+     * {@link GraphTeacher}, which then runs in the student's training graph.
+     *
+     * @param spec the loss spec
+     * @return this builder
+     */
+    public Builder loss(String spec) {
+      return loss(LossSpec.parse(spec));
+    }
+
+    /**
+     * The student's loss as a {@link LossSpec}.
+     *
+     * @param loss the loss
+     * @return this builder
+     */
+    public Builder loss(LossSpec loss) {
+      this.loss = Objects.requireNonNull(loss, "loss");
+      return this;
+    }
 
     /**
      * The teacher (not closed by the run).
@@ -130,6 +158,7 @@ public final class Distiller {
     public Builder divergence(String spec) {
       this.divergence = Divergences.parse(spec);
       this.divergenceSpec = spec;
+      this.logitOptionsSet = true;
       return this;
     }
 
@@ -142,6 +171,7 @@ public final class Distiller {
     public Builder divergence(Divergence divergence) {
       this.divergence = Objects.requireNonNull(divergence, "divergence");
       this.divergenceSpec = divergence.name();
+      this.logitOptionsSet = true;
       return this;
     }
 
@@ -155,6 +185,7 @@ public final class Distiller {
     public Builder weights(float ceWeight, float kdWeight) {
       this.ceWeight = ceWeight;
       this.kdWeight = kdWeight;
+      this.logitOptionsSet = true;
       return this;
     }
 
@@ -167,7 +198,16 @@ public final class Distiller {
       if (teacher == null || student == null) {
         throw new IllegalArgumentException("a distillation needs a teacher and a student");
       }
-      new Distillation(ceWeight, kdWeight, divergence);
+      if (loss != null && logitOptionsSet) {
+        throw new IllegalArgumentException("a loss spec replaces the divergence and the weights: give one or the other");
+      }
+      if (loss == null) {
+        new Distillation(ceWeight, kdWeight, divergence);
+      } else if (loss.needsFeatures() && !(teacher instanceof GraphTeacher)) {
+        throw new IllegalArgumentException(
+            "the loss " + loss.describe() + " reads the teacher's feature points; " + teacher.source() + " is not a"
+                + " tf-kd model that can run in the student's graph (a GraphTeacher)");
+      }
       return new Distiller(this);
     }
   }
@@ -213,11 +253,12 @@ public final class Distiller {
    * @throws IOException when writing the run's files fails
    */
   public RunResult fit() throws IOException {
-    Distillation objective = new Distillation(b.ceWeight, b.kdWeight, b.divergence);
+    Objective objective = b.loss != null ? b.loss : new Distillation(b.ceWeight, b.kdWeight, b.divergence);
     Teacher teacher = b.teacher;
     Augmentation augmentation = b.training.augmentation();
-    boolean online = !augmentation.isNone();
-    if (online && teacher instanceof CachedTeacher) {
+    // Feature terms read the teacher's feature points: it runs in the student's graph (checked by build()).
+    boolean online = !augmentation.isNone() || objective.needsFeatures();
+    if (!augmentation.isNone() && teacher instanceof CachedTeacher) {
       throw new IllegalArgumentException(
           "augmentation (" + String.join(",", augmentation.names()) + ") cannot use a cached teacher: its logits are"
               + " of the un-augmented examples; pass the teacher itself (" + teacher.source() + "), which then sees"
@@ -240,7 +281,7 @@ public final class Distiller {
                   + " classes; " + data.train().name() + " has " + Arrays.toString(data.train().exampleShape())
                   + " and " + data.train().numClasses());
         }
-        if (online && data.train().exampleShape().length != 3) {
+        if (!augmentation.isNone() && data.train().exampleShape().length != 3) {
           // Refused here, before the run directory exists, rather than by the trainer inside it.
           throw new ConfigException(
               "{training.augment} (" + String.join(",", augmentation.names()) + ") needs image examples [H, W, C]; "
@@ -271,8 +312,16 @@ public final class Distiller {
       RunSettings s =
           b.settings(
               "distill", b.student.name(), DEFAULT_NAME,
-              c -> c.getDistillationBuilder().setTeacher(source).setDivergence(b.divergenceSpec)
-                  .setCeWeight(b.ceWeight).setKdWeight(b.kdWeight));
+              c -> {
+                var d = c.getDistillationBuilder().setTeacher(source).setDivergence(b.divergenceSpec)
+                    .setCeWeight(b.ceWeight).setKdWeight(b.kdWeight);
+                if (b.loss != null) {
+                  d.clearTerm();
+                  for (LossSpec.Term t : b.loss.terms()) {
+                    d.addTerm(dev.tfkd.config.LossTerm.newBuilder().setSpec(t.spec()).setWeight(t.weight()));
+                  }
+                }
+              });
       TrainConfig tc = b.training;
       RunLifecycle life = new RunLifecycle(s, data);
       life.check(b.student, tc, 1, tc.epochs());
