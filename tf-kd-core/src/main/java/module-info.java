@@ -24,6 +24,7 @@ module dev.tfkd.core {
   exports dev.tfkd.data.io;
   exports dev.tfkd.experiments;
   exports dev.tfkd.export;
+  exports dev.tfkd.features;
   exports dev.tfkd.graph;
   exports dev.tfkd.losses;
   exports dev.tfkd.metrics;

@@ -37,6 +37,7 @@ import picocli.CommandLine.Model.CommandSpec;
       "  tfkd distill --config run.pbtxt --divergence 'kl(T=2)' --run-dir runs/kl-t2",
       "  tfkd distill --resume runs/kl-t2",
       "  tfkd distill --teacher models/a/1 --teacher models/b/1 --teacher-combination ca-mkd --train gmm --model mlp:16",
+      "  tfkd distill --teacher runs/t/export/teacher-mll --train shapes --model resnet8 --loss 'ce:1, kl(T=4):0.9, at:1000'",
       "",
       "Config files are tfkd.RunConfig in protobuf text format (see run_config.proto), for example:",
       "  data { train: \"gmm\" test: \"gmm\" }  model: \"mlp:16\"",
@@ -91,6 +92,11 @@ final class DistillCommand implements Callable<Integer> {
 
   @Option(names = "--name", description = "Model name under the export root (default: student).")
   String name;
+  @Option(names = "--loss", paramLabel = "TERMS", description = "The loss as weighted terms, in place of --divergence, --ce-weight and --kd-weight: SPEC:WEIGHT, ... with SPEC ce, a divergence or a feature loss (see 'tfkd divergences'), e.g. 'ce:1, kl(T=4):0.9, at:1000'. Feature losses build the teacher (a tf-kd export of a zoo model) into the student's graph.")
+  String loss;
+
+  @Option(names = "--teacher-model", paramLabel = "MODEL", description = "The teacher's zoo model when feature losses build it into the student's graph (default: the architecture in the export's manifest).")
+  String teacherModel;
 
   @Override
   public Integer call() throws Exception {
@@ -99,7 +105,10 @@ final class DistillCommand implements Callable<Integer> {
     boolean own =
         teacher != null || divergence != null || ceWeight != null || kdWeight != null || teacherSignature != null
             || teacherInput != null || teacherOutput != null || teacherOutputKind != null || allowUnsafeOps != null
-            || teacherPreprocess != null || teacherCombination != null || teacherWeight != null || name != null;
+            || teacherPreprocess != null || teacherCombination != null || teacherWeight != null || name != null || loss != null || teacherModel != null;
+    if (loss != null && (divergence != null || ceWeight != null || kdWeight != null)) {
+      throw new IllegalArgumentException("--loss replaces --divergence, --ce-weight and --kd-weight: give one or the other");
+    }
     RunConfig c = run.resolveRun("distill", this::apply, own);
     run.startChief(c, err);
     Distiller.Builder builder = Distiller.fromConfig(c, run.resume != null, Models::create);
@@ -178,6 +187,15 @@ final class DistillCommand implements Callable<Integer> {
     }
     if (name != null) {
       b.getOutputBuilder().setExportName(name);
+    }
+    if (teacherModel != null) {
+      d.setTeacherModel(teacherModel);
+    }
+    if (loss != null) {
+      d.clearTerm();
+      for (dev.tfkd.features.LossSpec.Term t : dev.tfkd.features.LossSpec.parse(loss).terms()) {
+        d.addTerm(dev.tfkd.config.LossTerm.newBuilder().setSpec(t.spec()).setWeight(t.weight()));
+      }
     }
   }
 

@@ -1,5 +1,8 @@
 package dev.tfkd.cli;
 
+import dev.tfkd.features.FeatureLoss;
+import dev.tfkd.features.FeatureLosses;
+import dev.tfkd.features.LossSpec;
 import dev.tfkd.losses.Divergence;
 import dev.tfkd.losses.Divergences;
 import dev.tfkd.losses.Parameter;
@@ -31,6 +34,11 @@ final class DivergencesCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter o = spec.commandLine().getOut();
+    if (check != null && FeatureLosses.isFeatureLoss(check)) {
+      FeatureLoss f = FeatureLosses.parse(check);
+      o.println(f.name() + ": " + f.spec() + " (default weight " + Divergences.number(FeatureLosses.entry(f.name()).defaultWeight()) + ")");
+      return Errors.OK;
+    }
     if (check != null) {
       Divergence d = Divergences.parse(check);
       o.println(d.name() + ": " + d);
@@ -51,7 +59,18 @@ final class DivergencesCommand implements Callable<Integer> {
     o.println("  " + Divergences.CSWT_DESCRIPTION);
     o.println("    bounds: " + bounds(Divergences.CSWT_PARAMETERS) + "; Tmax >= Tmin");
     o.println();
+    o.println("Feature losses, on feature points of student and teacher ('tfkd models --features MODEL'), one value per");
+    o.println("batch; written as divergences are, used as terms of --loss with their default weight unless one is given:");
+    int fw = FeatureLosses.entries().stream().mapToInt(e -> e.name().length()).max().orElse(0);
+    for (FeatureLosses.Entry e : FeatureLosses.entries()) {
+      o.printf("  %-" + fw + "s  %s%n", e.name(), e.description());
+      if (!e.parameters().isEmpty()) {
+        o.printf("  %-" + fw + "s    bounds: %s%n", "", bounds(e.parameters()));
+      }
+    }
+    o.println();
     o.println("Spec syntax: " + Divergences.SPEC_SYNTAX);
+    o.println("Loss syntax (--loss): " + LossSpec.SYNTAX);
     o.println();
     o.println("Student loss: ce-weight * CE(y, softmax(z_s)) + kd-weight * mean_i divergence_i (both weights explicit).");
     o.println("Self-distillation without a teacher: PS-KD (Kim et al. 2021), target (1 - a_t) onehot(y) + a_t softmax(own");

@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
       "List the model zoo: every model name with its parameter count for the given input and classes (default 32x32x3 and 100 classes, the CIFAR-100 benchmark setting, where the reference zoo's count is shown beside it) and a description.",
       "Use a name (or name:args) wherever a command asks for a model."
     },
-    footer = {"", "Examples:", "  tfkd models", "  tfkd models --input 28x28x1 --classes 10"})
+    footer = {"", "Examples:", "  tfkd models", "  tfkd models --input 28x28x1 --classes 10", "  tfkd models --features resnet8x4"})
 final class ModelsCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -31,6 +31,9 @@ final class ModelsCommand implements Callable<Integer> {
   @Option(names = "--classes", description = "Number of classes K (default: ${DEFAULT-VALUE}).", defaultValue = "100")
   int classes;
 
+  @Option(names = "--features", paramLabel = "MODEL", description = "List MODEL's feature points (what feature losses read) with their shapes for the input, instead of the zoo.")
+  String features;
+
   @Override
   public Integer call() {
     long[] shape = parseShape(input);
@@ -38,6 +41,18 @@ final class ModelsCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--classes must be >= 1, got " + classes);
     }
     PrintWriter o = spec.commandLine().getOut();
+    if (features != null) {
+      var a = Models.create(features, shape, classes);
+      o.printf(Locale.ROOT, "Feature points of %s for input %s and %d classes (shapes per example, NHWC):%n", a.name(), input, classes);
+      for (dev.tfkd.graph.FeaturePoint p : a.featurePoints()) {
+        o.printf(Locale.ROOT, "  %-12s %s%n", p.name(), Arrays.toString(p.shape()));
+      }
+      o.println("stem: the stem's output; stageN: stage N's output after its final ReLU, stageN_pre: before it (a");
+      o.println("pre-activation Wide ResNet: the residual sum, and its batch normalisation by the next block); pooled: the");
+      o.println("vector the classifier reads; logits.");
+      o.flush();
+      return Errors.OK;
+    }
     o.printf(Locale.ROOT, "Models for input %s and %d classes:%n", input, classes);
     int w = Models.entries().stream().mapToInt(e -> e.name().length()).max().orElse(5);
     // The reference zoo's counts are for CIFAR-100; show them only when that is what was asked for.

@@ -176,6 +176,7 @@ final class RunOptions {
       case "output.allow_signature_change" -> "--force";
       case "distillation.teachers" -> "--teacher";
       case "distillation.teachers.weight" -> "--teacher-weight";
+      case "distillation.term" -> "--loss";
       // Fields without a flag keep their configuration name.
       case "early_stopping.min_delta" -> field;
       default -> {

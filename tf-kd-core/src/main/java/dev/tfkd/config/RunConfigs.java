@@ -199,6 +199,16 @@ public final class RunConfigs {
           d.getTeacher().isBlank() || d.getTeachersCount() == 0,
           "give either one {distillation.teacher} or several {distillation.teachers}, not both");
       require(!d.getDivergence().isBlank(), "{distillation.divergence} is required");
+      require(
+          d.getTermCount() == 0
+              || (d.getDivergence().equals("kl") && d.getCeWeight() == 0.1f && d.getKdWeight() == 0.9f),
+          "{distillation.term} replaces {distillation.divergence}, {distillation.ce_weight} and"
+              + " {distillation.kd_weight}: give one or the other");
+      require(
+          d.getTermCount() == 0 || d.getTeachersCount() == 0,
+          "{distillation.term} takes one {distillation.teacher}; several {distillation.teachers} combine through"
+              + " {distillation.divergence}");
+      lossSpec(d);
       teacherOutputKind(d);
       try {
         dev.tfkd.teacher.InputPreprocess.parse(d.getTeacherPreprocess());
@@ -231,6 +241,29 @@ public final class RunConfigs {
         es.getPatience() == 0 || !c.getData().getTest().isBlank() || split > 0,
         "{early_stopping.patience} needs validation data: give {data.test} or {data.validation_split}");
     return c;
+  }
+
+  /**
+   * The configuration's loss terms as a {@link dev.tfkd.features.LossSpec}, or null when it has none (then divergence and weights
+   * say the loss).
+   *
+   * @param dc the distillation section
+   * @return the loss or null
+   * @throws ConfigException naming the term field for a bad term
+   */
+  public static dev.tfkd.features.LossSpec lossSpec(DistillationConfig dc) {
+    if (dc.getTermCount() == 0) {
+      return null;
+    }
+    java.util.List<dev.tfkd.features.LossSpec.Term> terms = new java.util.ArrayList<>();
+    try {
+      for (LossTerm t : dc.getTermList()) {
+        terms.add(dev.tfkd.features.LossSpec.term(t.getSpec(), t.hasWeight() ? t.getWeight() : null));
+      }
+      return new dev.tfkd.features.LossSpec(terms);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("{distillation.term}: " + e.getMessage());
+    }
   }
 
   /** The trainer's settings of {@code c}; throws IllegalArgumentException for out-of-range values. */

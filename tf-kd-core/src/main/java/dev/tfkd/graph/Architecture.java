@@ -36,6 +36,16 @@ public interface Architecture {
    */
   Forward build(Ops tf, Operand<TFloat32> inputs, Variables vars, Mode mode);
 
+  /**
+   * The feature points {@link #build} returns ({@link Forward#features()}), with their shapes for one example:
+   * known before any model is built.
+   *
+   * @return the points, in the order the forward pass reaches them, the logits last
+   */
+  default java.util.List<FeaturePoint> featurePoints() {
+    return FeaturePoints.of(this);
+  }
+
   /** Training or inference behaviour of layers such as batch normalisation and dropout. */
   enum Mode {
     /** Training: batch normalisation uses batch statistics and updates its moving averages, dropout is on. */

@@ -9,6 +9,7 @@ import dev.tfkd.losses.Divergences;
 import dev.tfkd.teacher.CachedTeacher;
 import dev.tfkd.teacher.GraphTeacher;
 import dev.tfkd.teacher.Teacher;
+import dev.tfkd.features.LossSpec;
 import dev.tfkd.training.Distillation;
 import dev.tfkd.training.MultiTeacherDistillation;
 import dev.tfkd.training.Objective;
@@ -108,8 +109,34 @@ public final class Distiller {
     private String divergenceSpec = "kl";
     private float ceWeight = 0.1f;
     private float kdWeight = 0.9f;
+    private LossSpec loss;
+    private boolean logitOptionsSet;
 
     private Builder() {}
+
+    /**
+     * The student's loss as a weighted sum of terms, e.g. {@code ce:1, kl(T=4):0.9, at:1000} ({@link
+     * LossSpec#parse}): cross-entropy, logit divergences and feature losses. Replaces {@link #divergence} and {@link
+     * #weights}, which may then not be set. Feature terms need the teacher's feature points: the teacher must be a
+     * {@link GraphTeacher}, which then runs in the student's training graph.
+     *
+     * @param spec the loss spec
+     * @return this builder
+     */
+    public Builder loss(String spec) {
+      return loss(LossSpec.parse(spec));
+    }
+
+    /**
+     * The student's loss as a {@link LossSpec}.
+     *
+     * @param loss the loss
+     * @return this builder
+     */
+    public Builder loss(LossSpec loss) {
+      this.loss = Objects.requireNonNull(loss, "loss");
+      return this;
+    }
 
     /**
      * The teacher (not closed by the run).
@@ -179,6 +206,7 @@ public final class Distiller {
     public Builder divergence(String spec) {
       this.divergence = Divergences.parse(spec);
       this.divergenceSpec = spec;
+      this.logitOptionsSet = true;
       return this;
     }
 
@@ -191,6 +219,7 @@ public final class Distiller {
     public Builder divergence(Divergence divergence) {
       this.divergence = Objects.requireNonNull(divergence, "divergence");
       this.divergenceSpec = divergence.name();
+      this.logitOptionsSet = true;
       return this;
     }
 
@@ -204,6 +233,7 @@ public final class Distiller {
     public Builder weights(float ceWeight, float kdWeight) {
       this.ceWeight = ceWeight;
       this.kdWeight = kdWeight;
+      this.logitOptionsSet = true;
       return this;
     }
 
@@ -226,6 +256,18 @@ public final class Distiller {
       if (teachers.isEmpty() || student == null) {
         throw new IllegalArgumentException("a distillation needs a teacher and a student");
       }
+      if (loss != null && logitOptionsSet) {
+        throw new IllegalArgumentException("a loss spec replaces the divergence and the weights: give one or the other");
+      }
+      if (loss != null && several()) {
+        throw new IllegalArgumentException(
+            "a loss spec (" + loss.describe() + ") takes one teacher; several teachers combine through a divergence");
+      }
+      if (loss != null && loss.needsFeatures() && !(teachers.get(0) instanceof GraphTeacher)) {
+        throw new IllegalArgumentException(
+            "the loss " + loss.describe() + " reads the teacher's feature points; " + teachers.get(0).source()
+                + " is not a tf-kd model that can run in the student's graph (a GraphTeacher)");
+      }
       objective(0);
       return new Distiller(this);
     }
@@ -237,6 +279,9 @@ public final class Distiller {
 
     /** The objective: one teacher's {@link Distillation}, or the combination of several. */
     Objective objective(long seed) {
+      if (loss != null) {
+        return loss;
+      }
       if (!several()) {
         return new Distillation(ceWeight, kdWeight, divergence);
       }
@@ -290,9 +335,10 @@ public final class Distiller {
     List<Teacher> teachers = b.teachers;
     int m = teachers.size();
     Augmentation augmentation = b.training.augmentation();
-    boolean online = !augmentation.isNone();
+    // Feature terms read the teacher's feature points: it runs in the student's graph (checked by build()).
+    boolean online = !augmentation.isNone() || objective.needsFeatures();
     for (Teacher teacher : teachers) {
-      if (online && teacher instanceof CachedTeacher) {
+      if (!augmentation.isNone() && teacher instanceof CachedTeacher) {
         throw new IllegalArgumentException(
             "augmentation (" + String.join(",", augmentation.names()) + ") cannot use a cached teacher: its logits"
                 + " are of the un-augmented examples; pass the teacher itself (" + teacher.source() + "), which then"
@@ -317,7 +363,7 @@ public final class Distiller {
                   + " classes; " + data.train().name() + " has " + Arrays.toString(data.train().exampleShape())
                   + " and " + data.train().numClasses());
         }
-        if (online && data.train().exampleShape().length != 3) {
+        if (!augmentation.isNone() && data.train().exampleShape().length != 3) {
           // Refused here, before the run directory exists, rather than by the trainer inside it.
           throw new ConfigException(
               "{training.augment} (" + String.join(",", augmentation.names()) + ") needs image examples [H, W, C]; "
@@ -363,6 +409,12 @@ public final class Distiller {
               c -> {
                 var d = c.getDistillationBuilder().setDivergence(b.divergenceSpec)
                     .setCeWeight(b.ceWeight).setKdWeight(b.kdWeight);
+                if (b.loss != null) {
+                  d.clearTerm();
+                  for (LossSpec.Term t : b.loss.terms()) {
+                    d.addTerm(dev.tfkd.config.LossTerm.newBuilder().setSpec(t.spec()).setWeight(t.weight()));
+                  }
+                }
                 if (!b.several()) {
                   d.setTeacher(source);
                   return;

@@ -17,6 +17,11 @@ import dev.tfkd.training.TeacherCombination;
 import dev.tfkd.training.TeacherLogitCache;
 import java.util.ArrayList;
 import java.util.List;
+import dev.tfkd.export.Manifest;
+import dev.tfkd.export.ServingExporter;
+import dev.tfkd.features.LossSpec;
+import dev.tfkd.teacher.GraphTeacher;
+import dev.tfkd.training.FrozenTeacher;
 import dev.tfkd.training.Distillation;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,19 +46,23 @@ public final class RunSpec {
   public static Distiller.Builder distiller(RunConfig c, boolean resume, ArchitectureFactory models) {
     var dc = c.getDistillation();
     // Everything that can be wrong with the input is checked before the run directory is created.
-    new Distillation(dc.getCeWeight(), dc.getKdWeight(), Divergences.parse(dc.getDivergence()));
+    LossSpec loss = dev.tfkd.config.RunConfigs.lossSpec(dc);
+    if (loss == null) {
+      new Distillation(dc.getCeWeight(), dc.getKdWeight(), Divergences.parse(dc.getDivergence()));
+    }
     RunData data = RunData.load(c.getData(), c.getTraining().getSeed());
     Architecture student = models.create(c.getModel(), data.train().exampleShape(), data.train().numClasses());
-    Distiller.Builder b =
-        Distiller.builder()
-            .student(student)
-            .divergence(dc.getDivergence())
-            .weights(dc.getCeWeight(), dc.getKdWeight())
-            .apply(c, data)
-            .resume(resume);
+    Distiller.Builder b = Distiller.builder().student(student);
+    b = loss != null ? b.loss(loss) : b.divergence(dc.getDivergence()).weights(dc.getCeWeight(), dc.getKdWeight());
+    b = b.apply(c, data).resume(resume);
     if (dc.getTeachersCount() == 0) {
+      Path teacherDir = existing(dc.getTeacher());
+      if (loss != null && loss.needsFeatures()) {
+        return b.ownedTeachers(
+            List.of(exportedGraphTeacher(teacherDir, dc.getTeacherModel(), data, models, c.getTraining().getThreads())));
+      }
       return b.ownedTeachers(
-          List.of(SavedModelTeacher.load(existing(dc.getTeacher()), options(dc, DistillationTeacher.getDefaultInstance()))));
+          List.of(SavedModelTeacher.load(teacherDir, options(dc, DistillationTeacher.getDefaultInstance()))));
     }
     // Each teacher's logits are remembered per dataset, so a teacher named twice runs once. Not with augmentation:
     // then every teacher must see each augmented batch.
@@ -105,6 +114,51 @@ public final class RunSpec {
         RunConfigs.teacherOutputKind(dc, t),
         dc.getAllowUnsafeOps(),
         dev.tfkd.teacher.InputPreprocess.parse(preprocess));
+  }
+
+  /**
+   * A tf-kd export rebuilt as an in-graph teacher (its zoo architecture with the export's variables as constants),
+   * so feature losses can read its feature points. Only the export's variables are read (restored into a graph
+   * built here); none of its graph runs.
+   */
+  private static GraphTeacher exportedGraphTeacher(
+      Path dir, String modelSpec, RunData data, ArchitectureFactory models, int threads) {
+    Path version;
+    try {
+      version = Files.isRegularFile(dir.resolve("saved_model.pb")) ? dir
+          : dir.resolve(Long.toString(ServingExporter.latestVersion(dir).orElseThrow(
+              () -> new IllegalArgumentException(dir + ": not a SavedModel (no saved_model.pb) and no integer version inside"))));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    String spec = modelSpec;
+    String manifest = null;
+    try {
+      Path m = version.resolve(Manifest.FILE);
+      manifest = Files.isRegularFile(m) ? Files.readString(m) : null;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    if (manifest != null && manifest.matches("(?s).*\"inputs\"\\s*:\\s*\"raw\".*")) {
+      throw new IllegalArgumentException(
+          version + ": the export normalises its inputs in its graph; feature distillation rebuilds its architecture"
+              + " without that step: export the teacher without normalisation");
+    }
+    if (spec.isEmpty()) {
+      java.util.regex.Matcher a =
+          manifest == null ? null : java.util.regex.Pattern.compile("\"architecture\"\\s*:\\s*\"([^\"]+)\"").matcher(manifest);
+      if (a == null || !a.find()) {
+        throw new IllegalArgumentException(
+            version + ": feature terms build the teacher into the student's graph; it has no tf-kd manifest naming"
+                + " its architecture: name its zoo model with --teacher-model");
+      }
+      spec = a.group(1);
+    }
+    Architecture arch = models.create(spec, data.train().exampleShape(), data.train().numClasses());
+    FrozenTeacher frozen =
+        FrozenTeacher.fromCheckpoint(
+            arch, version.resolve("variables").resolve("variables"), dev.tfkd.training.Trainer.sessionConfig(threads));
+    return GraphTeacher.of(frozen).withThreads(threads);
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.tfkd.training;
 import dev.tfkd.data.Dataset;
 import dev.tfkd.graph.Architecture;
 import dev.tfkd.graph.Batches;
+import dev.tfkd.graph.Forward;
 import dev.tfkd.graph.FrozenVariables;
 import dev.tfkd.graph.InferenceModel;
 import dev.tfkd.graph.RestoredVariables;
@@ -133,10 +134,26 @@ public final class FrozenTeacher {
    * {@value #SCOPE}, with a gradient barrier on its logits: nothing the student's loss does reaches it.
    */
   public Operand<TFloat32> logits(Ops tf, Operand<TFloat32> inputs) {
+    return forward(tf, inputs).logits();
+  }
+
+  /**
+   * Adds the teacher's inference forward pass on {@code inputs} to the graph of {@code tf}, under the name scope
+   * {@value #SCOPE}, and returns its logits and every feature point ({@link dev.tfkd.graph.FeaturePoint}), each
+   * behind a gradient barrier: nothing the student's loss does reaches the teacher.
+   *
+   * @param tf where to add the ops
+   * @param inputs the batch the student is fed
+   * @return the teacher's logits and feature points (no update ops)
+   */
+  public Forward forward(Ops tf, Operand<TFloat32> inputs) {
     Ops scoped = tf.withSubScope(SCOPE);
-    Operand<TFloat32> logits =
-        architecture.build(scoped, inputs, new FrozenVariables(weights), Architecture.Mode.INFERENCE).logits();
-    return scoped.withName("logits").stopGradient(logits);
+    Forward f = architecture.build(scoped, inputs, new FrozenVariables(weights), Architecture.Mode.INFERENCE);
+    Map<String, Operand<TFloat32>> features = new java.util.LinkedHashMap<>();
+    for (Map.Entry<String, Operand<TFloat32>> e : f.features().entrySet()) {
+      features.put(e.getKey(), scoped.withName(e.getKey()).stopGradient(e.getValue()));
+    }
+    return new Forward(features.get(dev.tfkd.graph.FeaturePoint.LOGITS), List.of(), features);
   }
 
   /** The teacher's logits for every example of {@code data}, {@code size x K}, in batches, in its own session. */

@@ -54,6 +54,33 @@ public interface Objective {
   LossTerms build(Ops tf, Operand<TFloat32> logits, Operand<TFloat32> teacherLogits, LossContext context);
 
   /**
+   * Whether the objective reads feature points ({@link dev.tfkd.graph.FeaturePoint}) of the student and the teacher
+   * besides the logits (feature distillation). The trainer then builds the teacher into the student's graph and
+   * calls {@link #build(Ops, Operand, Operand, LossContext, FeatureInputs)}. Default false.
+   *
+   * @return whether features are read
+   */
+  default boolean needsFeatures() {
+    return false;
+  }
+
+  /**
+   * Adds the loss to the graph, with the feature points of both networks at hand. The default ignores them and
+   * calls {@link #build(Ops, Operand, Operand, LossContext)}.
+   *
+   * @param tf where to add the ops
+   * @param logits the model's logits {@code [batch, K]}
+   * @param teacherLogits the teacher's logits, as for {@link #build(Ops, Operand, Operand, LossContext)}
+   * @param context labels and training progress
+   * @param features the feature points of student and teacher and where adapters create their variables
+   * @return the loss terms
+   */
+  default LossTerms build(
+      Ops tf, Operand<TFloat32> logits, Operand<TFloat32> teacherLogits, LossContext context, FeatureInputs features) {
+    return build(tf, logits, teacherLogits, context);
+  }
+
+  /**
    * Scalar parts of a loss.
    *
    * @param total what the optimizer minimises

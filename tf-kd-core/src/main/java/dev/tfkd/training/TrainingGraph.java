@@ -36,7 +36,7 @@ import org.tensorflow.types.TInt32;
  * @param logits the training-mode logits
  * @param evalLogits inference-mode logits on the same variables
  * @param step the target that runs the update (and the architecture's state updates)
- * @param parameters trainable parameters of the model
+ * @param parameters trainable parameters of the model (without the adapters of feature losses)
  */
 record TrainingGraph(
     Placeholder<TFloat32> x,
@@ -83,13 +83,24 @@ record TrainingGraph(
     TrainingVariables vars = new TrainingVariables(config.seed(), setup.initialValues());
     Forward forward = architecture.build(tf, x, vars, Architecture.Mode.TRAINING);
     vars.checkAllInitialValuesUsed();
+    // The model's own parameters; adapters a feature loss adds below train with it but are not part of the model.
+    long parameters = vars.trainable().stream().mapToLong(v -> v.shape().size()).sum();
     Operand<TFloat32> oneHot = tf.oneHot(labels, tf.constant(k), tf.constant(1f), tf.constant(0f));
+    if (objective.needsFeatures() && objective.needsTeacher() && onlineTeacher == null) {
+      throw new IllegalArgumentException(
+          objective.describe() + " reads the teacher's feature points: the teacher must run in the student's graph");
+    }
+    Forward teacherForward = onlineTeacher != null ? onlineTeacher.forward(tf, x) : null;
     Objective.LossTerms built =
         objective.build(
             tf,
             forward.logits(),
-            onlineTeacher != null ? onlineTeacher.logits(tf, x) : teacher,
-            new LossContext(labels, oneHot, epoch));
+            teacherForward != null ? teacherForward.logits() : teacher,
+            new LossContext(labels, oneHot, epoch),
+            new FeatureInputs(
+                forward.features(),
+                teacherForward != null ? teacherForward.features() : java.util.Map.of(),
+                vars));
     // Named reads, so the three can be fetched together even when an objective returns one operand twice.
     Objective.LossTerms terms =
         new Objective.LossTerms(
@@ -107,7 +118,6 @@ record TrainingGraph(
     // The same architecture in inference mode on the same variables scores validation data between epochs.
     Operand<TFloat32> evalLogits =
         architecture.build(tf.withSubScope("eval"), x, vars.shared(), Architecture.Mode.INFERENCE).logits();
-    long parameters = trainable.stream().mapToLong(v -> v.shape().size()).sum();
     return new TrainingGraph(x, labels, epoch, lr, teacher, terms, forward.logits(), evalLogits, step, parameters);
   }
 

@@ -38,6 +38,7 @@ public final class Layers {
   private final Variables vars;
   private final Mode mode;
   private final List<Op> updates = new ArrayList<>();
+  private final java.util.Map<String, Operand<TFloat32>> features = new java.util.LinkedHashMap<>();
 
   /**
    * Layers that add ops with {@code tf} and create variables in {@code vars}.
@@ -70,9 +71,23 @@ public final class Layers {
     return mode;
   }
 
-  /** The logits with the update ops collected so far. */
+  /** The logits with the update ops and feature points collected so far. */
   public Forward forward(Operand<TFloat32> logits) {
-    return new Forward(logits, updates);
+    return new Forward(logits, updates, features);
+  }
+
+  /**
+   * Records {@code x} as the feature point {@code name} ({@link dev.tfkd.graph.FeaturePoint}) and returns it.
+   *
+   * @param name the point's name, unique in the model
+   * @param x the tensor
+   * @return {@code x}
+   */
+  public Operand<TFloat32> feature(String name, Operand<TFloat32> x) {
+    if (features.putIfAbsent(name, x) != null) {
+      throw new IllegalStateException("feature point " + name + " recorded twice");
+    }
+    return x;
   }
 
   /** The static size of dimension {@code i} of {@code x}; fails if unknown. */

@@ -15,7 +15,9 @@ import org.tensorflow.types.TFloat32;
 
 /**
  * A multi-layer perceptron: inputs flattened, then dense layers with ReLU, then a dense layer to K logits.
- * He-normal kernels, zero biases; optional dropout after each hidden layer in training mode.
+ * He-normal kernels, zero biases; optional dropout after each hidden layer in training mode. Feature points:
+ * {@code pooled} (the vector the classifier reads: the last hidden layer, or the flattened input without one) and
+ * {@code logits}.
  *
  * @param inputShape the shape of one example (flattened on entry)
  * @param hidden the widths of the hidden layers, e.g. {@code [256, 256]}: at most {@value Models#MAX_MLP_LAYERS}
@@ -77,7 +79,9 @@ public record Mlp(long[] inputShape, int[] hidden, int numClasses, float dropout
       }
       width = hidden[i];
     }
-    return Forward.of(dense(tf, vars, "logits", h, width, numClasses));
+    // The vector the classifier reads; an MLP without hidden layers reads its flattened input.
+    return new Forward(
+        dense(tf, vars, "logits", h, width, numClasses), java.util.List.of(), java.util.Map.of(dev.tfkd.graph.FeaturePoint.POOLED, h));
   }
 
   static Operand<TFloat32> dense(Ops tf, Variables vars, String name, Operand<TFloat32> x, int in, int out) {

@@ -1,6 +1,7 @@
 package dev.tfkd.models;
 
 import java.util.Locale;
+import dev.tfkd.graph.FeaturePoint;
 import org.tensorflow.Operand;
 import org.tensorflow.types.TFloat32;
 
@@ -11,6 +12,10 @@ import org.tensorflow.types.TFloat32;
  * (6,24,2,1), (6,32,3,2), (6,64,4,2), (6,96,3,1), (6,160,3,2), (6,320,1,1), channel counts scaled by the width
  * multiplier (truncated), a 1x1 convolution to 1280 channels (1280 x width when the width exceeds 1), global average
  * pooling and a dense layer. The benchmark "MobileNetV2" student is width 0.5 (0.81 M parameters for 100 classes).
+ *
+ * <p>Feature points: {@code stem} (after its ReLU), {@code stage1..4} after the 24-, 32-, 96- and 320-channel
+ * groups (linear bottlenecks: no ReLU ends them, so there is no {@code _pre} point), {@code pooled} (after the 1x1
+ * head), {@code logits}.
  */
 final class MobileNetV2 extends ImageModel {
   private static final int[][] SETTINGS = {
@@ -35,17 +40,23 @@ final class MobileNetV2 extends ImageModel {
 
   @Override
   Operand<TFloat32> body(Layers l, Operand<TFloat32> x) {
-    Operand<TFloat32> h = l.relu(l.batchNorm("stem_bn", l.conv("stem_conv", x, 3, (int) (32 * width), 2, false)));
+    Operand<TFloat32> h =
+        l.feature(FeaturePoint.STEM, l.relu(l.batchNorm("stem_bn", l.conv("stem_conv", x, 3, (int) (32 * width), 2, false))));
+    int stage = 0;
     for (int s = 0; s < SETTINGS.length; s++) {
       int t = SETTINGS[s][0];
       int out = (int) (SETTINGS[s][1] * width);
       for (int i = 0; i < SETTINGS[s][2]; i++) {
         h = invertedResidual("block" + s + "_" + i, l, h, out, i == 0 ? SETTINGS[s][3] : 1, t);
       }
+      // Stages end where the reference's features are read: after the 24-, 32-, 96- and 320-channel groups.
+      if (s == 1 || s == 2 || s == 4 || s == 6) {
+        l.feature(FeaturePoint.stage(++stage), h);
+      }
     }
     int last = width > 1.0 ? (int) (1280 * width) : 1280;
     h = l.relu(l.batchNorm("head_bn", l.conv("head_conv", h, 1, last, 1, false)));
-    return l.logits("classifier", l.globalAvgPool(h), numClasses());
+    return l.logits("classifier", l.feature(FeaturePoint.POOLED, l.globalAvgPool(h)), numClasses());
   }
 
   private static Operand<TFloat32> invertedResidual(

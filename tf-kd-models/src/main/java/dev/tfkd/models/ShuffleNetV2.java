@@ -1,5 +1,6 @@
 package dev.tfkd.models;
 
+import dev.tfkd.graph.FeaturePoint;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
@@ -11,6 +12,10 @@ import org.tensorflow.types.TFloat32;
  * half, passes one half through 1x1-BN-ReLU, depthwise 3x3-BN, 1x1-BN-ReLU, concatenates and shuffles the channels
  * (2 groups); a down-sampling unit runs two strided branches (depthwise 3x3-BN, 1x1-BN-ReLU; and 1x1-BN-ReLU,
  * depthwise 3x3 stride 2-BN, 1x1-BN-ReLU) and concatenates them.
+ *
+ * <p>Feature points: {@code stem} (after its ReLU), {@code stage1..3} (after each stage's last channel shuffle; half
+ * of its channels bypass the last ReLU, so there is no {@code _pre} point), {@code pooled} (after the 1x1 head),
+ * {@code logits}.
  */
 final class ShuffleNetV2 extends ImageModel {
   private static final int[] WIDTHS = {116, 232, 464};
@@ -22,15 +27,16 @@ final class ShuffleNetV2 extends ImageModel {
 
   @Override
   Operand<TFloat32> body(Layers l, Operand<TFloat32> x) {
-    Operand<TFloat32> h = l.relu(l.batchNorm("stem_bn", l.conv("stem_conv", x, 3, 24, 1, false)));
+    Operand<TFloat32> h = l.feature(FeaturePoint.STEM, l.relu(l.batchNorm("stem_bn", l.conv("stem_conv", x, 3, 24, 1, false))));
     for (int s = 0; s < 3; s++) {
       h = down("stage" + s + "_down", l, h, WIDTHS[s]);
       for (int b = 0; b < BLOCKS[s]; b++) {
         h = basic("stage" + s + "_" + b, l, h);
       }
+      l.feature(FeaturePoint.stage(s + 1), h);
     }
     h = l.relu(l.batchNorm("head_bn", l.conv("head_conv", h, 1, 1024, 1, false)));
-    return l.logits("linear", l.globalAvgPool(h), numClasses());
+    return l.logits("linear", l.feature(FeaturePoint.POOLED, l.globalAvgPool(h)), numClasses());
   }
 
   private static Operand<TFloat32> basic(String p, Layers l, Operand<TFloat32> x) {
