@@ -10,6 +10,7 @@ import dev.tfkd.teacher.CachedTeacher;
 import dev.tfkd.teacher.GraphTeacher;
 import dev.tfkd.teacher.Teacher;
 import dev.tfkd.training.Distillation;
+import dev.tfkd.training.LogitTable;
 import dev.tfkd.training.TrainConfig;
 import dev.tfkd.training.TrainedModel;
 import dev.tfkd.training.Trainer;
@@ -88,8 +89,25 @@ public final class Distiller {
     private String divergenceSpec = "kl";
     private float ceWeight = 0.1f;
     private float kdWeight = 0.9f;
+    private long logitsInMemoryLimit = Runtime.getRuntime().maxMemory() / 8;
 
     private Builder() {}
+
+    /**
+     * The most bytes of teacher logits for the training set kept in memory (default: an eighth of the Java heap).
+     * Beyond it, and always for streamed training data, the logits are computed into the on-disk cache of a {@link
+     * CachedTeacher} backed by a directory and read back batch by batch; any other teacher is then refused.
+     *
+     * @param bytes the limit, at least 0 (0 keeps every training set's logits on disk)
+     * @return this builder
+     */
+    public Builder logitsInMemoryLimit(long bytes) {
+      if (bytes < 0) {
+        throw new IllegalArgumentException("the in-memory logit limit must be >= 0, got " + bytes);
+      }
+      this.logitsInMemoryLimit = bytes;
+      return this;
+    }
 
     /**
      * The teacher (not closed by the run).
@@ -203,6 +221,11 @@ public final class Distiller {
         accuracy, 1.0 / k);
   }
 
+  /** The first examples of {@code data}: what a teacher whose logits go to disk is checked on before the run. */
+  private static dev.tfkd.data.Dataset sample(dev.tfkd.data.Dataset data) {
+    return data.size() <= 1024 ? data : dev.tfkd.data.Splits.head(data, 1024);
+  }
+
   /**
    * Runs the distillation (or continues it, with {@link Builder#resume}).
    *
@@ -230,8 +253,21 @@ public final class Distiller {
       List<ModelScore> others = new ArrayList<>();
       String source;
       String reading;
+      boolean onDisk = false;
       try {
         data = b.resolveData();
+        // Logits that would not fit in memory (and every streamed training set's) go to the teacher's on-disk cache.
+        onDisk = !online && (data.stream() != null || 4L * data.trainSize() * teacher.numClasses() > b.logitsInMemoryLimit);
+        if (data.stream() != null && online) {
+          throw new ConfigException(
+              "{training.augment} (" + String.join(",", augmentation.names()) + ") is not supported on streamed training"
+                  + " data (" + data.trainName() + ")");
+        }
+        if (onDisk && !(teacher instanceof CachedTeacher c && c.onDisk())) {
+          throw new IllegalArgumentException(
+              "the teacher's logits for " + data.trainName() + " (" + data.trainSize() + " examples) are kept on disk:"
+                  + " give a CachedTeacher backed by TeacherLogitCache.inDirectory(...), or set {data.logit_cache}");
+        }
         Architecture arch = b.student;
         if (arch.numClasses() != data.train().numClasses()
             || !Arrays.equals(arch.inputShape(), data.train().exampleShape())) {
@@ -250,11 +286,17 @@ public final class Distiller {
         try {
           // Also with augmentation: these logits check that the teacher takes the data, and fingerprint the
           // teacher on it in the export's manifest.
-          teacherTrain = teacher.logits(data.train());
+          // With logits on disk the teacher is checked on a sample here (the whole pass comes once the run exists),
+          // asked directly so that nothing is cached before the run is accepted.
+          teacherTrain =
+              onDisk
+                  ? ((CachedTeacher) teacher).uncached().logits(sample(data.train()))
+                  : teacher.logits(data.train());
           if (data.test() != null) {
-            others.add(ModelScore.of("teacher", teacher.logits(data.test()), data.test(), -1));
+            Teacher scorer = onDisk ? ((CachedTeacher) teacher).uncached() : teacher;
+            others.add(ModelScore.of("teacher", scorer.logits(data.test()), data.test(), -1));
           }
-          reading = teacher.outputReading() + nearChance(teacherTrain, data.train());
+          reading = teacher.outputReading() + nearChance(teacherTrain, onDisk ? sample(data.train()) : data.train());
         } catch (TensorFlowException e) {
           throw new IllegalArgumentException(
               source + ": the teacher does not accept " + data.train().name() + " (examples of shape "
@@ -262,7 +304,7 @@ public final class Distiller {
                   + e.getMessage().lines().findFirst().orElse(""));
         }
       } finally {
-        if (b.ownsTeacher && !online) {
+        if (b.ownsTeacher && !online && !onDisk) {
           // The teacher's logits are all the run needs: its session is freed before the student trains.
           teacherOpen = false;
           teacher.close();
@@ -278,12 +320,35 @@ public final class Distiller {
       life.check(b.student, tc, 1, tc.epochs());
       life.start();
       b.onStart.accept(new RunStart(b.student, data.train(), objective.describe(), s.resume(), reading));
-      life.recordTeacher(source, reading, teacherTrain);
+      LogitTable table = null;
+      if (onDisk) {
+        // One pass over the training data (streamed in file order, or in memory batch by batch) fills the cache
+        // entry, or finds it from an earlier run; the student's batches then read their rows from disk.
+        CachedTeacher cached = (CachedTeacher) teacher;
+        table =
+            data.stream() != null
+                ? cached.logitTable(data.stream().shards(), tc.batchSize())
+                : cached.logitTable(data.train(), tc.batchSize());
+        life.recordTeacher(source, reading, table.sha256());
+      } else {
+        life.recordTeacher(source, reading, teacherTrain);
+      }
+      if (b.ownsTeacher && !online && teacherOpen) {
+        teacherOpen = false;
+        teacher.close();
+      }
+      LogitTable logits = table;
       TrainedModel student =
           life.phase(
               life.directory().path(), "student", tc.epochs(),
               (listeners, options) -> {
                 Trainer trainer = new Trainer(tc, listeners);
+                if (data.stream() != null) {
+                  return trainer.trainStreamed(b.student, data.stream(), objective, logits, options);
+                }
+                if (logits != null) {
+                  return trainer.trainFromTable(b.student, data.train(), objective, logits, options);
+                }
                 if (!online) {
                   return trainer.train(b.student, data.train(), objective, teacherTrain, options);
                 }

@@ -48,6 +48,7 @@ final class RunLifecycle {
   private String teacherSource;
   private String teacherOutput = "";
   private float[] teacherLogits;
+  private String teacherDigest;
   private String runId;
 
   RunLifecycle(RunSettings settings, RunData data) {
@@ -65,6 +66,13 @@ final class RunLifecycle {
     this.teacherSource = source;
     this.teacherOutput = output;
     this.teacherLogits = logits;
+  }
+
+  /** Records the teacher and the SHA-256 of the logits it gave the student (a table too large for memory). */
+  void recordTeacher(String source, String output, String logitsSha256) {
+    this.teacherSource = source;
+    this.teacherOutput = output;
+    this.teacherDigest = logitsSha256;
   }
 
   /**
@@ -318,12 +326,20 @@ final class RunLifecycle {
             .put("parameters", model.trainableParameters())
             .put("seed", s.config().getTraining().getSeed())
             .put("configuration", com.google.protobuf.TextFormat.printer().printToString(s.config()))
-            .dataset("train", data.train());
+;
+    if (data.stream() != null) {
+      var sh = data.stream().shards();
+      m.streamedDataset("train", sh.name(), sh.size(), sh.exampleShape(), sh.numClasses(), sh.fingerprint());
+    } else {
+      m.dataset("train", data.train());
+    }
     if (data.test() != null) {
       m.dataset("test", data.test());
     }
     if (teacherLogits != null) {
       m.teacher(teacherSource, teacherOutput, teacherLogits);
+    } else if (teacherDigest != null) {
+      m.teacherDigest(teacherSource, teacherOutput, teacherDigest);
     }
     if (scored != null) {
       m.evaluation("test", scored.evaluation());

@@ -7,7 +7,10 @@ import dev.tfkd.losses.Divergences;
 import dev.tfkd.objectives.CentroidPolicy;
 import dev.tfkd.objectives.McmiFineTune;
 import dev.tfkd.objectives.TeacherObjectives;
+import dev.tfkd.teacher.CachedTeacher;
 import dev.tfkd.teacher.SavedModelTeacher;
+import dev.tfkd.teacher.Teacher;
+import dev.tfkd.training.TeacherLogitCache;
 import dev.tfkd.training.Distillation;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,16 +49,43 @@ public final class RunSpec {
             .weights(dc.getCeWeight(), dc.getKdWeight())
             .apply(c, data)
             .resume(resume);
-    return b.ownedTeacher(
-        SavedModelTeacher.load(
-            teacherDir,
-            new SavedModelTeacher.TeacherOptions(
-                dc.getTeacherSignature().isEmpty() ? "serving_default" : dc.getTeacherSignature(),
-                dc.getTeacherInput().isEmpty() ? null : dc.getTeacherInput(),
-                dc.getTeacherOutput().isEmpty() ? null : dc.getTeacherOutput(),
-                dev.tfkd.config.RunConfigs.teacherOutputKind(dc),
-                dc.getAllowUnsafeOps(),
-                dev.tfkd.teacher.InputPreprocess.parse(dc.getTeacherPreprocess()))));
+    SavedModelTeacher.TeacherOptions options =
+        new SavedModelTeacher.TeacherOptions(
+            dc.getTeacherSignature().isEmpty() ? "serving_default" : dc.getTeacherSignature(),
+            dc.getTeacherInput().isEmpty() ? null : dc.getTeacherInput(),
+            dc.getTeacherOutput().isEmpty() ? null : dc.getTeacherOutput(),
+            dev.tfkd.config.RunConfigs.teacherOutputKind(dc),
+            dc.getAllowUnsafeOps(),
+            dev.tfkd.teacher.InputPreprocess.parse(dc.getTeacherPreprocess()));
+    Teacher teacher = SavedModelTeacher.load(teacherDir, options);
+    var d = c.getData();
+    long logitBytes = 4L * data.trainSize() * data.train().numClasses();
+    boolean onDisk =
+        c.getTraining().getAugmentCount() == 0
+            && (data.stream() != null || !d.getLogitCache().isEmpty()
+                || logitBytes > Runtime.getRuntime().maxMemory() / 8);
+    if (onDisk) {
+      // Logits for data larger than memory live in the on-disk cache, keyed by the SavedModel's files and the
+      // options that change what is read from it.
+      Path dir =
+          d.getLogitCache().isEmpty() ? Path.of(c.getOutput().getRunDir()).resolve(LOGIT_CACHE_DIR) : Path.of(d.getLogitCache());
+      String fingerprint =
+          TeacherLogitCache.fingerprint(teacherDir) + "/" + Integer.toHexString(options.toString().hashCode());
+      teacher = new CachedTeacher(teacher, sha256(fingerprint), TeacherLogitCache.inDirectory(dir));
+    }
+    return b.ownedTeacher(teacher).logitsInMemoryLimit(onDisk ? 0 : Long.MAX_VALUE);
+  }
+
+  /** The folder of a run directory holding the on-disk teacher logits, unless {@code data.logit_cache} says another. */
+  public static final String LOGIT_CACHE_DIR = "teacher-logits";
+
+  private static String sha256(String s) {
+    try {
+      return java.util.HexFormat.of().formatHex(
+          java.security.MessageDigest.getInstance("SHA-256").digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+    }
   }
 
   /**

@@ -136,6 +136,12 @@ public final class TeacherTrainer {
               + data.train().numClasses());
     }
     boolean mcmi = spec.kind() == TeacherObjectives.Kind.MCMI;
+    if (data.stream() != null && (mcmi || !b.training.augmentation().isNone())) {
+      // MCMI's fine-tuning keeps centroids over the whole training set; augmentation is not streamed.
+      throw new dev.tfkd.config.ConfigException(
+          "streamed training data (" + data.trainName() + ") supports neither {teacher.objective} mcmi nor"
+              + " {training.augment}");
+    }
     // The fine-tuning's CMI weight is the objective's lambda.
     McmiFineTune given = spec.fineTune();
     McmiFineTune ft =
@@ -156,7 +162,9 @@ public final class TeacherTrainer {
         life.phase(
             runDir, mcmi ? "mll" : "teacher", tc.epochs(),
             (listeners, options) ->
-                new Trainer(tc, listeners).train(arch, data.train(), spec.firstPhase(), null, options));
+                data.stream() != null
+                    ? new Trainer(tc, listeners).trainStreamed(arch, data.stream(), spec.firstPhase(), null, options)
+                    : new Trainer(tc, listeners).train(arch, data.train(), spec.firstPhase(), null, options));
     List<EpochMetrics> history = new ArrayList<>(first.history());
     List<TrainedModel> phases = new ArrayList<>(List.of(first));
     int planned = tc.epochs();
@@ -188,6 +196,7 @@ public final class TeacherTrainer {
               if (scored == null) {
                 return OptionalDouble.empty();
               }
+              // Streamed data: measured on the stream's sample (the first records of each shard).
               Dataset train = data.train();
               double trainCmi = EmpiricalCmi.of(model.logits(train), train.labels(), train.numClasses(), 1);
               if (export != null) {
