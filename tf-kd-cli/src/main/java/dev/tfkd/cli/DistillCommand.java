@@ -90,7 +90,7 @@ final class DistillCommand implements Callable<Integer> {
             .listener(RunPrinter.progress(RunPrinter.progressOut(out, err, run.json)))
             .onStart(RunPrinter.announce(out, run.json, s -> String.format(
                 "distilling %s from %s on %s (%d examples, %d classes): %s%s", s.architecture().name(),
-                c.getDistillation().getTeacher(), s.train().name(), s.train().size(), s.architecture().numClasses(),
+                c.getDistillation().getTeacher(), s.trainName(), s.trainSize(), s.architecture().numClasses(),
                 s.objective(), s.teacherOutput().isEmpty() ? "" : "\nteacher " + s.teacherOutput())))
             .build()
             .fit();

@@ -165,6 +165,13 @@ public final class RunConfigs {
     require(
         c.getData().getTest().isBlank() || split == 0,
         "give either {data.test} or {data.validation_split}, not both");
+    var d = c.getData();
+    require(d.getClasses() >= 0, "{data.classes} must be >= 0, got " + d.getClasses());
+    require(d.getShuffleBuffer() >= 0, "{data.shuffle_buffer} must be >= 0, got " + d.getShuffleBuffer());
+    require(d.getStepsPerEpoch() >= 0, "{data.steps_per_epoch} must be >= 0, got " + d.getStepsPerEpoch());
+    require(
+        d.getParserThreads() >= 0 && d.getParserThreads() <= 64,
+        "{data.parser_threads} must be in [0, 64], got " + d.getParserThreads());
     require(!c.getModel().isBlank(), "{model} is required");
     require(!c.getOutput().getRunDir().isBlank(), "{output.run_dir} is required");
     try {

@@ -319,7 +319,7 @@ public final class Distiller {
       RunLifecycle life = new RunLifecycle(s, data);
       life.check(b.student, tc, 1, tc.epochs());
       life.start();
-      b.onStart.accept(new RunStart(b.student, data.train(), objective.describe(), s.resume(), reading));
+      b.onStart.accept(new RunStart(b.student, data.train(), objective.describe(), s.resume(), reading, data.stream()));
       LogitTable table = null;
       if (onDisk) {
         // One pass over the training data (streamed in file order, or in memory batch by batch) fills the cache

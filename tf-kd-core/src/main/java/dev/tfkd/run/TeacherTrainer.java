@@ -156,7 +156,7 @@ public final class TeacherTrainer {
     RunLifecycle life = new RunLifecycle(s, data);
     life.check(arch, tc, mcmi ? 2 : 1, tc.epochs() + (mcmi ? ft.epochs() : 0));
     life.start();
-    b.onStart.accept(new RunStart(arch, data.train(), spec.describe(), s.resume()));
+    b.onStart.accept(new RunStart(arch, data.train(), spec.describe(), s.resume(), "", data.stream()));
     Path runDir = life.directory().path();
     TrainedModel first =
         life.phase(
