@@ -129,10 +129,10 @@ final class StreamFeeder implements Feed {
       throw rethrow(e.getCause());
     }
     Buffers b = buffers(p.size());
-    b.x.asRawTensor().data().asFloats().write(p.x(), 0, p.x().length);
-    b.y.asRawTensor().data().asInts().write(p.y(), 0, p.size());
+    b.xData.write(p.x(), 0, p.x().length);
+    b.yData.write(p.y(), 0, p.size());
     if (b.t != null) {
-      b.t.asRawTensor().data().asFloats().write(p.t(), 0, p.t().length);
+      b.tData.write(p.t(), 0, p.t().length);
     }
     out = new BatchFeeder.Batch(epoch, consumed, p.size(), b.x, b.y, b.t);
     consumed++;
@@ -203,6 +203,9 @@ final class StreamFeeder implements Feed {
     final TFloat32 x;
     final TInt32 y;
     final TFloat32 t;
+    final org.tensorflow.ndarray.buffer.FloatDataBuffer xData;
+    final org.tensorflow.ndarray.buffer.IntDataBuffer yData;
+    final org.tensorflow.ndarray.buffer.FloatDataBuffer tData;
 
     Buffers(int size) {
       this.size = size;
@@ -227,6 +230,10 @@ final class StreamFeeder implements Feed {
       this.x = xt;
       this.y = yt;
       this.t = tt;
+      // Views of the tensors' memory, made once: the copy of every batch goes straight into them.
+      this.xData = xt.asRawTensor().data().asFloats();
+      this.yData = yt.asRawTensor().data().asInts();
+      this.tData = tt == null ? null : tt.asRawTensor().data().asFloats();
     }
 
     void close() {

@@ -215,6 +215,16 @@ public final class Trainer {
   }
 
   /**
+   * Trains on streamed data with its final checkpoint in a new folder under {@code workDir} (owned by the caller),
+   * without validation or resume.
+   */
+  public TrainedModel trainStreamed(
+      Architecture architecture, TrainStream train, Objective objective, LogitTable teacherLogits, Path workDir) {
+    Checkpoints cp = new Checkpoints(workDir.resolve(architecture.name() + "-" + Long.toHexString(System.nanoTime())));
+    return trainStreamed(architecture, train, objective, teacherLogits, new RunOptions(null, cp, false, false));
+  }
+
+  /**
    * Where a step's teacher logits come from: at most one of precomputed logits aligned with the training data (in
    * an array or a table), a frozen teacher built into the graph, or a teacher asked per batch; none when the
    * objective reads no teacher. With {@code stream}, the training data is streamed and the dataset passed along

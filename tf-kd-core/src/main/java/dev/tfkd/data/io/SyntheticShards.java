@@ -30,6 +30,58 @@ public final class SyntheticShards {
   private SyntheticShards() {}
 
   /**
+   * Writes the examples of {@code data} in order into {@code shards} files {@code DIR/PREFIX-00000-of-000NN.tfrecord}
+   * (float features under {@code image} with their {@code shape}, an int64 {@code label}): data in memory as a
+   * stream would read it, e.g. to compare the two.
+   *
+   * @return the files written, in name order
+   * @throws UncheckedIOException when writing fails
+   */
+  public static List<Path> write(dev.tfkd.data.Dataset data, Path dir, String prefix, int shards) {
+    if (shards < 1 || data.size() < shards) {
+      throw new IllegalArgumentException("cannot write " + data.size() + " examples in " + shards + " shards");
+    }
+    Int64List.Builder shapeList = Int64List.newBuilder();
+    for (long d : data.exampleShape()) {
+      shapeList.addValue(d);
+    }
+    Feature shapeFeature = Feature.newBuilder().setInt64List(shapeList).build();
+    int e = data.exampleSize();
+    List<Path> out = new ArrayList<>();
+    try {
+      Files.createDirectories(dir);
+      for (int s = 0; s < shards; s++) {
+        Path file = dir.resolve(String.format(Locale.ROOT, "%s-%05d-of-%05d.tfrecord", prefix, s, shards));
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (OutputStream o = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
+          for (int i = (int) ((long) data.size() * s / shards); i < (long) data.size() * (s + 1) / shards; i++) {
+            FloatList.Builder v = FloatList.newBuilder();
+            for (int j = 0; j < e; j++) {
+              v.addValue(data.features()[i * e + j]);
+            }
+            TfRecord.write(o, example(v, shapeFeature, data.labels()[i]).toByteArray());
+          }
+        }
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        out.add(file);
+      }
+    } catch (IOException ex) {
+      throw new UncheckedIOException("cannot write " + dir + ": " + ex.getMessage(), ex);
+    }
+    return out;
+  }
+
+  private static Example example(FloatList.Builder values, Feature shape, long label) {
+    return Example.newBuilder()
+        .setFeatures(
+            Features.newBuilder()
+                .putFeature("image", Feature.newBuilder().setFloatList(values).build())
+                .putFeature("shape", shape)
+                .putFeature("label", Feature.newBuilder().setInt64List(Int64List.newBuilder().addValue(label)).build()))
+        .build();
+  }
+
+  /**
    * Writes {@code examples} examples into {@code shards} files {@code DIR/PREFIX-00000-of-000NN.tfrecord}, each
    * written under a temporary name and renamed when complete.
    *
@@ -80,15 +132,7 @@ public final class SyntheticShards {
             for (int j = 0; j < size; j++) {
               v.addValue(0.6f * p[j] + 0.4f * (float) rng.nextDouble());
             }
-            Example ex =
-                Example.newBuilder()
-                    .setFeatures(
-                        Features.newBuilder()
-                            .putFeature("image", Feature.newBuilder().setFloatList(v).build())
-                            .putFeature("shape", shapeFeature)
-                            .putFeature("label", Feature.newBuilder().setInt64List(Int64List.newBuilder().addValue(y)).build()))
-                    .build();
-            TfRecord.write(o, ex.toByteArray());
+            TfRecord.write(o, example(v, shapeFeature, y).toByteArray());
           }
         }
         Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);

@@ -147,10 +147,11 @@ public final class TfRecordReader {
     for (String k : FLOAT_KEYS) {
       Feature feat = f.get(k);
       if (feat != null && feat.getKindCase() == Feature.KindCase.FLOAT_LIST) {
-        List<Float> list = feat.getFloatList().getValueList();
-        float[] v = new float[list.size()];
+        // Read by index: the primitive getter does not box each value (a streamed run parses millions of them).
+        org.tensorflow.proto.FloatList list = feat.getFloatList();
+        float[] v = new float[list.getValueCount()];
         for (int i = 0; i < v.length; i++) {
-          v[i] = list.get(i);
+          v[i] = list.getValue(i);
           if (!Float.isFinite(v[i])) {
             throw new DataFormatException(file, place, "'" + k + "' value " + i + " is not finite");
           }
