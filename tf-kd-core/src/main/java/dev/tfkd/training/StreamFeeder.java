@@ -88,7 +88,13 @@ final class StreamFeeder implements Feed {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (RuntimeException | Error e) {
-      ready.offer(e);
+      // Put, not offer: with a full queue the failure must still reach the consumer, which drains the queue (or
+      // close() empties it), rather than leave it waiting for a batch that never comes.
+      try {
+        ready.put(e);
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
