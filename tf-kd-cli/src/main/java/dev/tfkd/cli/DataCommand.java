@@ -20,6 +20,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "data",
     mixinStandardHelpOptions = true,
+    subcommands = DataSynthCommand.class,
     description = {
       "Read a dataset and print its size, example shape, classes, class counts and per-channel statistics.",
       "DATA is a built-in name (gmm, shapes, shapes28) or a path; formats: idx, cifar10, cifar100, csv, images, tfrecord (detected from the name and first bytes unless --format is given)."
@@ -31,7 +32,8 @@ import picocli.CommandLine.Spec;
 final class DataCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Parameters(paramLabel = "DATA", description = "Built-in name, file or folder.")
+  // Optional for picocli, so that `tfkd data synth` is not read as a missing DATA; call() requires it.
+  @Parameters(paramLabel = "DATA", arity = "0..1", description = "Built-in name, file or folder.")
   String data;
 
   @Option(names = "--format", description = "Format, when detection is not wanted: idx, cifar10, cifar100, csv, images, tfrecord.")
@@ -45,6 +47,9 @@ final class DataCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (data == null) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "Missing required parameter: 'DATA'");
+    }
     DataSources.Split s;
     try {
       s = DataSources.Split.valueOf(split.toUpperCase(Locale.ROOT));

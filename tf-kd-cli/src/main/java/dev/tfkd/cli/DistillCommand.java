@@ -119,7 +119,7 @@ final class DistillCommand implements Callable<Integer> {
             .listener(RunPrinter.progress(RunPrinter.progressOut(out, err, run.json)))
             .onStart(RunPrinter.announce(out, run.json, s -> String.format(
                 "distilling %s from %s on %s (%d examples, %d classes): %s%s", s.architecture().name(),
-                teachers(c), s.train().name(), s.train().size(), s.architecture().numClasses(),
+                teachers(c), s.trainName(), s.trainSize(), s.architecture().numClasses(),
                 s.objective(), s.teacherOutput().isEmpty()
                     ? ""
                     : s.teacherOutput().startsWith("teacher ") ? "\n" + s.teacherOutput() : "\nteacher " + s.teacherOutput())))

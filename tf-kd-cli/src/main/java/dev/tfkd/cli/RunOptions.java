@@ -110,12 +110,32 @@ final class RunOptions {
   @Option(names = "--allow-public-network", description = "Start cluster tasks even on addresses outside loopback and private networks (the gRPC port has no TLS or authentication).")
   boolean allowPublicNetwork;
 
+  @Option(names = "--stream", description = "Read the TFRecord training data as a stream, not into memory (implied by a glob such as 'data/train-*.tfrecord' and by a TFRecord file larger than a quarter of the heap).")
+  Boolean stream;
+
+  @Option(names = "--classes", description = "Streamed data: the class count (default: the largest label of the first records of each shard + 1).")
+  Integer classes;
+
+  @Option(names = "--shuffle-buffer", paramLabel = "N", description = "Streamed data: records in the shuffle buffer (default: 8192).")
+  Integer shuffleBuffer;
+
+  @Option(names = "--steps-per-epoch", paramLabel = "N", description = "Streamed data: steps per epoch, each epoch checkpointed (default: 0 = one pass over the data).")
+  Integer stepsPerEpoch;
+
+  @Option(names = "--parser-threads", paramLabel = "N", description = "Streamed data: threads parsing records (default: 2).")
+  Integer parserThreads;
+
+  @Option(names = "--logit-cache", paramLabel = "DIR", description = "On-disk teacher-logit cache for streamed data or logits too large for memory (default: RUN_DIR/teacher-logits).")
+  Path logitCache;
+
   /** Whether any option other than --resume, --json and --threads sets a field of the run. */
   boolean setsRunFields() {
     return config != null || train != null || test != null || validationSplit != null || format != null
         || model != null || epochs != null || batchSize != null || optimizer != null || learningRate != null
         || momentum != null || weightDecay != null || schedule != null || seed != null || augment != null || runDir != null
-        || exportDir != null || warmupBatchSizes != null || classNames != null || force != null || patience != null || stoppingMetric != null || cluster != null || devices != null;
+        || exportDir != null || warmupBatchSizes != null || classNames != null || force != null || patience != null || stoppingMetric != null || cluster != null || devices != null
+        || stream != null || classes != null || shuffleBuffer != null || stepsPerEpoch != null || parserThreads != null
+        || logitCache != null;
   }
 
   /**
@@ -204,6 +224,25 @@ final class RunOptions {
     }
     if (format != null) {
       b.getDataBuilder().setFormat(format);
+    }
+    var d = b.getDataBuilder();
+    if (stream != null) {
+      d.setStream(stream);
+    }
+    if (classes != null) {
+      d.setClasses(classes);
+    }
+    if (shuffleBuffer != null) {
+      d.setShuffleBuffer(shuffleBuffer);
+    }
+    if (stepsPerEpoch != null) {
+      d.setStepsPerEpoch(stepsPerEpoch);
+    }
+    if (parserThreads != null) {
+      d.setParserThreads(parserThreads);
+    }
+    if (logitCache != null) {
+      d.setLogitCache(logitCache.toString());
     }
     if (model != null) {
       b.setModel(model);

@@ -100,8 +100,8 @@ final class TrainTeacherCommand implements Callable<Integer> {
         TeacherTrainer.fromConfig(c, run.resume != null, Models::create)
             .listener(RunPrinter.progress(RunPrinter.progressOut(out, err, run.json)))
             .onStart(RunPrinter.announce(out, run.json, s -> String.format(
-                "training teacher %s on %s (%d examples, %d classes): %s", s.architecture().name(), s.train().name(),
-                s.train().size(), s.architecture().numClasses(), s.objective())))
+                "training teacher %s on %s (%d examples, %d classes): %s", s.architecture().name(), s.trainName(),
+                s.trainSize(), s.architecture().numClasses(), s.objective())))
             .build()
             .fit();
     if (!run.json) {
@@ -134,7 +134,8 @@ final class TrainTeacherCommand implements Callable<Integer> {
       t.setExportName(name);
     }
     var d = b.getDataBuilder();
-    if (d.getTest().isBlank() && d.getValidationSplit() == 0) {
+    // Streamed data cannot be split: it is scored on --test only.
+    if (d.getTest().isBlank() && d.getValidationSplit() == 0 && !dev.tfkd.run.RunData.streams(d.build())) {
       // A teacher is always evaluated: a built-in dataset on its own test split, a file on a held-out part.
       if (DataSources.builtinNames().contains(d.getTrain())) {
         d.setTest(d.getTrain());

@@ -168,6 +168,13 @@ public final class RunConfigs {
     require(
         c.getData().getTest().isBlank() || split == 0,
         "give either {data.test} or {data.validation_split}, not both");
+    var data = c.getData();
+    require(data.getClasses() >= 0, "{data.classes} must be >= 0, got " + data.getClasses());
+    require(data.getShuffleBuffer() >= 0, "{data.shuffle_buffer} must be >= 0, got " + data.getShuffleBuffer());
+    require(data.getStepsPerEpoch() >= 0, "{data.steps_per_epoch} must be >= 0, got " + data.getStepsPerEpoch());
+    require(
+        data.getParserThreads() >= 0 && data.getParserThreads() <= 64,
+        "{data.parser_threads} must be in [0, 64], got " + data.getParserThreads());
     require(!c.getModel().isBlank(), "{model} is required");
     require(!c.getOutput().getRunDir().isBlank(), "{output.run_dir} is required");
     warmupBatchSizes(c);

@@ -71,6 +71,38 @@ public final class Manifest {
     return this;
   }
 
+  /**
+   * Records streamed data under {@code datasets.<role>}: its name, size, shape, classes and a fingerprint of its
+   * shards (their contents are never all read at once, so the fingerprint is of names, sizes and record counts).
+   */
+  public Manifest streamedDataset(String role, String name, long examples, long[] shape, int classes, String shardsSha256) {
+    Map<String, Object> d = new LinkedHashMap<>();
+    d.put("name", name);
+    d.put("examples", examples);
+    d.put("example_shape", shape);
+    d.put("classes", classes);
+    d.put("streamed", true);
+    d.put("shards_sha256", shardsSha256);
+    section("datasets").put(role, d);
+    return this;
+  }
+
+  /**
+   * Records the teacher: where it came from, how its output was read ({@code output}, omitted when empty) and the
+   * SHA-256 of the logits it gave the student, computed by the caller (logits too large for memory are hashed as
+   * they are read from disk), equal to {@link #fingerprint(float[])} of the same values.
+   */
+  public Manifest teacherDigest(String source, String output, String logitsSha256) {
+    Map<String, Object> t = new LinkedHashMap<>();
+    t.put("source", source);
+    if (!output.isEmpty()) {
+      t.put("output", output);
+    }
+    t.put("logits_sha256", logitsSha256);
+    fields.put("teacher", t);
+    return this;
+  }
+
   /** Records the teacher: where it came from and the SHA-256 of the logits it gave the student. */
   public Manifest teacher(String source, float[] logits) {
     return teacher(source, "", logits);

@@ -3,6 +3,7 @@ package dev.tfkd.run;
 import dev.tfkd.config.ConfigException;
 import dev.tfkd.config.RunConfig;
 import dev.tfkd.data.Augmentation;
+import dev.tfkd.data.Dataset;
 import dev.tfkd.graph.Architecture;
 import dev.tfkd.losses.Divergence;
 import dev.tfkd.losses.Divergences;
@@ -14,6 +15,7 @@ import dev.tfkd.training.Distillation;
 import dev.tfkd.training.MultiTeacherDistillation;
 import dev.tfkd.training.Objective;
 import dev.tfkd.training.TeacherCombination;
+import dev.tfkd.training.LogitTable;
 import dev.tfkd.training.TrainConfig;
 import dev.tfkd.training.TrainedModel;
 import dev.tfkd.training.Trainer;
@@ -111,6 +113,7 @@ public final class Distiller {
     private float kdWeight = 0.9f;
     private LossSpec loss;
     private boolean logitOptionsSet;
+    private long logitsInMemoryLimit = Runtime.getRuntime().maxMemory() / 8;
 
     private Builder() {}
 
@@ -135,6 +138,22 @@ public final class Distiller {
      */
     public Builder loss(LossSpec loss) {
       this.loss = Objects.requireNonNull(loss, "loss");
+      return this;
+    }
+
+    /**
+     * The most bytes of teacher logits for the training set kept in memory (default: an eighth of the Java heap).
+     * Beyond it, and always for streamed training data, the logits are computed into the on-disk cache of a {@link
+     * CachedTeacher} backed by a directory and read back batch by batch; any other teacher is then refused.
+     *
+     * @param bytes the limit, at least 0 (0 keeps every training set's logits on disk)
+     * @return this builder
+     */
+    public Builder logitsInMemoryLimit(long bytes) {
+      if (bytes < 0) {
+        throw new IllegalArgumentException("the in-memory logit limit must be >= 0, got " + bytes);
+      }
+      this.logitsInMemoryLimit = bytes;
       return this;
     }
 
@@ -321,6 +340,11 @@ public final class Distiller {
         accuracy, 1.0 / k);
   }
 
+  /** The first examples of {@code data}: what a teacher whose logits go to disk is checked on before the run. */
+  private static dev.tfkd.data.Dataset sample(dev.tfkd.data.Dataset data) {
+    return data.size() <= 1024 ? data : dev.tfkd.data.Splits.head(data, 1024);
+  }
+
   /**
    * Runs the distillation (or continues it, with {@link Builder#resume}).
    *
@@ -353,8 +377,22 @@ public final class Distiller {
       List<String> sources = new ArrayList<>();
       String reading;
       List<String> unsafeOps = new ArrayList<>();
+      boolean onDisk = false;
       try {
         data = b.resolveData();
+        // Logits that would not fit in memory (and every streamed training set's) go to the teacher's on-disk cache.
+        onDisk = !online && (data.stream() != null || 4L * data.trainSize() * m * teachers.get(0).numClasses() > b.logitsInMemoryLimit);
+        if (data.stream() != null && online) {
+          throw new ConfigException(
+              (augmentation.isNone() ? "feature terms, which run the teacher in the student's graph, are"
+                  : "{training.augment} (" + String.join(",", augmentation.names()) + ") is")
+                  + " not supported on streamed training data (" + data.trainName() + ")");
+        }
+        if (onDisk && m == 1 && !(teachers.get(0) instanceof CachedTeacher c && c.onDisk())) {
+          throw new IllegalArgumentException(
+              "the teacher's logits for " + data.trainName() + " (" + data.trainSize() + " examples) are kept on disk:"
+                  + " give a CachedTeacher backed by TeacherLogitCache.inDirectory(...), or set {data.logit_cache}");
+        }
         Architecture arch = b.student;
         if (arch.numClasses() != data.train().numClasses()
             || !Arrays.equals(arch.inputShape(), data.train().exampleShape())) {
@@ -369,6 +407,12 @@ public final class Distiller {
               "{training.augment} (" + String.join(",", augmentation.names()) + ") needs image examples [H, W, C]; "
                   + data.train().name() + " has examples of shape " + Arrays.toString(data.train().exampleShape()));
         }
+        // With several teachers, or features read in the student's graph, the logits stay in memory.
+        if (onDisk && m > 1) {
+          throw new IllegalArgumentException(
+              "the teachers' logits for " + data.trainName() + " (" + data.trainSize() + " examples) would be kept on"
+                  + " disk (streamed data, or more than the in-memory limit), which only one teacher supports");
+        }
         List<float[]> perTeacher = new ArrayList<>();
         List<String> readings = new ArrayList<>();
         for (int t = 0; t < m; t++) {
@@ -378,13 +422,17 @@ public final class Distiller {
           teacher.unsafeOps().stream().map(dev.tfkd.export.GraphSafety.Finding::describe).forEach(unsafeOps::add);
           try {
             // Also with augmentation: these logits check that the teacher takes the data, and fingerprint the
-            // teacher on it in the export's manifest.
-            float[] logits = teacher.logits(data.train());
+            // teacher on it in the export's manifest. With logits on disk the teacher is checked on a sample here
+            // (the whole pass comes once the run exists), asked directly so that nothing is cached before the run
+            // is accepted.
+            Teacher direct = onDisk ? ((CachedTeacher) teacher).uncached() : teacher;
+            Dataset checked = onDisk ? sample(data.train()) : data.train();
+            float[] logits = direct.logits(checked);
             perTeacher.add(logits);
             if (data.test() != null) {
-              others.add(ModelScore.of(m == 1 ? "teacher" : "teacher-" + (t + 1), teacher.logits(data.test()), data.test(), -1));
+              others.add(ModelScore.of(m == 1 ? "teacher" : "teacher-" + (t + 1), direct.logits(data.test()), data.test(), -1));
             }
-            String r = teacher.outputReading() + nearChance(logits, data.train());
+            String r = teacher.outputReading() + nearChance(logits, checked);
             readings.add(m == 1 || r.isEmpty() ? r : "teacher " + (t + 1) + ": " + r);
           } catch (TensorFlowException e) {
             throw new IllegalArgumentException(
@@ -396,7 +444,7 @@ public final class Distiller {
         teacherTrain = m == 1 ? perTeacher.get(0) : sideBySide(perTeacher, data.train().size(), data.train().numClasses());
         reading = String.join("; ", readings.stream().filter(r -> !r.isEmpty()).toList());
       } finally {
-        if (b.ownsTeacher && !online) {
+        if (b.ownsTeacher && !online && !onDisk) {
           // The teachers' logits are all the run needs: their sessions are freed before the student trains.
           teachersOpen = false;
           closeAll(teachers);
@@ -433,13 +481,36 @@ public final class Distiller {
       RunLifecycle life = new RunLifecycle(s, data);
       life.check(b.student, tc, 1, tc.epochs());
       life.start();
-      b.onStart.accept(new RunStart(b.student, data.train(), objective.describe(), s.resume(), reading));
-      life.recordTeacher(source, reading, unsafeOps, teacherTrain);
+      b.onStart.accept(new RunStart(b.student, data.train(), objective.describe(), s.resume(), reading, data.stream()));
+      LogitTable table = null;
+      if (onDisk) {
+        // One pass over the training data (streamed in file order, or in memory batch by batch) fills the cache
+        // entry, or finds it from an earlier run; the student's batches then read their rows from disk.
+        CachedTeacher cached = (CachedTeacher) teachers.get(0);
+        table =
+            data.stream() != null
+                ? cached.logitTable(data.stream().shards(), tc.batchSize())
+                : cached.logitTable(data.train(), tc.batchSize());
+        life.recordTeacher(source, reading, unsafeOps, table.sha256());
+      } else {
+        life.recordTeacher(source, reading, unsafeOps, teacherTrain);
+      }
+      if (b.ownsTeacher && !online && teachersOpen) {
+        teachersOpen = false;
+        closeAll(teachers);
+      }
+      LogitTable logits = table;
       TrainedModel student =
           life.phase(
               life.directory().path(), "student", tc.epochs(),
               (listeners, options) -> {
                 Trainer trainer = new Trainer(tc, listeners).replicated(b.replication);
+                if (data.stream() != null) {
+                  return trainer.trainStreamed(b.student, data.stream(), objective, logits, options);
+                }
+                if (logits != null) {
+                  return trainer.trainFromTable(b.student, data.train(), objective, logits, options);
+                }
                 if (!online) {
                   return trainer.train(b.student, data.train(), objective, teacherTrain, options);
                 }

@@ -8,6 +8,7 @@ import dev.tfkd.data.Dataset;
 import dev.tfkd.training.EarlyStopping;
 import dev.tfkd.training.OptimizerConfig;
 import dev.tfkd.training.TrainConfig;
+import dev.tfkd.training.TrainStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,6 +27,7 @@ import java.util.function.Consumer;
  */
 public abstract class RunBuilder<B extends RunBuilder<B>> {
   Dataset train;
+  TrainStream trainStream;
   Dataset validation;
   Dataset test;
   double validationSplit;
@@ -60,6 +62,17 @@ public abstract class RunBuilder<B extends RunBuilder<B>> {
    */
   public B train(Dataset train) {
     this.train = Objects.requireNonNull(train, "train");
+    return self();
+  }
+
+  /**
+   * Training data read as a stream (sharded TFRecord files larger than memory) instead of {@link #train(Dataset)}.
+   *
+   * @param train the stream
+   * @return this builder
+   */
+  public B train(TrainStream train) {
+    this.trainStream = Objects.requireNonNull(train, "train");
     return self();
   }
 
@@ -427,6 +440,14 @@ public abstract class RunBuilder<B extends RunBuilder<B>> {
     if (data != null) {
       return data;
     }
+    if (trainStream != null) {
+      if (train != null || validationSplit != 0) {
+        throw new IllegalArgumentException(
+            "streamed training data takes no second training set and no validation fraction; give test data instead");
+      }
+      Dataset t = test != null ? test : validation;
+      return new RunData(trainStream.shards().sample(), validation != null ? validation : t, t, trainStream);
+    }
     if (train == null) {
       throw new IllegalArgumentException("a run needs training data: train(Dataset)");
     }
@@ -448,9 +469,14 @@ public abstract class RunBuilder<B extends RunBuilder<B>> {
     if (c == null) {
       RunConfig.Builder b = RunConfig.newBuilder().setCommand(command).setModel(model);
       RunData d = resolveData();
-      b.getDataBuilder().setTrain(d.train().name());
+      b.getDataBuilder().setTrain(d.trainName());
       if (d.test() != null) {
         b.getDataBuilder().setTest(d.test().name());
+      }
+      if (d.stream() != null) {
+        TrainStream st = d.stream();
+        b.getDataBuilder().setStream(true).setClasses(st.shards().numClasses()).setShuffleBuffer(st.shuffleBuffer())
+            .setStepsPerEpoch(st.stepsPerEpoch()).setParserThreads(st.parserThreads());
       }
       TrainingConfig.Builder t = b.getTrainingBuilder();
       OptimizerConfig o = training.optimizer();

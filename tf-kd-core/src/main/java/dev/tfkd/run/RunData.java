@@ -4,6 +4,11 @@ import dev.tfkd.config.ConfigException;
 import dev.tfkd.config.DataConfig;
 import dev.tfkd.data.io.DataSources;
 import dev.tfkd.data.Dataset;
+import dev.tfkd.data.io.TfRecordReader;
+import dev.tfkd.data.io.TfRecordShards;
+import dev.tfkd.training.TrainStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.SplittableRandom;
@@ -11,18 +16,75 @@ import java.util.SplittableRandom;
 /**
  * The data of a run.
  *
- * @param train what the model trains on
+ * @param train what the model trains on; with {@code stream}, the stream's sample ({@link TfRecordShards#sample()}),
+ *     which fixes the shape and classes and gives warm-up records but is never trained on
  * @param validation scored after every epoch (the test data, or a held-out split), or {@code null}
  * @param test what the final figures are measured on (the test data, or the held-out split), or {@code null}
+ * @param stream the training data read as a stream, or {@code null} when it is in memory
  */
-public record RunData(Dataset train, Dataset validation, Dataset test) {
+public record RunData(Dataset train, Dataset validation, Dataset test, TrainStream stream) {
+  /**
+   * Training data read as a stream when {@code data.stream} is not set: a TFRecord file larger than this share of
+   * the Java heap.
+   */
+  static final double STREAM_ABOVE_HEAP_SHARE = 0.25;
+
   /** Requires the training data and checks that the other parts match its classes and example shape. */
   public RunData {
     Objects.requireNonNull(train, "train");
+    if (stream != null && train != stream.shards().sample()) {
+      throw new IllegalArgumentException("streamed training data is represented by its sample");
+    }
     for (Dataset d : new Dataset[] {validation, test}) {
       if (d != null && d != train) {
         requireCompatible(train, d);
       }
+    }
+  }
+
+  /** Data in memory. */
+  public RunData(Dataset train, Dataset validation, Dataset test) {
+    this(train, validation, test, null);
+  }
+
+  /**
+   * Streamed training data, with {@code test} (in memory, or {@code null}) for validation and the final figures.
+   *
+   * @param train the stream
+   * @param test the test data, also used for validation, or {@code null}
+   * @return the data
+   */
+  public static RunData streamed(TrainStream train, Dataset test) {
+    return new RunData(train.shards().sample(), test, test, train);
+  }
+
+  /** The number of training examples (all of a stream's). */
+  public long trainSize() {
+    return stream == null ? train.size() : stream.shards().size();
+  }
+
+  /** The training data's name (a stream's pattern). */
+  public String trainName() {
+    return stream == null ? train.name() : stream.shards().name();
+  }
+
+  /**
+   * Whether a configuration's training data is read as a stream: {@code data.stream}, a glob pattern, or a
+   * TFRecord file larger than a quarter of the Java heap.
+   */
+  public static boolean streams(DataConfig d) {
+    String t = d.getTrain();
+    if (d.getStream() || TfRecordShards.isPattern(t)) {
+      return true;
+    }
+    boolean tfrecord =
+        d.getFormat().equalsIgnoreCase("tfrecord") || (d.getFormat().isBlank() && TfRecordReader.isTfRecordName(t));
+    try {
+      Path p = Path.of(t);
+      return tfrecord && Files.isRegularFile(p)
+          && Files.size(p) > STREAM_ABOVE_HEAP_SHARE * Runtime.getRuntime().maxMemory();
+    } catch (java.io.IOException | java.nio.file.InvalidPathException e) {
+      return false;
     }
   }
 
@@ -90,6 +152,9 @@ public record RunData(Dataset train, Dataset validation, Dataset test) {
    */
   public static RunData load(DataConfig d, long seed) {
     String format = d.getFormat().isBlank() ? null : d.getFormat();
+    if (streams(d)) {
+      return loadStreamed(d, format);
+    }
     Dataset train = DataSources.load(d.getTrain(), format, DataSources.Split.TRAIN);
     if (!d.getTest().isBlank()) {
       Dataset test = DataSources.load(d.getTest(), format, DataSources.Split.TEST);
@@ -105,6 +170,30 @@ public record RunData(Dataset train, Dataset validation, Dataset test) {
       return split(train, d.getValidationSplit(), seed);
     }
     return of(train);
+  }
+
+  private static RunData loadStreamed(DataConfig d, String format) {
+    if (format != null && !format.equalsIgnoreCase("tfrecord")) {
+      throw new ConfigException(
+          "{data.train} " + d.getTrain() + ": only TFRecord shards are streamed; {data.format} is " + format);
+    }
+    if (d.getValidationSplit() > 0) {
+      throw new ConfigException(
+          "{data.validation_split} cannot hold out part of streamed data (" + d.getTrain() + "); give {data.test}");
+    }
+    TrainStream stream =
+        new TrainStream(
+            TfRecordShards.open(d.getTrain(), d.getClasses()),
+            d.getShuffleBuffer() > 0 ? d.getShuffleBuffer() : TrainStream.DEFAULT_SHUFFLE_BUFFER,
+            d.getStepsPerEpoch(),
+            d.getParserThreads() > 0 ? d.getParserThreads() : TrainStream.DEFAULT_PARSER_THREADS);
+    Dataset sample = stream.shards().sample();
+    Dataset test = null;
+    if (!d.getTest().isBlank()) {
+      test = DataSources.load(d.getTest(), null, DataSources.Split.TEST);
+      requireCompatible(sample, test);
+    }
+    return streamed(stream, test);
   }
 
   private static void requireCompatible(Dataset train, Dataset other) {

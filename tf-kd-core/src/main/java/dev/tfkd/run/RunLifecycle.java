@@ -49,6 +49,7 @@ final class RunLifecycle {
   private String teacherOutput = "";
   private List<String> teacherUnsafeOps = List.of();
   private float[] teacherLogits;
+  private String teacherDigest;
   private String runId;
 
   RunLifecycle(RunSettings settings, RunData data) {
@@ -75,6 +76,14 @@ final class RunLifecycle {
     this.teacherOutput = output;
     this.teacherUnsafeOps = List.copyOf(unsafeOps);
     this.teacherLogits = logits;
+  }
+
+  /** Records the teacher and the SHA-256 of the logits it gave the student (a table too large for memory). */
+  void recordTeacher(String source, String output, List<String> unsafeOps, String logitsSha256) {
+    this.teacherSource = source;
+    this.teacherOutput = output;
+    this.teacherUnsafeOps = List.copyOf(unsafeOps);
+    this.teacherDigest = logitsSha256;
   }
 
   /**
@@ -358,12 +367,20 @@ final class RunLifecycle {
             .put("parameters", model.trainableParameters())
             .put("seed", s.config().getTraining().getSeed())
             .put("configuration", com.google.protobuf.TextFormat.printer().printToString(s.config()))
-            .dataset("train", data.train());
+;
+    if (data.stream() != null) {
+      var sh = data.stream().shards();
+      m.streamedDataset("train", sh.name(), sh.size(), sh.exampleShape(), sh.numClasses(), sh.fingerprint());
+    } else {
+      m.dataset("train", data.train());
+    }
     if (data.test() != null) {
       m.dataset("test", data.test());
     }
     if (teacherLogits != null) {
       m.teacher(teacherSource, teacherOutput, teacherUnsafeOps, teacherLogits);
+    } else if (teacherDigest != null) {
+      m.teacherDigest(teacherSource, teacherOutput, teacherDigest);
     }
     if (scored != null) {
       m.evaluation("test", scored.evaluation());

@@ -61,8 +61,9 @@ public final class RunSpec {
         return b.ownedTeachers(
             List.of(exportedGraphTeacher(teacherDir, dc.getTeacherModel(), data, models, c.getTraining().getThreads())));
       }
-      return b.ownedTeachers(
-          List.of(SavedModelTeacher.load(teacherDir, options(dc, DistillationTeacher.getDefaultInstance()))));
+      SavedModelTeacher.TeacherOptions options = options(dc, DistillationTeacher.getDefaultInstance());
+      Teacher teacher = SavedModelTeacher.load(teacherDir, options);
+      return b.ownedTeachers(List.of(withLogitCache(b, c, data, teacherDir, options, teacher)));
     }
     // Each teacher's logits are remembered per dataset, so a teacher named twice runs once. Not with augmentation:
     // then every teacher must see each augmented batch.
@@ -159,6 +160,45 @@ public final class RunSpec {
         FrozenTeacher.fromCheckpoint(
             arch, version.resolve("variables").resolve("variables"), dev.tfkd.training.Trainer.sessionConfig(threads));
     return GraphTeacher.of(frozen).withThreads(threads);
+  }
+
+  /** The folder of a run directory holding the on-disk teacher logits, unless {@code data.logit_cache} says another. */
+  public static final String LOGIT_CACHE_DIR = "teacher-logits";
+
+  /**
+   * One teacher, wrapped in the on-disk logit cache when its logits for the training data would not fit in memory
+   * (or the data is streamed, or {@code data.logit_cache} names a folder); the builder's in-memory limit is set to
+   * match.
+   */
+  private static Teacher withLogitCache(
+      Distiller.Builder b, RunConfig c, RunData data, Path teacherDir, SavedModelTeacher.TeacherOptions options,
+      Teacher teacher) {
+    var d = c.getData();
+    long logitBytes = 4L * data.trainSize() * data.train().numClasses();
+    boolean onDisk =
+        c.getTraining().getAugmentCount() == 0
+            && (data.stream() != null || !d.getLogitCache().isEmpty()
+                || logitBytes > Runtime.getRuntime().maxMemory() / 8);
+    b.logitsInMemoryLimit(onDisk ? 0 : Long.MAX_VALUE);
+    if (!onDisk) {
+      return teacher;
+    }
+    // Logits for data larger than memory live in the on-disk cache, keyed by the SavedModel's files and the
+    // options that change what is read from it.
+    Path dir =
+        d.getLogitCache().isEmpty() ? Path.of(c.getOutput().getRunDir()).resolve(LOGIT_CACHE_DIR) : Path.of(d.getLogitCache());
+    String fingerprint =
+        TeacherLogitCache.fingerprint(teacherDir) + "/" + Integer.toHexString(options.toString().hashCode());
+    return new CachedTeacher(teacher, sha256(fingerprint), TeacherLogitCache.inDirectory(dir));
+  }
+
+  private static String sha256(String s) {
+    try {
+      return java.util.HexFormat.of().formatHex(
+          java.security.MessageDigest.getInstance("SHA-256").digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+    }
   }
 
   /**

@@ -136,6 +136,12 @@ public final class TeacherTrainer {
               + data.train().numClasses());
     }
     boolean mcmi = spec.kind() == TeacherObjectives.Kind.MCMI;
+    if (data.stream() != null && (mcmi || !b.training.augmentation().isNone())) {
+      // MCMI's fine-tuning keeps centroids over the whole training set; augmentation is not streamed.
+      throw new dev.tfkd.config.ConfigException(
+          "streamed training data (" + data.trainName() + ") supports neither {teacher.objective} mcmi nor"
+              + " {training.augment}");
+    }
     // The fine-tuning's CMI weight is the objective's lambda.
     McmiFineTune given = spec.fineTune();
     McmiFineTune ft =
@@ -150,14 +156,15 @@ public final class TeacherTrainer {
     RunLifecycle life = new RunLifecycle(s, data);
     life.check(arch, tc, mcmi ? 2 : 1, tc.epochs() + (mcmi ? ft.epochs() : 0));
     life.start();
-    b.onStart.accept(new RunStart(arch, data.train(), spec.describe(), s.resume()));
+    b.onStart.accept(new RunStart(arch, data.train(), spec.describe(), s.resume(), "", data.stream()));
     Path runDir = life.directory().path();
     TrainedModel first =
         life.phase(
             runDir, mcmi ? "mll" : "teacher", tc.epochs(),
             (listeners, options) ->
-                new Trainer(tc, listeners).replicated(b.replication)
-                    .train(arch, data.train(), spec.firstPhase(), null, options));
+                data.stream() != null
+                    ? new Trainer(tc, listeners).replicated(b.replication).trainStreamed(arch, data.stream(), spec.firstPhase(), null, options)
+                    : new Trainer(tc, listeners).replicated(b.replication).train(arch, data.train(), spec.firstPhase(), null, options));
     List<EpochMetrics> history = new ArrayList<>(first.history());
     List<TrainedModel> phases = new ArrayList<>(List.of(first));
     int planned = tc.epochs();
@@ -189,6 +196,7 @@ public final class TeacherTrainer {
               if (scored == null) {
                 return OptionalDouble.empty();
               }
+              // Streamed data: measured on the stream's sample (the first records of each shard).
               Dataset train = data.train();
               double trainCmi = EmpiricalCmi.of(model.logits(train), train.labels(), train.numClasses(), 1);
               files.put(

@@ -1,6 +1,8 @@
 package dev.tfkd.teacher;
 
 import dev.tfkd.data.Dataset;
+import dev.tfkd.data.io.TfRecordShards;
+import dev.tfkd.training.LogitTable;
 import dev.tfkd.training.TeacherLogitCache;
 import java.util.Objects;
 
@@ -39,6 +41,40 @@ public final class CachedTeacher implements Teacher {
   @Override
   public float[] logits(Dataset data) {
     return cache.logits(fingerprint, data, teacher.numClasses(), () -> teacher.logits(data));
+  }
+
+  /**
+   * The teacher's logits for streamed {@code data}, by global example index, from the cache's directory or filled
+   * in one streaming pass ({@link TeacherLogitCache#table(String, TfRecordShards, int, int,
+   * dev.tfkd.training.BatchLogits)}): the teacher of a run on data larger than memory.
+   *
+   * @param batchSize examples per teacher call in the filling pass
+   * @return the logits, read from disk row by row
+   * @throws IllegalStateException when the cache has no directory
+   */
+  public LogitTable logitTable(TfRecordShards data, int batchSize) {
+    return cache.table(fingerprint, data, teacher.numClasses(), batchSize, teacher::logits);
+  }
+
+  /**
+   * The teacher's logits for {@code data} in memory as a table: with a cache directory computed batch by batch into
+   * the cache's file and read back from disk row by row, for a training set whose logits do not fit in memory.
+   *
+   * @param batchSize examples per teacher call
+   * @return the logits
+   */
+  public LogitTable logitTable(Dataset data, int batchSize) {
+    return cache.table(fingerprint, data, teacher.numClasses(), batchSize, teacher::logits);
+  }
+
+  /** The wrapped teacher, asked on a miss (owned by this one). */
+  public Teacher uncached() {
+    return teacher;
+  }
+
+  /** Whether the cache keeps its logits in files (so {@link #logitTable} tables are read from disk). */
+  public boolean onDisk() {
+    return cache.onDisk();
   }
 
   /**

@@ -38,12 +38,13 @@ import org.tensorflow.types.TInt32;
  * #release(Batch)}. No tensor is allocated per step (only each slot's first short last-batch). The tensors belong
  * to the feeder: do not close them, and do not use a batch after releasing it. One consumer thread only.
  */
-public final class BatchFeeder implements AutoCloseable {
+public final class BatchFeeder implements AutoCloseable, Feed {
   /** Batches prepared ahead by default: one hides the copy behind a step, a second absorbs a slow copy. */
   public static final int DEFAULT_PREFETCH = 2;
 
   private final Dataset data;
   private final float[] teacherLogits;
+  private final LogitTable table;
   private final BatchLogits teacher;
   private final int numClasses;
   private final int batchSize;
@@ -89,15 +90,20 @@ public final class BatchFeeder implements AutoCloseable {
    * @param numClasses K
    * @param teacher asked for the logits of every batch as it is fed (after augmentation), or {@code null}
    */
-  public record Source(Dataset data, float[] teacherLogits, int numClasses, BatchLogits teacher) {
+  public record Source(Dataset data, float[] teacherLogits, int numClasses, BatchLogits teacher, LogitTable table) {
     /**
-     * Validates the source; throws IllegalArgumentException when both logits and a teacher are given, or when the
-     * teacher logits do not hold {@code data.size() * numClasses} values.
+     * Validates the source; throws IllegalArgumentException when more than one of logits, a teacher and a table are
+     * given, or when the teacher logits (or the table) do not hold {@code data.size() * numClasses} values.
      */
     public Source {
       Objects.requireNonNull(data, "data");
-      if (teacherLogits != null && teacher != null) {
-        throw new IllegalArgumentException("a feeder takes precomputed teacher logits or a teacher, not both");
+      if ((teacherLogits != null ? 1 : 0) + (teacher != null ? 1 : 0) + (table != null ? 1 : 0) > 1) {
+        throw new IllegalArgumentException("a feeder takes precomputed teacher logits, a logit table or a teacher, not two");
+      }
+      if (table != null && (table.size() != data.size() || table.numClasses() != numClasses)) {
+        throw new IllegalArgumentException(
+            "the teacher-logit table holds " + table.size() + " x " + table.numClasses() + "; " + data.name() + " needs "
+                + data.size() + " x " + numClasses);
       }
       if (teacherLogits != null && teacherLogits.length != (long) data.size() * numClasses) {
         throw new IllegalArgumentException(
@@ -108,7 +114,12 @@ public final class BatchFeeder implements AutoCloseable {
 
     /** The examples and, optionally, precomputed teacher logits aligned with them. */
     public Source(Dataset data, float[] teacherLogits, int numClasses) {
-      this(data, teacherLogits, numClasses, null);
+      this(data, teacherLogits, numClasses, null, null);
+    }
+
+    /** The examples and precomputed teacher logits or a teacher asked per batch (or neither). */
+    public Source(Dataset data, float[] teacherLogits, int numClasses, BatchLogits teacher) {
+      this(data, teacherLogits, numClasses, teacher, null);
     }
   }
 
@@ -163,6 +174,7 @@ public final class BatchFeeder implements AutoCloseable {
               + prefetch);
     }
     this.teacherLogits = teacherLogits;
+    this.table = source.table();
     this.teacher = source.teacher();
     this.numClasses = numClasses;
     this.batchSize = Math.min(batchSize, data.size());
@@ -291,6 +303,8 @@ public final class BatchFeeder implements AutoCloseable {
       b.yRows[i] = labels[src];
       if (teacherLogits != null) {
         System.arraycopy(teacherLogits, src * k, b.tRows, i * k, k);
+      } else if (table != null) {
+        table.read(src, b.tRows, i * k);
       }
     }
     if (augment) {
@@ -303,7 +317,7 @@ public final class BatchFeeder implements AutoCloseable {
       b.x.write(b.xRows, 0, m * e);
     }
     b.y.write(b.yRows, 0, m);
-    if (teacherLogits != null) {
+    if (teacherLogits != null || table != null) {
       b.t.write(b.tRows, 0, m * k);
     } else if (teacher != null) {
       // The teacher answers exactly what the student will be fed: the rows as augmented, before they leave the heap.
@@ -398,7 +412,7 @@ public final class BatchFeeder implements AutoCloseable {
         made.add(xt);
         yt = TInt32.tensorOf(Shape.of(size));
         made.add(yt);
-        tt = teacherLogits == null && teacher == null ? null : TFloat32.tensorOf(Shape.of(size, numClasses));
+        tt = teacherLogits == null && table == null && teacher == null ? null : TFloat32.tensorOf(Shape.of(size, numClasses));
       } catch (RuntimeException e) {
         made.forEach(Tensor::close);
         throw e;
@@ -407,7 +421,7 @@ public final class BatchFeeder implements AutoCloseable {
       y = yt.asRawTensor().data().asInts();
       t = tt == null ? null : tt.asRawTensor().data().asFloats();
       yRows = new int[size];
-      tRows = teacherLogits == null ? null : new float[size * numClasses];
+      tRows = teacherLogits == null && table == null ? null : new float[size * numClasses];
       // Augmentation and a batch teacher work on a heap copy of the batch before it goes to the tensor.
       xRows = augmentation.isNone() && teacher == null ? null : new float[size * exampleSize];
     }

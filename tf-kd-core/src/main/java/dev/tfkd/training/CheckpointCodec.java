@@ -1,8 +1,10 @@
 package dev.tfkd.training;
 
+import dev.tfkd.data.io.StreamPosition;
 import dev.tfkd.metrics.Evaluation;
 import dev.tfkd.training.checkpoint.EpochRecord;
 import dev.tfkd.training.checkpoint.HookValues;
+import dev.tfkd.training.checkpoint.StreamState;
 import dev.tfkd.training.checkpoint.TrainerState;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -52,6 +54,46 @@ final class CheckpointCodec {
       }
       hooks.get(i).restoreState(hs);
     }
+  }
+
+  /** {@code p} as saved in a checkpoint, with what identifies the stream it belongs to. */
+  static StreamState stream(StreamPosition p, TrainStream stream) {
+    StreamState.Builder b =
+        StreamState.newBuilder()
+            .setPass(p.pass())
+            .setShardCursor(p.shardCursor())
+            .setOffset(p.offset())
+            .setRecord(p.record())
+            .setDrawnInPass(p.drawnInPass())
+            .setRngState(p.rngState())
+            .setBufferCapacity(stream.shuffleBuffer())
+            .setShardsFingerprint(stream.shards().fingerprint());
+    for (int i = 0; i < p.bufferIndex().length; i++) {
+      b.addBufferIndex(p.bufferIndex()[i]).addBufferOffset(p.bufferOffset()[i]);
+    }
+    return b.build();
+  }
+
+  /**
+   * The position a checkpoint saved, checked against the run's stream.
+   *
+   * @throws IllegalArgumentException when the checkpoint belongs to other data or another shuffle buffer
+   */
+  static StreamPosition position(StreamState s, TrainStream stream) {
+    if (!s.getShardsFingerprint().equals(stream.shards().fingerprint())) {
+      throw new IllegalArgumentException(
+          "the checkpoint's stream was over other shards than " + stream.shards().name()
+              + " (names, sizes or record counts differ): resume with the same data");
+    }
+    if (s.getBufferCapacity() != stream.shuffleBuffer()) {
+      throw new IllegalArgumentException(
+          "the checkpoint's stream used a shuffle buffer of " + s.getBufferCapacity() + " records, this run "
+              + stream.shuffleBuffer() + ": resume with the same shuffle buffer");
+    }
+    return new StreamPosition(
+        s.getPass(), s.getShardCursor(), s.getOffset(), s.getRecord(), s.getDrawnInPass(), s.getRngState(),
+        s.getBufferIndexList().stream().mapToLong(Long::longValue).toArray(),
+        s.getBufferOffsetList().stream().mapToLong(Long::longValue).toArray());
   }
 
   static EpochRecord toRecord(TrainingListener.EpochMetrics e) {

@@ -3,6 +3,8 @@ package dev.tfkd.training;
 import dev.tfkd.data.Dataset;
 import dev.tfkd.graph.Architecture;
 import dev.tfkd.graph.Tensors;
+import dev.tfkd.data.io.ShuffledRecords;
+import dev.tfkd.data.io.StreamPosition;
 import dev.tfkd.metrics.EmpiricalCmi;
 import dev.tfkd.training.checkpoint.Checkpoints;
 import dev.tfkd.training.checkpoint.TrainerState;
@@ -38,9 +40,21 @@ final class EpochLoop {
       float[] teacherLogits,
       BatchLogits batchTeacher,
       Trainer.RunOptions options,
-      List<TrainingHook> hooks) {
+      List<TrainingHook> hooks,
+      TrainStream stream,
+      LogitTable teacherTable) {
     Inputs {
       hooks = List.copyOf(hooks);
+    }
+
+    Inputs(
+        Architecture architecture,
+        Dataset train,
+        float[] teacherLogits,
+        BatchLogits batchTeacher,
+        Trainer.RunOptions options,
+        List<TrainingHook> hooks) {
+      this(architecture, train, teacherLogits, batchTeacher, options, hooks, null, null);
     }
   }
 
@@ -51,6 +65,8 @@ final class EpochLoop {
   private final TrainingGraph g;
   private final OwnPredictions own;
   private TrainingContext context;
+  // Streamed data: the stream, continued from epoch to epoch (and from the checkpoint on resume).
+  private ShuffledRecords records;
 
   EpochLoop(
       TrainConfig config, List<TrainingListener> listeners, int prefetch, Inputs run, TrainingGraph graph, OwnPredictions own) {
@@ -64,6 +80,16 @@ final class EpochLoop {
 
   /** Runs the remaining epochs and returns the final checkpoint. */
   Checkpoints.Saved run(Session session, TrainingContext context) throws IOException {
+    try {
+      return runEpochs(session, context);
+    } finally {
+      if (records != null) {
+        records.close();
+      }
+    }
+  }
+
+  private Checkpoints.Saved runEpochs(Session session, TrainingContext context) throws IOException {
     this.context = context;
     Trainer.RunOptions options = run.options();
     List<TrainingListener.EpochMetrics> history = new ArrayList<>();
@@ -74,6 +100,13 @@ final class EpochLoop {
       for (TrainingListener l : listeners) {
         l.onResume(List.copyOf(history));
       }
+    }
+    TrainStream stream = run.stream();
+    if (stream != null) {
+      records =
+          saved == null || !saved.state().hasStream()
+              ? stream.shards().records(config.seed(), stream.shuffleBuffer(), true)
+              : stream.shards().records(config.seed(), stream.shuffleBuffer(), CheckpointCodec.position(saved.state().getStream(), stream));
     }
     long globalStep = saved == null ? 0 : saved.state().getGlobalStep();
     boolean stop = history.size() >= config.epochs();
@@ -137,23 +170,31 @@ final class EpochLoop {
   }
 
   private TrainerState state(List<TrainingListener.EpochMetrics> history, long globalStep) {
-    return CheckpointCodec.state(run.architecture().name(), config.seed(), history, globalStep, run.hooks());
+    TrainerState st = CheckpointCodec.state(run.architecture().name(), config.seed(), history, globalStep, run.hooks());
+    if (records == null) {
+      return st;
+    }
+    return st.toBuilder().setStream(CheckpointCodec.stream(records.position(), run.stream())).build();
   }
 
   private TrainingListener.EpochMetrics runEpoch(Session session, int ep, long firstStep) {
     Dataset train = run.train();
     List<TrainingHook> hooks = run.hooks();
-    int n = train.size();
+    TrainStream stream = run.stream();
+    long examples = stream == null ? train.size() : stream.examplesPerEpoch(config.batchSize());
     int k = run.architecture().numClasses();
-    int batch = Math.min(config.batchSize(), n);
-    int stepsPerEpoch = (n + batch - 1) / batch;
+    int batch = (int) Math.min(config.batchSize(), examples);
+    int stepsPerEpoch = (int) ((examples + batch - 1) / batch);
     long totalSteps = (long) stepsPerEpoch * config.epochs();
     float[] zBuf = new float[batch * k];
     long start = System.nanoTime();
     for (TrainingHook h : hooks) {
       h.beforeEpoch(ep, context);
     }
-    int[] order = Trainer.epochOrder(n, config.seed(), ep);
+    // Streamed batches carry their own labels (read back from the batch's tensor, in batch order); data in memory is
+    // visited in the epoch's seeded order.
+    int[] order = stream == null ? Trainer.epochOrder(train.size(), config.seed(), ep) : identity(batch);
+    int[] streamLabels = stream == null ? null : new int[batch];
     float[] teacherSource = g.teacher() == null ? null : own != null ? own.previous() : run.teacherLogits();
     BatchLogits batchTeacher = g.teacher() == null || own != null ? null : run.batchTeacher();
     double sumTotal = 0, sumHard = 0, sumSoft = 0;
@@ -167,7 +208,14 @@ final class EpochLoop {
     // the previous epoch has finished.
     // Several teachers' logits sit side by side: the fed width is the placeholder's, teachers x K.
     int teacherWidth = g.teacher() == null ? k : (int) g.teacher().shape().get(1);
-    try (BatchFeeder feeder = new BatchFeeder(new BatchFeeder.Source(train, teacherSource, teacherWidth, batchTeacher), config, ep, order, prefetch);
+    try (Feed feeder =
+            stream != null
+                ? new StreamFeeder(
+                    stream.shards(), records, g.teacher() == null ? null : run.teacherTable(), batch, examples, ep,
+                    prefetch, stream.parserThreads())
+                : new BatchFeeder(
+                    new BatchFeeder.Source(train, teacherSource, teacherWidth, batchTeacher, g.teacher() == null ? null : run.teacherTable()),
+                    config, ep, order, prefetch);
         Scalar epochValue = new Scalar();
         Scalar rateValue = new Scalar()) {
       for (int s = 0; s < stepsPerEpoch; s++, globalStep++) {
@@ -178,6 +226,9 @@ final class EpochLoop {
         BatchFeeder.Batch b = feeder.next();
         try {
           m = b.size();
+          if (streamLabels != null) {
+            b.labels().asRawTensor().data().asInts().read(streamLabels, 0, m);
+          }
           Session.Runner r =
               session.runner().feed(g.x(), b.x()).feed(g.labels(), b.labels()).feed(g.epoch(), epochValue.of(ep))
                   .feed(g.learningRate(), rateValue.of(rate));
@@ -215,9 +266,16 @@ final class EpochLoop {
               run.architecture().name() + ": loss became " + total + " at epoch " + (ep + 1) + ", step " + (s + 1)
                   + " (global step " + (globalStep + 1) + "); lower the learning rate or check the data for NaN");
         }
-        int correct = correct(zBuf, train.labels(), order, from, m, k);
+        int[] labels = train.labels();
+        int at = from;
+        if (stream != null) {
+          // The batch's labels, read from its tensor while the step ran.
+          labels = streamLabels;
+          at = 0;
+        }
+        int correct = correct(zBuf, labels, order, at, m, k);
         correctSum += correct;
-        cmi.add(zBuf, train.labels(), order, from, m);
+        cmi.add(zBuf, labels, order, at, m);
         sumTotal += (double) total * m;
         sumHard += (double) hard * m;
         sumSoft += (double) soft * m;
@@ -247,6 +305,14 @@ final class EpochLoop {
         ep, sumTotal / seen, sumHard / seen, sumSoft / seen, (System.nanoTime() - start) / 1e9,
         (double) correctSum / seen,
         rate, globalStep, null, cmi.value());
+  }
+
+  private static int[] identity(int n) {
+    int[] a = new int[n];
+    for (int i = 0; i < n; i++) {
+      a[i] = i;
+    }
+    return a;
   }
 
   private static int correct(float[] z, int[] labels, int[] order, int from, int m, int k) {

@@ -201,10 +201,59 @@ public final class Trainer {
   }
 
   /**
-   * Where a step's teacher logits come from: at most one of precomputed logits aligned with the training data, a
-   * frozen teacher built into the graph, or a teacher asked per batch; none when the objective reads no teacher.
+   * Trains {@code architecture} on data in memory with the teacher's logits in {@code teacherLogits}, e.g. a {@link
+   * TeacherLogitCache} file mapped from disk because the logits of the whole training set do not fit in memory;
+   * each batch reads its rows. Otherwise as {@link #train(Architecture, Dataset, Objective, float[], RunOptions)}.
+   *
+   * @param teacherLogits {@code train.size() x K} logits aligned with {@code train}
    */
-  record TeacherFeed(float[] logits, FrozenTeacher inGraph, BatchLogits perBatch) {
+  public TrainedModel trainFromTable(
+      Architecture architecture, Dataset train, Objective objective, LogitTable teacherLogits, RunOptions options) {
+    Objects.requireNonNull(teacherLogits, "teacherLogits");
+    return trainWith(
+        architecture, train, objective, new TeacherFeed(null, null, null, teacherLogits, null), options,
+        TrainingSetup.NONE);
+  }
+
+  /**
+   * Trains {@code architecture} on streamed data ({@link TrainStream}): memory stays bounded by the shuffle buffer
+   * and the batches read ahead, whatever the size of the data. Every checkpoint holds the stream's position, so a
+   * resumed run draws exactly the batches the uninterrupted run would have drawn (with one training thread the
+   * results are bit-identical). Augmentation, training hooks and self-distillation are not supported on streams.
+   *
+   * @param teacherLogits the teacher's logits by global example index ({@code train.shards().size() x K}, usually
+   *     a {@link TeacherLogitCache} file filled in one streaming pass), or {@code null} if the objective needs none
+   * @throws IllegalArgumentException for incompatible data, missing logits, or a resume without a matching checkpoint
+   */
+  public TrainedModel trainStreamed(
+      Architecture architecture, TrainStream train, Objective objective, LogitTable teacherLogits, RunOptions options) {
+    Objects.requireNonNull(train, "train");
+    return trainWith(
+        architecture, train.shards().sample(), objective, new TeacherFeed(null, null, null, teacherLogits, train),
+        options, TrainingSetup.NONE);
+  }
+
+  /**
+   * Trains on streamed data with its final checkpoint in a new folder under {@code workDir} (owned by the caller),
+   * without validation or resume.
+   */
+  public TrainedModel trainStreamed(
+      Architecture architecture, TrainStream train, Objective objective, LogitTable teacherLogits, Path workDir) {
+    Checkpoints cp = new Checkpoints(workDir.resolve(architecture.name() + "-" + Long.toHexString(System.nanoTime())));
+    return trainStreamed(architecture, train, objective, teacherLogits, new RunOptions(null, cp, false, false));
+  }
+
+  /**
+   * Where a step's teacher logits come from: at most one of precomputed logits aligned with the training data (in
+   * an array or a table), a frozen teacher built into the graph, or a teacher asked per batch; none when the
+   * objective reads no teacher. With {@code stream}, the training data is streamed and the dataset passed along
+   * is its sample.
+   */
+  record TeacherFeed(float[] logits, FrozenTeacher inGraph, BatchLogits perBatch, LogitTable table, TrainStream stream) {
+    TeacherFeed(float[] logits, FrozenTeacher inGraph, BatchLogits perBatch) {
+      this(logits, inGraph, perBatch, null, null);
+    }
+
     /** Whether the teacher sees each batch as it is fed (so augmentation reaches it). */
     boolean online() {
       return inGraph != null || perBatch != null;
@@ -268,7 +317,28 @@ public final class Trainer {
     if (objective.needsTeacher() && objective.usesOwnPredictions()) {
       throw new IllegalArgumentException(objective.describe() + " cannot both need a teacher and use its own predictions");
     }
-    if (objective.needsTeacher() && !teacher.online()) {
+    TrainStream stream = teacher.stream();
+    LogitTable table = teacher.table();
+    if (stream != null) {
+      if (!config.augmentation().isNone() || !setup.hooks().isEmpty() || objective.usesOwnPredictions()
+          || teacher.online()) {
+        throw new IllegalArgumentException(
+            "streamed training data (" + stream.shards().name() + ") supports neither augmentation, training hooks,"
+                + " self-distillation nor an online teacher: " + objective.describe());
+      }
+      if (objective.needsTeacher()
+          && (table == null || table.size() != stream.shards().size() || table.numClasses() != k)) {
+        throw new IllegalArgumentException(
+            objective.describe() + " needs teacher logits for all " + stream.shards().size() + " streamed examples"
+                + (table == null ? "" : "; the table holds " + table.size() + " x " + table.numClasses()));
+      }
+    } else if (table != null && objective.needsTeacher()
+        && (table.size() != train.size() || table.numClasses() != k)) {
+      throw new IllegalArgumentException(
+          "the teacher-logit table holds " + table.size() + " x " + table.numClasses() + "; " + train.name() + " needs "
+              + train.size() + " x " + k);
+    }
+    if (objective.needsTeacher() && !teacher.online() && table == null) {
       if (teacherLogits == null) {
         throw new IllegalArgumentException(objective.describe() + " needs teacher logits");
       }
@@ -296,7 +366,9 @@ public final class Trainer {
       all.addAll(listeners);
       EpochLoop loop =
           new EpochLoop(
-              config, all, prefetch, new EpochLoop.Inputs(architecture, train, teacherLogits, teacher.perBatch(), options, hooks),
+              config, all, prefetch,
+              new EpochLoop.Inputs(
+                  architecture, train, teacherLogits, teacher.perBatch(), options, hooks, stream, table),
               g, own);
       try {
         Session session = resources.open(this.session);

@@ -84,21 +84,14 @@ public final class TfRecordReader {
           break;
         }
         String place = "record " + index;
-        Example ex;
-        try {
-          ex = Example.parseFrom(data);
-        } catch (InvalidProtocolBufferException e) {
-          throw new DataFormatException(file, place, "not a tf.Example: " + e.getMessage(), e);
-        }
-        Map<String, Feature> f = ex.getFeatures().getFeatureMap();
-        Sample s = image(file, place, f);
+        Sample s = parse(file, place, data, numClasses, labelsOptional);
         if (shape == null) {
           shape = s.shape;
         } else if (!Arrays.equals(shape, s.shape)) {
           throw new DataFormatException(
               file, place, "example has shape " + Arrays.toString(s.shape) + " but record 0 has " + Arrays.toString(shape));
         }
-        boolean has = !labelsOptional || hasLabel(f);
+        boolean has = s.label >= 0;
         if (labelled == null) {
           labelled = has;
         } else if (labelled != has) {
@@ -106,11 +99,7 @@ public final class TfRecordReader {
               file, place, (has ? "has a label but record 0 has none" : "has no label but record 0 has one")
                   + "; label every record or none");
         }
-        long label = has ? label(file, place, f) : 0;
-        if (label < 0 || label >= Labels.bound(numClasses)) {
-          throw new DataFormatException(
-              file, place, "label " + label + " is outside [0, " + Labels.bound(numClasses) + ")");
-        }
+        long label = has ? s.label : 0;
         // Encoded images expand up to a thousandfold: the values so far and their final copy must fit.
         values += s.values.length;
         Bytes.checkHeap(file, place, 2 * Float.BYTES * values, "the " + values + " values decoded so far");
@@ -145,7 +134,40 @@ public final class TfRecordReader {
     return false;
   }
 
-  private record Sample(long[] shape, float[] values) {}
+  /** One parsed example: its shape, its values and its label. */
+  record Sample(long[] shape, float[] values, int label) {}
+
+  /**
+   * Parses one record's data as a {@code tf.Example}: the one place examples are read, for whole files and for
+   * streamed shards ({@link TfRecordShards}).
+   *
+   * @param place the record, for messages
+   * @param numClasses the class count, or 0 for no bound beyond int range
+   */
+  static Sample parse(Path file, String place, byte[] data, int numClasses) {
+    return parse(file, place, data, numClasses, false);
+  }
+
+  /** As {@link #parse(Path, String, byte[], int)}; with {@code labelOptional} a record without a label gets -1. */
+  static Sample parse(Path file, String place, byte[] data, int numClasses, boolean labelOptional) {
+    Example ex;
+    try {
+      ex = Example.parseFrom(data);
+    } catch (InvalidProtocolBufferException e) {
+      throw new DataFormatException(file, place, "not a tf.Example: " + e.getMessage(), e);
+    }
+    Map<String, Feature> f = ex.getFeatures().getFeatureMap();
+    Sample s = image(file, place, f);
+    if (labelOptional && !hasLabel(f)) {
+      return new Sample(s.shape, s.values, -1);
+    }
+    long label = label(file, place, f);
+    if (label < 0 || label >= Labels.bound(numClasses)) {
+      throw new DataFormatException(
+          file, place, "label " + label + " is outside [0, " + Labels.bound(numClasses) + ")");
+    }
+    return new Sample(s.shape, s.values, (int) label);
+  }
 
   private static Sample image(Path file, String place, Map<String, Feature> f) {
     for (String k : BYTE_KEYS) {
@@ -163,16 +185,17 @@ public final class TfRecordReader {
         if (p == null) {
           throw new DataFormatException(file, place, "'" + k + "' is not an image javax.imageio can decode");
         }
-        return new Sample(new long[] {p.height(), p.width(), p.channels()}, p.values());
+        return new Sample(new long[] {p.height(), p.width(), p.channels()}, p.values(), -1);
       }
     }
     for (String k : FLOAT_KEYS) {
       Feature feat = f.get(k);
       if (feat != null && feat.getKindCase() == Feature.KindCase.FLOAT_LIST) {
-        List<Float> list = feat.getFloatList().getValueList();
-        float[] v = new float[list.size()];
+        // Read by index: the primitive getter does not box each value (a streamed run parses millions of them).
+        org.tensorflow.proto.FloatList list = feat.getFloatList();
+        float[] v = new float[list.getValueCount()];
         for (int i = 0; i < v.length; i++) {
-          v[i] = list.get(i);
+          v[i] = list.getValue(i);
           if (!Float.isFinite(v[i])) {
             throw new DataFormatException(file, place, "'" + k + "' value " + i + " is not finite");
           }
@@ -192,7 +215,7 @@ public final class TfRecordReader {
         if (v.length == 0) {
           throw new DataFormatException(file, place, "'" + k + "' is empty");
         }
-        return new Sample(shape, v);
+        return new Sample(shape, v, -1);
       }
     }
     throw new DataFormatException(
@@ -243,9 +266,24 @@ public final class TfRecordReader {
      * @param fileSize the size of the (uncompressed) file, to check declared lengths before allocating
      */
     Records(InputStream in, Path file, long fileSize) {
+      this(in, file, fileSize, 0, 0);
+    }
+
+    /**
+     * Records read from {@code in}, which is positioned at byte {@code offset} of the file, the start of record
+     * {@code record} (a streamed shard resumed in its middle).
+     */
+    Records(InputStream in, Path file, long fileSize, long offset, int record) {
       this.in = in;
       this.file = file;
       this.fileSize = fileSize;
+      this.offset = offset;
+      this.record = record;
+    }
+
+    /** The byte offset of the next record. */
+    long offset() {
+      return offset;
     }
 
     /** The next record's data, or null at the end of the file. */

@@ -6,6 +6,8 @@ import dev.tfkd.bench.RandomData;
 import dev.tfkd.bench.Rss;
 import dev.tfkd.bench.StepTimer;
 import dev.tfkd.data.Dataset;
+import dev.tfkd.data.io.SyntheticShards;
+import dev.tfkd.data.io.TfRecordShards;
 import dev.tfkd.graph.Architecture;
 import dev.tfkd.graph.InferenceModel;
 import dev.tfkd.io.AtomicFiles;
@@ -20,6 +22,7 @@ import dev.tfkd.training.OptimizerConfig;
 import dev.tfkd.training.SessionSettings;
 import dev.tfkd.training.TeacherLogitCache;
 import dev.tfkd.training.TrainConfig;
+import dev.tfkd.training.TrainStream;
 import dev.tfkd.training.Trainer;
 import dev.tfkd.training.TrainingListener;
 import java.io.IOException;
@@ -57,7 +60,7 @@ public final class Bench {
   /** Every configuration, in the order a full run measures them. */
   public static final List<String> CONFIGS =
       List.of(
-          "matmul", "mlp", "cnn", "teacher-fwd", "kd-mlp-online", "kd-mlp-cached", "resnet8x4", "resnet32x4-fwd",
+          "matmul", "mlp", "mlp-stream", "cnn", "cnn-stream", "teacher-fwd", "kd-mlp-online", "kd-mlp-cached", "resnet8x4", "resnet32x4-fwd",
           "kd-resnet-online", "kd-resnet-cached");
 
   private static final long[] MNIST = {784};
@@ -124,6 +127,8 @@ public final class Bench {
       }
       case "mlp" -> train(r, mlp(), data(MNIST, 10), 128, new CrossEntropy(), null, null);
       case "cnn" -> train(r, cnn(), data(new long[] {28, 28, 1}, 10), 64, new CrossEntropy(), null, null);
+      case "mlp-stream" -> streamed(r, mlp(), data(MNIST, 10), 128);
+      case "cnn-stream" -> streamed(r, cnn(), data(new long[] {28, 28, 1}, 10), 64);
       case "teacher-fwd" -> forward(r, FrozenTeacher.initial(mlpTeacher(), seed), 128);
       case "kd-mlp-online" -> train(r, mlp(), data(MNIST, 10), 128, hinton(), null, FrozenTeacher.initial(mlpTeacher(), seed));
       case "kd-mlp-cached" -> cached(r, mlp(), mlpTeacher(), data(MNIST, 10), 128);
@@ -156,6 +161,24 @@ public final class Bench {
       } else {
         trainer.train(arch, data, objective, teacherLogits, work);
       }
+    });
+    report(r, batch, timer);
+  }
+
+  /**
+   * Trains on the same random data as the in-memory configuration, written as four TFRecord shards and streamed
+   * (shuffle buffer, parser threads, prefetch) in one epoch that runs across passes: the pipeline's cost per step.
+   */
+  private void streamed(Map<String, Object> r, Architecture arch, Dataset data, int batch) {
+    StepTimer timer = new StepTimer(protocol);
+    TrainConfig cfg = new TrainConfig(1, batch, OptimizerConfig.adam(1e-3f), seed, options.settings().intraOpThreads());
+    Trainer trainer = new Trainer(cfg, List.of(timer), sessionConfig);
+    inWorkDir(work -> {
+      SyntheticShards.write(data, work.resolve("data"), "train", 4);
+      TfRecordShards shards = TfRecordShards.open(work.resolve("data").resolve("train-*.tfrecord").toString(), 0);
+      TrainStream stream =
+          new TrainStream(shards, TrainStream.DEFAULT_SHUFFLE_BUFFER, 1_000_000, TrainStream.DEFAULT_PARSER_THREADS);
+      trainer.trainStreamed(arch, stream, new CrossEntropy(), null, work);
     });
     report(r, batch, timer);
   }
@@ -239,6 +262,13 @@ public final class Bench {
       double cpuAchieved = flops / 1e6 / cpuMs.getOrDefault("mlp", Double.NaN);
       out.add(ordered("summary", "mlp-vs-ceiling", "mlp_gflops", achieved, "ceiling_gflops", gflops, "fraction",
           achieved / gflops, "cpu_fraction", cpuAchieved / cpuGflops));
+    }
+    for (String m : List.of("mlp", "cnn")) {
+      if (rate.containsKey(m) && rate.containsKey(m + "-stream")) {
+        // Steps per second streamed over in memory: 1.0 when the pipeline keeps up.
+        out.add(ordered("summary", m + "-stream-vs-" + m, "rate_ratio", rate.get(m + "-stream") / rate.get(m),
+            "cpu_time_ratio", ratio(cpuMs, m + "-stream", m)));
+      }
     }
     if (rate.containsKey("mlp") && rate.containsKey("kd-mlp-cached")) {
       out.add(ordered("summary", "kd-mlp-cached-vs-mlp", "step_time_ratio", rate.get("mlp") / rate.get("kd-mlp-cached"),
