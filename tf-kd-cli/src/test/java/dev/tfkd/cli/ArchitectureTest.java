@@ -39,7 +39,9 @@ class ArchitectureTest {
    * use: the one atomic file write and the one JSON writer, and the benchmark's protocol and runner.
    */
   private static final Set<String> CLI_SHARED_PLUMBING =
-      Set.of("dev.tfkd.io.AtomicFiles", "dev.tfkd.io.Json", "dev.tfkd.bench.Protocol", "dev.tfkd.models.bench.Bench");
+      Set.of(
+          "dev.tfkd.io.AtomicFiles", "dev.tfkd.io.Json", "dev.tfkd.bench.Protocol", "dev.tfkd.bench.PredictorBench",
+          "dev.tfkd.bench.Rss", "dev.tfkd.models.bench.Bench");
 
   /** Training-loop assembly and export internals: public because core's packages share them, not for commands. */
   private static final Set<String> CLI_FORBIDDEN =
