@@ -21,9 +21,7 @@ import picocli.CommandLine.Spec;
     name = "synth",
     mixinStandardHelpOptions = true,
     description = {
-      "Write a synthetic dataset as sharded TFRecord files of tf.Example records (float features under 'image' with",
-      "their 'shape', an int64 'label'): OUT/PREFIX-00000-of-NNNNN.tfrecord ... Each class has a random prototype; an",
-      "example is 0.6 * prototype + 0.4 * uniform noise. A function of --seed."
+      "Write a synthetic dataset as sharded TFRecord files of tf.Example records (float features under 'image' with their 'shape', an int64 'label'): OUT/PREFIX-00000-of-NNNNN.tfrecord ... Each class has a random prototype; an example is 0.6 * prototype + 0.4 * uniform noise. A function of --seed."
     },
     footer = {
       "", "Example (about 2.5 GB):",

@@ -31,12 +31,9 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "MLL vs MCMI vs a lambda=0 fine-tuning control (Ye et al., ICLR 2024), checkpointed cell by cell.",
-      "1. Validation: lambda, fine-tuning lr and epochs are chosen on a stratified validation split of the training",
-      "   data (students' validation accuracy); validation.md and selection.json are written before any test cell.",
-      "2. Test: per seed, teachers mll, mll-ft0, mcmi; students alone and distilled from each on every few-shot",
-      "   fraction and without each omitted class (zero-shot). Paired differences per seed with 95% t-intervals.",
-      "Every cell is a JSON file under OUT/cells: a killed study continues, several processes may share one --out,",
-      "and --report-only remakes results.md from the files."
+      "1. Validation: lambda, fine-tuning lr and epochs are chosen on a stratified validation split of the training data (students' validation accuracy); validation.md and selection.json are written before any test cell.",
+      "2. Test: per seed, teachers mll, mll-ft0, mcmi; students alone and distilled from each on every few-shot fraction and without each omitted class (zero-shot). Paired differences per seed with 95%% t-intervals.",
+      "Every cell is a JSON file under OUT/cells: a killed study continues, several processes may share one --out, and --report-only remakes results.md from the files."
     },
     footer = {
       "", "Examples:",
