@@ -1,6 +1,7 @@
 package dev.tfkd.run;
 
 import static dev.tfkd.testing.Assertions.EXACT;
+import dev.tfkd.testing.StopAfterEpochs;
 import static dev.tfkd.testing.Assertions.assertAllClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -89,19 +90,7 @@ class AugmentedDistillationTest {
           "the configuration records the augmentation");
 
       TrainingListener stopAfterOne =
-          new TrainingListener() {
-            int epochs;
-
-            @Override
-            public void onEpoch(EpochMetrics e) {
-              epochs++;
-            }
-
-            @Override
-            public boolean stopRequested() {
-              return epochs == 1;
-            }
-          };
+          new StopAfterEpochs(1);
       Path parts = work.resolve("parts");
       RunResult first = builder(teacher, parts).listener(PhaseListener.of(stopAfterOne)).build().fit();
       assertEquals(1, first.history().size());

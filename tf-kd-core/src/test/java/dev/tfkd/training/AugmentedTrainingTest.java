@@ -1,6 +1,7 @@
 package dev.tfkd.training;
 
 import static dev.tfkd.testing.Assertions.assertAllClose;
+import dev.tfkd.testing.StopAfterEpochs;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -157,19 +158,7 @@ class AugmentedTrainingTest {
   private Run onlineRun(TrainConfig cfg, Path dir, boolean resume, int stopAfter) {
     FrozenTeacher teacher = FrozenTeacher.initial(new FlatMlp(12), 11);
     TrainingListener stop =
-        new TrainingListener() {
-          int epochs;
-
-          @Override
-          public void onEpoch(EpochMetrics e) {
-            epochs++;
-          }
-
-          @Override
-          public boolean stopRequested() {
-            return epochs == stopAfter;
-          }
-        };
+        new StopAfterEpochs(stopAfter);
     TrainedModel m =
         new Trainer(cfg, List.of(stop))
             .trainOnline(

@@ -1,6 +1,7 @@
 package dev.tfkd.training;
 
 import static dev.tfkd.testing.Assertions.assertAllClose;
+import dev.tfkd.testing.StopAfterEpochs;
 import dev.tfkd.training.checkpoint.Checkpoints;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -82,19 +83,7 @@ class ResumeAndDeterminismTest {
   void resumedRunEndsBitIdenticalToUninterruptedRun() throws Exception {
     Run whole = run(config(4), work.resolve("whole"), false, List.of());
     TrainingListener stopAfterTwo =
-        new TrainingListener() {
-          int epochs;
-
-          @Override
-          public void onEpoch(EpochMetrics e) {
-            epochs++;
-          }
-
-          @Override
-          public boolean stopRequested() {
-            return epochs == 2;
-          }
-        };
+        new StopAfterEpochs(2);
     Path dir = work.resolve("parts");
     Run first = run(config(4), dir, false, List.of(stopAfterTwo));
     assertEquals(2, first.history().size());
@@ -251,19 +240,7 @@ class ResumeAndDeterminismTest {
     Objective pskd = new ProgressiveSelfDistillation(0.8f, 4);
     Run whole = run(config(4), pskd, work.resolve("ps-whole"), false, List.of());
     TrainingListener stopAfterTwo =
-        new TrainingListener() {
-          int epochs;
-
-          @Override
-          public void onEpoch(EpochMetrics e) {
-            epochs++;
-          }
-
-          @Override
-          public boolean stopRequested() {
-            return epochs == 2;
-          }
-        };
+        new StopAfterEpochs(2);
     Path dir = work.resolve("ps-parts");
     run(config(4), pskd, dir, false, List.of(stopAfterTwo));
     Run resumed = run(config(4), pskd, dir, true, List.of());

@@ -1,6 +1,7 @@
 package dev.tfkd.training;
 
 import static dev.tfkd.testing.Assertions.assertAllClose;
+import dev.tfkd.testing.StopAfterEpochs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -125,19 +126,7 @@ class SeveralTeachersTrainingTest {
     assertEquals(3, drawn.stream().distinct().count(), "every teacher is drawn: " + drawn);
 
     TrainingListener stopAfterTwo =
-        new TrainingListener() {
-          int epochs;
-
-          @Override
-          public void onEpoch(EpochMetrics e) {
-            epochs++;
-          }
-
-          @Override
-          public boolean stopRequested() {
-            return epochs == 2;
-          }
-        };
+        new StopAfterEpochs(2);
     Path dir = work.resolve("parts");
     run(config(4), new MultiTeacherDistillation(0.2f, 0.8f, kl, TeacherCombination.randomPerBatch(), 3, 7), logits, dir, false, List.of(stopAfterTwo));
     MultiTeacherDistillation second = new MultiTeacherDistillation(0.2f, 0.8f, kl, TeacherCombination.randomPerBatch(), 3, 7);

@@ -1,6 +1,7 @@
 package dev.tfkd.training;
 
 import static dev.tfkd.testing.Assertions.assertAllClose;
+import dev.tfkd.testing.StopAfterEpochs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -136,19 +137,7 @@ class StreamedTrainingTest {
 
   private Run run(int epochs, int stepsPerEpoch, Objective objective, LogitTable table, Path dir, boolean resume, int stopAfter) {
     TrainingListener stop =
-        new TrainingListener() {
-          int seen;
-
-          @Override
-          public void onEpoch(EpochMetrics e) {
-            seen++;
-          }
-
-          @Override
-          public boolean stopRequested() {
-            return seen == stopAfter;
-          }
-        };
+        new StopAfterEpochs(stopAfter);
     TrainedModel m =
         new Trainer(config(epochs), List.of(stop))
             .trainStreamed(

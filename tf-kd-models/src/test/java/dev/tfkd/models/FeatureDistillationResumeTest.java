@@ -1,6 +1,7 @@
 package dev.tfkd.models;
 
 import static dev.tfkd.testing.Assertions.assertAllClose;
+import dev.tfkd.testing.StopAfterEpochs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.tfkd.data.Dataset;
@@ -59,19 +60,7 @@ class FeatureDistillationResumeTest {
   void resumedFeatureDistillationIsBitIdentical() {
     Run whole = run(work.resolve("whole"), false, List.of());
     TrainingListener stopAfterOne =
-        new TrainingListener() {
-          int epochs;
-
-          @Override
-          public void onEpoch(EpochMetrics e) {
-            epochs++;
-          }
-
-          @Override
-          public boolean stopRequested() {
-            return epochs == 1;
-          }
-        };
+        new StopAfterEpochs(1);
     Path dir = work.resolve("parts");
     Run first = run(dir, false, List.of(stopAfterOne));
     assertEquals(1, first.history().size());
