@@ -13,21 +13,14 @@ import dev.tfkd.data.Dataset;
 import dev.tfkd.data.Shapes;
 import dev.tfkd.graph.InferenceModel;
 import dev.tfkd.losses.Kl;
-import dev.tfkd.losses.LossContext;
 import dev.tfkd.testing.FlatMlp;
 import dev.tfkd.testing.TinyMlp;
 import dev.tfkd.training.checkpoint.Checkpoints;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tensorflow.Graph;
-import org.tensorflow.Operand;
-import org.tensorflow.Tensor;
-import org.tensorflow.op.Ops;
-import org.tensorflow.types.TFloat32;
 
 /** Augmentation in the training loop: the online teacher sees the student's augmented batch; resume stays exact. */
 class AugmentedTrainingTest {
@@ -37,40 +30,6 @@ class AugmentedTrainingTest {
   private final Dataset train = new Shapes(8, 8, 1, 4).sample(48, 1, "shapes-8");
   private final Augmentation augmentation = new Augmentation(2, true);
 
-  /**
-   * Distillation that keeps the teacher-logits operand the trainer hands it, and a read of the fed input batch (a
-   * fed placeholder cannot be fetched itself), so a hook can fetch both.
-   */
-  private static final class Capturing implements Objective {
-    private final Objective inner = new Distillation(0.1f, 0.9f, new Kl(4f));
-    Operand<TFloat32> teacherLogits;
-    Operand<TFloat32> inputs;
-
-    @Override
-    public String describe() {
-      return inner.describe();
-    }
-
-    @Override
-    public boolean needsTeacher() {
-      return true;
-    }
-
-    @Override
-    public LossTerms build(Ops tf, Operand<TFloat32> logits, Operand<TFloat32> teacher, LossContext context) {
-      teacherLogits = teacher;
-      Graph graph = (Graph) tf.scope().env();
-      inputs = tf.withName("seen_inputs").identity(graph.operation("inputs").<TFloat32>output(0));
-      return inner.build(tf, logits, teacher, context);
-    }
-  }
-
-  private static float[] floats(Tensor t) {
-    float[] v = new float[(int) t.shape().size()];
-    ((TFloat32) t).asRawTensor().data().asFloats().read(v);
-    return v;
-  }
-
   private TrainConfig config(int epochs) {
     return new TrainConfig(epochs, BATCH, OptimizerConfig.adam(1e-2f), 5, 1, augmentation);
   }
@@ -78,34 +37,14 @@ class AugmentedTrainingTest {
   @Test
   void theOnlineTeacherSeesTheAugmentedBatchTheStudentSaw() {
     FrozenTeacher teacher = FrozenTeacher.initial(new FlatMlp(12), 11);
-    Capturing objective = new Capturing();
-    List<float[]> inputs = new ArrayList<>();
-    List<float[]> teacherLogits = new ArrayList<>();
-    TrainingHook recorder =
-        new TrainingHook() {
-          private List<Operand<?>> fetches;
-
-          @Override
-          public void onStart(TrainingContext context) {
-            fetches = List.of(objective.inputs, objective.teacherLogits);
-          }
-
-          @Override
-          public List<Operand<?>> fetches() {
-            return fetches;
-          }
-
-          @Override
-          public void afterStep(List<Tensor> fetched) {
-            inputs.add(floats(fetched.get(0)));
-            teacherLogits.add(floats(fetched.get(1)));
-          }
-        };
+    FedBatchRecorder recorder = new FedBatchRecorder();
+    List<float[]> inputs = recorder.inputs;
+    List<float[]> teacherLogits = recorder.teacherLogits;
     new Trainer(config(2), List.of())
         .train(
-            new FlatMlp(8), train, objective, null, teacher,
+            new FlatMlp(8), train, recorder.objective, null, teacher,
             new Trainer.RunOptions(null, new Checkpoints(work.resolve("c")), false, false),
-            TrainingSetup.withHooks(List.of(recorder)));
+            TrainingSetup.withHooks(List.of(recorder.hook)));
 
     int steps = train.size() / BATCH;
     assertEquals(2 * steps, inputs.size());

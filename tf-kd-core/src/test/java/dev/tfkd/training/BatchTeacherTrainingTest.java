@@ -10,7 +10,6 @@ import dev.tfkd.data.Augmentation;
 import dev.tfkd.data.Dataset;
 import dev.tfkd.data.Shapes;
 import dev.tfkd.losses.Kl;
-import dev.tfkd.losses.LossContext;
 import dev.tfkd.teacher.SavedModelTeacher;
 import dev.tfkd.testing.FlatMlp;
 import dev.tfkd.training.checkpoint.Checkpoints;
@@ -23,11 +22,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tensorflow.Graph;
-import org.tensorflow.Operand;
-import org.tensorflow.Tensor;
-import org.tensorflow.op.Ops;
-import org.tensorflow.types.TFloat32;
 
 /**
  * A teacher outside the training graph (a SavedModel in its own session) with augmentation: it is asked for every
@@ -40,64 +34,12 @@ class BatchTeacherTrainingTest {
   private static final int BATCH = 16;
   private final Dataset train = new Shapes(8, 8, 1, 4).sample(48, 1, "shapes-8");
 
-  /** Distillation that reads back the fed input batch and the teacher logits it is given (fed placeholders). */
-  private static final class Capturing implements Objective {
-    private final Objective inner = new Distillation(0.1f, 0.9f, new Kl(4f));
-    Operand<TFloat32> teacherLogits;
-    Operand<TFloat32> inputs;
-
-    @Override
-    public String describe() {
-      return inner.describe();
-    }
-
-    @Override
-    public boolean needsTeacher() {
-      return true;
-    }
-
-    @Override
-    public LossTerms build(Ops tf, Operand<TFloat32> logits, Operand<TFloat32> teacher, LossContext context) {
-      // A fed placeholder cannot be fetched itself: identities of both are.
-      teacherLogits = tf.withName("seen_teacher_logits").identity(teacher);
-      Graph graph = (Graph) tf.scope().env();
-      inputs = tf.withName("seen_inputs").identity(graph.operation("inputs").<TFloat32>output(0));
-      return inner.build(tf, logits, teacher, context);
-    }
-  }
-
-  private static float[] floats(Tensor t) {
-    float[] v = new float[(int) t.shape().size()];
-    ((TFloat32) t).asRawTensor().data().asFloats().read(v);
-    return v;
-  }
-
   @Test
   void theSavedModelTeacherAnswersTheAugmentedBatchTheStudentIsFed() throws Exception {
     Path dir = new FlatMlp(12).exportTrained(train, work);
-    Capturing objective = new Capturing();
-    List<float[]> inputs = new ArrayList<>();
-    List<float[]> fedLogits = new ArrayList<>();
-    TrainingHook recorder =
-        new TrainingHook() {
-          private List<Operand<?>> fetches;
-
-          @Override
-          public void onStart(TrainingContext context) {
-            fetches = List.of(objective.inputs, objective.teacherLogits);
-          }
-
-          @Override
-          public List<Operand<?>> fetches() {
-            return fetches;
-          }
-
-          @Override
-          public void afterStep(List<Tensor> fetched) {
-            inputs.add(floats(fetched.get(0)));
-            fedLogits.add(floats(fetched.get(1)));
-          }
-        };
+    FedBatchRecorder recorder = new FedBatchRecorder();
+    List<float[]> inputs = recorder.inputs;
+    List<float[]> fedLogits = recorder.teacherLogits;
     Set<String> threads = ConcurrentHashMap.newKeySet();
     try (SavedModelTeacher teacher = SavedModelTeacher.load(dir)) {
       BatchLogits asked =
@@ -107,9 +49,9 @@ class BatchTeacherTrainingTest {
           };
       new Trainer(new TrainConfig(2, BATCH, OptimizerConfig.adam(1e-2f), 5, 1, new Augmentation(2, true)), List.of())
           .trainWith(
-              new FlatMlp(8), train, objective, new Trainer.TeacherFeed(null, null, asked),
+              new FlatMlp(8), train, recorder.objective, new Trainer.TeacherFeed(null, null, asked),
               new Trainer.RunOptions(null, new Checkpoints(work.resolve("c")), false, false),
-              TrainingSetup.withHooks(List.of(recorder)));
+              TrainingSetup.withHooks(List.of(recorder.hook)));
 
       int steps = train.size() / BATCH;
       assertEquals(2 * steps, inputs.size());
