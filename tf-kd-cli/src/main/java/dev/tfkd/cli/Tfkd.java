@@ -49,6 +49,11 @@ public final class Tfkd implements Runnable {
    * @param args the command-line arguments
    */
   public static void main(String[] args) {
+    // The library reports through System.Logger (e.g. a cluster worker that is waited for); on the command line
+    // each record is one line, as the command's own warnings are, unless the user chose a format.
+    if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+      System.setProperty("java.util.logging.SimpleFormatter.format", "tfkd: %4$s: %5$s%6$s%n");
+    }
     System.exit(run(System.out, System.err, args));
   }
 

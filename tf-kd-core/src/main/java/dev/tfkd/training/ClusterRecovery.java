@@ -34,7 +34,11 @@ final class ClusterRecovery {
       try {
         return attempt.apply(o);
       } catch (TensorFlowException e) {
-        String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
+        // TensorFlow's messages often start with a blank line; the first line with text says what failed.
+        String why =
+            e.getMessage() == null
+                ? e.toString()
+                : e.getMessage().lines().map(String::strip).filter(l -> !l.isEmpty()).findFirst().orElse(e.toString());
         Optional<String> ps = cluster.firstUnreachable(ClusterSpec.PS, PROBE_MS);
         if (ps.isPresent()) {
           throw new ClusterFailureException(
