@@ -124,6 +124,15 @@ class TeacherFeatureCommandTest {
   }
 
   @Test
+  void namedPointsWithoutAFeatureTermAreRefused() {
+    DemoCommandTest.Run r =
+        distill("no-feature-term", thirdParty, "--teacher-feature", "pooled=hidden:0", "--loss", "ce:1, kl(T=4):0.9");
+    assertEquals(2, r.code(), r.err());
+    assertEquals(1, r.err().strip().lines().count(), r.err());
+    assertTrue(r.err().contains("--teacher-feature") && r.err().contains("reads none"), r.err());
+  }
+
+  @Test
   void anExportWithItsFeaturesSignatureTeachesWithoutAZooRebuild() throws Exception {
     DemoCommandTest.Run t =
         DemoCommandTest.tfkd(
@@ -139,8 +148,9 @@ class TeacherFeatureCommandTest {
     assertTrue(shown.out().contains("output pooled:"), shown.out());
     DemoCommandTest.Run r = distill("from-signature", teacher);
     assertEquals(0, r.code(), r.err());
-    // The teacher is the SavedModel itself (its version directory), not the zoo architecture rebuilt from it.
-    assertTrue(r.out().contains("from " + teacher.resolve("1")), r.out());
+    // The teacher is the SavedModel in its own session (whose output reading is announced), not the zoo
+    // architecture rebuilt from its variables (which gives logits by construction and announces none).
+    assertTrue(r.out().contains("teacher output 'logits' read as logits"), r.out());
     // The student's own export keeps the default signatures.
     DemoCommandTest.Run s = DemoCommandTest.tfkd("inspect", root.resolve("export-from-signature/student").toString());
     assertFalse(s.out().contains("signature features"), s.out());
