@@ -83,10 +83,14 @@ class TeacherFeatureCommandTest {
   }
 
   static DemoCommandTest.Run distill(String run, Path teacher, String... more) {
+    return distillWithLoss(run, teacher, "ce:1, pkt", more);
+  }
+
+  static DemoCommandTest.Run distillWithLoss(String run, Path teacher, String loss, String... more) {
     String[] base = {
       "distill", "--teacher", teacher.toString(), "--train", data.resolve("train-images-idx3-ubyte.gz").toString(),
       "--test", data.toString(), "--model", "mlp:16", "--epochs", "1", "--batch-size", "32", "--threads", "1",
-      "--loss", "ce:1, pkt", "--run-dir", root.resolve(run).toString(), "--export-dir", root.resolve("export-" + run).toString()
+      "--loss", loss, "--run-dir", root.resolve(run).toString(), "--export-dir", root.resolve("export-" + run).toString()
     };
     String[] all = new String[base.length + more.length];
     System.arraycopy(base, 0, all, 0, base.length);
@@ -126,7 +130,7 @@ class TeacherFeatureCommandTest {
   @Test
   void namedPointsWithoutAFeatureTermAreRefused() {
     DemoCommandTest.Run r =
-        distill("no-feature-term", thirdParty, "--teacher-feature", "pooled=hidden:0", "--loss", "ce:1, kl(T=4):0.9");
+        distillWithLoss("no-feature-term", thirdParty, "ce:1, kl(T=4):0.9", "--teacher-feature", "pooled=hidden:0");
     assertEquals(2, r.code(), r.err());
     assertEquals(1, r.err().strip().lines().count(), r.err());
     assertTrue(r.err().contains("--teacher-feature") && r.err().contains("reads none"), r.err());
