@@ -92,11 +92,14 @@ final class DistillCommand implements Callable<Integer> {
 
   @Option(names = "--name", description = "Model name under the export root (default: student).")
   String name;
-  @Option(names = "--loss", paramLabel = "TERMS", description = "The loss as weighted terms, in place of --divergence, --ce-weight and --kd-weight: SPEC:WEIGHT, ... with SPEC ce, a divergence or a feature loss (see 'tfkd divergences'), e.g. 'ce:1, kl(T=4):0.9, at:1000'. Feature losses build the teacher (a tf-kd export of a zoo model) into the student's graph.")
+  @Option(names = "--loss", paramLabel = "TERMS", description = "The loss as weighted terms, in place of --divergence, --ce-weight and --kd-weight: SPEC:WEIGHT, ... with SPEC ce, a divergence or a feature loss (see 'tfkd divergences'), e.g. 'ce:1, kl(T=4):0.9, at:1000'. Feature losses read the teacher's feature points: named with --teacher-feature, served by an export's 'features' signature (--export-features), or else from a tf-kd export of a zoo model rebuilt in the student's graph.")
   String loss;
 
   @Option(names = "--teacher-model", paramLabel = "MODEL", description = "The teacher's zoo model when feature losses build it into the student's graph (default: the architecture in the export's manifest).")
   String teacherModel;
+
+  @Option(names = "--teacher-feature", paramLabel = "NAME=TENSOR", description = "A feature point of a SavedModel teacher (Keras, TF Serving, any tf-kd export), repeatable: the float tensor TENSOR of its graph (NODE or NODE:INDEX, e.g. pooled=StatefulPartitionedCall:0; a static shape per example) serves as the point NAME that feature losses read (e.g. pooled for pkt and rkd). Fetched with the teacher's logits on every batch.")
+  List<String> teacherFeature;
 
   @Override
   public Integer call() throws Exception {
@@ -105,7 +108,7 @@ final class DistillCommand implements Callable<Integer> {
     boolean own =
         teacher != null || divergence != null || ceWeight != null || kdWeight != null || teacherSignature != null
             || teacherInput != null || teacherOutput != null || teacherOutputKind != null || allowUnsafeOps != null
-            || teacherPreprocess != null || teacherCombination != null || teacherWeight != null || name != null || loss != null || teacherModel != null;
+            || teacherPreprocess != null || teacherCombination != null || teacherWeight != null || name != null || loss != null || teacherModel != null || teacherFeature != null;
     if (loss != null && (divergence != null || ceWeight != null || kdWeight != null)) {
       throw new IllegalArgumentException("--loss replaces --divergence, --ce-weight and --kd-weight: give one or the other");
     }
@@ -190,6 +193,9 @@ final class DistillCommand implements Callable<Integer> {
     }
     if (teacherModel != null) {
       d.setTeacherModel(teacherModel);
+    }
+    if (teacherFeature != null) {
+      d.clearTeacherFeature().addAllTeacherFeature(teacherFeature);
     }
     if (loss != null) {
       d.clearTerm();

@@ -87,6 +87,9 @@ final class RunOptions {
   @Option(names = "--force", description = "Publish the export even if its signatures (inputs, outputs, dtypes, shapes) differ from the previous version's of the same model name; without it such a run is refused before it trains.")
   Boolean force;
 
+  @Option(names = "--export-features", description = "Add a 'features' signature to the export: the model's feature points (stem, stageN_pre, stageN, pooled, logits; see 'tfkd models --features MODEL') by name, so the export can teach feature losses from its own graph. Off by default: the serving signatures are unchanged.")
+  Boolean exportFeatures;
+
   @Option(names = "--early-stopping", paramLabel = "PATIENCE", description = "Stop after PATIENCE epochs without validation improvement (default: 0 = off).")
   Integer patience;
 
@@ -133,7 +136,7 @@ final class RunOptions {
     return config != null || train != null || test != null || validationSplit != null || format != null
         || model != null || epochs != null || batchSize != null || optimizer != null || learningRate != null
         || momentum != null || weightDecay != null || schedule != null || seed != null || augment != null || runDir != null
-        || exportDir != null || warmupBatchSizes != null || classNames != null || force != null || patience != null || stoppingMetric != null || cluster != null || devices != null
+        || exportDir != null || warmupBatchSizes != null || classNames != null || force != null || exportFeatures != null || patience != null || stoppingMetric != null || cluster != null || devices != null
         || stream != null || classes != null || shuffleBuffer != null || stepsPerEpoch != null || parserThreads != null
         || logitCache != null;
   }
@@ -194,6 +197,8 @@ final class RunOptions {
       case "teacher.finetune_learning_rate" -> "--finetune-lr";
       case "teacher.export_name", "output.export_name" -> "--name";
       case "output.allow_signature_change" -> "--force";
+      case "output.export_features" -> "--export-features";
+      case "distillation.teacher_feature" -> "--teacher-feature";
       case "distillation.teachers" -> "--teacher";
       case "distillation.teachers.weight" -> "--teacher-weight";
       case "distillation.term" -> "--loss";
@@ -295,6 +300,9 @@ final class RunOptions {
     }
     if (force != null) {
       b.getOutputBuilder().setAllowSignatureChange(force);
+    }
+    if (exportFeatures != null) {
+      b.getOutputBuilder().setExportFeatures(exportFeatures);
     }
     if (patience != null) {
       b.getEarlyStoppingBuilder().setPatience(patience);

@@ -16,6 +16,8 @@ import java.util.List;
  * @param files more files written into the version directory before it is published, by path relative to it
  *     (e.g. {@code evaluation.json}); copied
  * @param allowSignatureChange publish even if the signatures differ from the previous version's
+ * @param features add the {@value Signatures#FEATURES_KEY} signature (the model's feature points) and list the
+ *     points in the manifest; off by default, leaving {@code saved_model.pb} exactly as without the option
  */
 public record ExportOptions(
     Manifest manifest,
@@ -23,9 +25,10 @@ public record ExportOptions(
     int warmupRequests,
     List<Integer> warmupBatchSizes,
     java.util.Map<String, byte[]> files,
-    boolean allowSignatureChange) {
+    boolean allowSignatureChange,
+    boolean features) {
   /** Only the SavedModel. */
-  public static final ExportOptions NONE = new ExportOptions(null, null, 0, List.of(1), java.util.Map.of(), false);
+  public static final ExportOptions NONE = new ExportOptions(null, null, 0, List.of(1), java.util.Map.of(), false, false);
 
   /**
    * Validates the options; throws IllegalArgumentException for a warm-up count or batch size outside its bounds, or
@@ -56,9 +59,20 @@ public record ExportOptions(
     }
   }
 
+  /** Without the {@value Signatures#FEATURES_KEY} signature. */
+  public ExportOptions(
+      Manifest manifest,
+      Dataset warmupData,
+      int warmupRequests,
+      List<Integer> warmupBatchSizes,
+      java.util.Map<String, byte[]> files,
+      boolean allowSignatureChange) {
+    this(manifest, warmupData, warmupRequests, warmupBatchSizes, files, allowSignatureChange, false);
+  }
+
   /** With a manifest. */
   public static ExportOptions withManifest(Manifest manifest) {
-    return new ExportOptions(manifest, null, 0, List.of(1), java.util.Map.of(), false);
+    return new ExportOptions(manifest, null, 0, List.of(1), java.util.Map.of(), false, false);
   }
 
   /** A copy with {@code requests} warm-up requests per signature of {@code batch} examples from {@code data}. */
@@ -68,7 +82,7 @@ public record ExportOptions(
 
   /** A copy with {@code requests} warm-up requests per signature and batch size, from {@code data}. */
   public ExportOptions withWarmup(Dataset data, int requests, List<Integer> batchSizes) {
-    return new ExportOptions(manifest, data, requests, batchSizes, files, allowSignatureChange);
+    return new ExportOptions(manifest, data, requests, batchSizes, files, allowSignatureChange, features);
   }
 
   /**
@@ -81,7 +95,7 @@ public record ExportOptions(
   public ExportOptions withFile(String path, byte[] bytes) {
     java.util.Map<String, byte[]> f = new java.util.TreeMap<>(files);
     f.put(path, bytes.clone());
-    return new ExportOptions(manifest, warmupData, warmupRequests, warmupBatchSizes, f, allowSignatureChange);
+    return new ExportOptions(manifest, warmupData, warmupRequests, warmupBatchSizes, f, allowSignatureChange, features);
   }
 
   /**
@@ -91,6 +105,16 @@ public record ExportOptions(
    * @return a copy
    */
   public ExportOptions withSignatureChange(boolean allow) {
-    return new ExportOptions(manifest, warmupData, warmupRequests, warmupBatchSizes, files, allow);
+    return new ExportOptions(manifest, warmupData, warmupRequests, warmupBatchSizes, files, allow, features);
+  }
+
+  /**
+   * A copy that adds (or leaves out) the {@value Signatures#FEATURES_KEY} signature.
+   *
+   * @param features whether the export carries the model's feature points
+   * @return a copy
+   */
+  public ExportOptions withFeatures(boolean features) {
+    return new ExportOptions(manifest, warmupData, warmupRequests, warmupBatchSizes, files, allowSignatureChange, features);
   }
 }

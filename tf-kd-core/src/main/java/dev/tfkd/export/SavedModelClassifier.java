@@ -18,6 +18,7 @@ import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.MetaGraphDef;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorInfo;
+import org.tensorflow.proto.TensorShapeProto;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -81,8 +82,64 @@ public final class SavedModelClassifier implements AutoCloseable {
     }
   }
 
+  /**
+   * Which tensors of the model serve as its feature points, fetched in the same call as the logits ({@link
+   * #featureOutputs}). Every tensor must be in the scanned top-level graph (what is loaded is what was scanned; a
+   * function body's tensors cannot be fetched), float32, and of shape {@code [batch, d1, ...]} with every {@code di}
+   * known; otherwise the load is refused with one line naming the tensor and the model.
+   *
+   * @param signature take every output of the model's {@value Signatures#FEATURES_KEY} signature (a tf-kd export
+   *     made with its feature points), when it has one, as the point of the output's name
+   * @param tensors more points by name: a graph tensor {@code node:index} (or {@code node}, index 0) each; a name
+   *     also served by the signature takes this tensor
+   */
+  public record FeatureBinding(boolean signature, java.util.Map<String, String> tensors) {
+    /** No feature points. */
+    public static final FeatureBinding NONE = new FeatureBinding(false, java.util.Map.of());
+
+    /** Copies the tensors in their order; point names are letters, digits and {@code _}. */
+    public FeatureBinding {
+      tensors = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(tensors));
+      for (var e : tensors.entrySet()) {
+        requirePointName(e.getKey(), e.getKey() + "=" + e.getValue());
+        if (e.getValue() == null || e.getValue().isBlank()) {
+          throw new IllegalArgumentException("feature point '" + e.getKey() + "' names no tensor (NAME=TENSOR)");
+        }
+      }
+    }
+
+    /** Whether any point is asked for. */
+    public boolean any() {
+      return signature || !tensors.isEmpty();
+    }
+  }
+
+  /**
+   * A feature point's name must make a graph name on the student's side: letters, digits and {@code _}.
+   *
+   * @throws IllegalArgumentException naming {@code what} otherwise
+   */
+  static void requirePointName(String name, String what) {
+    if (name == null || !name.matches("[A-Za-z][A-Za-z0-9_]*")) {
+      throw new IllegalArgumentException(
+          "feature point '" + name + "' (" + what + "): a name is a letter, then letters, digits and '_'");
+    }
+  }
+
+  /** One feature point served by the model: its name, the tensor fetched, its shape per example. */
+  private record Point(String name, String tensor, long[] shape, int size) {}
+
+  /**
+   * Logits and feature points of {@code n} examples.
+   *
+   * @param logits {@code n x K} row-major, as {@link #logits(float[], int)} returns them
+   * @param points each point's values by name, {@code n x} the product of its shape, row-major
+   */
+  public record FeatureOutputs(float[] logits, java.util.Map<String, float[]> points) {}
+
   private final Path dir;
   private final SavedModelBundle bundle;
+  private final List<Point> points;
   private final String inputName;
   private final String outputName;
   private final String inputTensor;
@@ -109,8 +166,9 @@ public final class SavedModelClassifier implements AutoCloseable {
   private SavedModelClassifier(
       Path dir, SavedModelBundle bundle, SignatureDef sig, String input, String output, OutputKind kind,
       OutputEvidence.Found graphEvidence, long[] shape, int k, Binding options, List<GraphSafety.Finding> unsafeOps,
-      List<String> classNames) {
+      List<String> classNames, List<Point> points) {
     this.dir = dir;
+    this.points = List.copyOf(points);
     this.inputTensor = sig.getInputsOrThrow(input).getName();
     this.outputTensor = sig.getOutputsOrThrow(output).getName();
     TensorInfo p = output.equals(Signatures.PROBABILITIES) ? null : sig.getOutputsMap().get(Signatures.PROBABILITIES);
@@ -155,6 +213,17 @@ public final class SavedModelClassifier implements AutoCloseable {
    * @throws IllegalArgumentException if it is not a usable SavedModel or holds unsafe ops (naming op and node)
    */
   public static SavedModelClassifier load(Path dir, Binding options) {
+    return load(dir, options, FeatureBinding.NONE);
+  }
+
+  /**
+   * As {@link #load(Path, Binding)}, also serving the feature points {@code features} names ({@link
+   * #featureOutputs}).
+   *
+   * @throws IllegalArgumentException also when a feature tensor is not in the scanned graph, not float32, or has no
+   *     static shape per example (one line naming the tensor and the model)
+   */
+  public static SavedModelClassifier load(Path dir, Binding options, FeatureBinding features) {
     try {
       Path versionDir = resolveVersion(dir);
       // Read once, judged, and loaded from the same bytes: see ScannedSavedModel.
@@ -220,9 +289,10 @@ public final class SavedModelClassifier implements AutoCloseable {
                   .build();
       SavedModelBundle bundle = scanned.load(config);
       try {
+        List<Point> points = points(versionDir, meta, sig.getInputsOrThrow(in.getKey()).getName(), bundle, features);
         return new SavedModelClassifier(
             versionDir, bundle, sig, in.getKey(), output, kind, evidence, shape, k, options, findings,
-            classNames(meta, k));
+            classNames(meta, k), points);
       } catch (RuntimeException e) {
         bundle.close();
         throw e;
@@ -230,6 +300,90 @@ public final class SavedModelClassifier implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(dir + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The feature points {@code features} asks for, each checked against the scanned meta graph {@code meta} (its
+   * top-level nodes) and typed by the loaded graph, which was built from exactly those bytes.
+   */
+  private static List<Point> points(
+      Path dir, MetaGraphDef meta, String inputTensor, SavedModelBundle bundle, FeatureBinding features) {
+    java.util.Map<String, String> tensors = new java.util.LinkedHashMap<>();
+    // Shapes a signature declares, for a tensor the graph's shape inference leaves open (a call into a function).
+    java.util.Map<String, TensorInfo> declared = new java.util.HashMap<>();
+    for (SignatureDef s : meta.getSignatureDefMap().values()) {
+      s.getOutputsMap().values().forEach(t -> declared.putIfAbsent(t.getName(), t));
+    }
+    SignatureDef sig = features.signature() ? meta.getSignatureDefMap().get(Signatures.FEATURES_KEY) : null;
+    if (sig != null) {
+      if (sig.getInputsCount() != 1 || !sig.getInputsMap().values().iterator().next().getName().equals(inputTensor)) {
+        throw new IllegalArgumentException(
+            dir + ": signature '" + Signatures.FEATURES_KEY + "' does not read the same input as the logits ("
+                + inputTensor + "); its points cannot be computed with them");
+      }
+      for (var e : new java.util.TreeMap<>(sig.getOutputsMap()).entrySet()) {
+        requirePointName(e.getKey(), dir + " signature '" + Signatures.FEATURES_KEY + "'");
+        tensors.put(e.getKey(), e.getValue().getName());
+      }
+    }
+    tensors.putAll(features.tensors());
+    java.util.Set<String> nodes = new java.util.HashSet<>();
+    for (org.tensorflow.proto.NodeDef n : meta.getGraphDef().getNodeList()) {
+      nodes.add(n.getName());
+    }
+    List<Point> out = new java.util.ArrayList<>();
+    for (var e : tensors.entrySet()) {
+      String what = dir + ": feature point " + e.getKey() + "=" + e.getValue();
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("([^:^]+)(?::(\\d{1,9}))?").matcher(e.getValue());
+      if (!m.matches() || !nodes.contains(m.group(1))) {
+        throw new IllegalArgumentException(
+            what + ": no such tensor in the model's graph (a top-level node, written NODE or NODE:INDEX; tensors"
+                + " inside a function body cannot be fetched)");
+      }
+      int index = m.group(2) == null ? 0 : Integer.parseInt(m.group(2));
+      org.tensorflow.GraphOperation op = bundle.graph().operation(m.group(1));
+      if (op == null || index >= op.numOutputs()) {
+        throw new IllegalArgumentException(
+            what + ": no such tensor in the model's graph (node " + m.group(1) + " has "
+                + (op == null ? 0 : op.numOutputs()) + " outputs)");
+      }
+      org.tensorflow.Output<?> t = op.output(index);
+      if (t.dataType() != DataType.DT_FLOAT) {
+        throw new IllegalArgumentException(what + ": the tensor is " + t.dataType() + "; feature points must be DT_FLOAT");
+      }
+      long[] dims = t.shape().isUnknown() ? null : t.shape().asArray();
+      TensorInfo info = declared.get(op.name() + ":" + index);
+      if (!isStatic(dims) && info != null && !info.getTensorShape().getUnknownRank()) {
+        dims = info.getTensorShape().getDimList().stream().mapToLong(TensorShapeProto.Dim::getSize).toArray();
+      }
+      if (!isStatic(dims)) {
+        throw new IllegalArgumentException(
+            what + ": the tensor's shape is " + (dims == null ? "unknown" : java.util.Arrays.toString(dims))
+                + "; a feature point needs [batch, ...] with every size but the batch known");
+      }
+      if (dims[0] >= 0) {
+        throw new IllegalArgumentException(
+            what + ": the tensor's shape " + java.util.Arrays.toString(dims) + " has no batch dimension (its first size"
+                + " is fixed)");
+      }
+      long[] shape = java.util.Arrays.copyOfRange(dims, 1, dims.length);
+      out.add(new Point(e.getKey(), op.name() + ":" + index, shape,
+          Math.toIntExact(java.util.Arrays.stream(shape).reduce(1, Math::multiplyExact))));
+    }
+    return out;
+  }
+
+  /** Rank at least 2 and every size after the first known. */
+  private static boolean isStatic(long[] dims) {
+    if (dims == null || dims.length < 2) {
+      return false;
+    }
+    for (int i = 1; i < dims.length; i++) {
+      if (dims[i] < 1) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
@@ -505,6 +659,38 @@ public final class SavedModelClassifier implements AutoCloseable {
   }
 
   /**
+   * The feature points the model serves ({@link FeatureBinding}), by name in binding order, each with its shape per
+   * example.
+   *
+   * @return the shapes; empty when none were asked for
+   */
+  public java.util.Map<String, long[]> featureShapes() {
+    java.util.Map<String, long[]> out = new java.util.LinkedHashMap<>();
+    for (Point p : points) {
+      out.put(p.name(), p.shape().clone());
+    }
+    return java.util.Collections.unmodifiableMap(out);
+  }
+
+  /**
+   * Logits and every feature point for {@code n} examples stored row-major in {@code features}, fetched in one
+   * session call per batch (thread-safe, as {@link #logits(float[], int)}).
+   *
+   * @param features {@code n * exampleSize()} values
+   * @param n the number of examples
+   * @return the logits and the points; the caller owns the arrays
+   * @throws IllegalStateException when a point comes back with another shape than the graph declared
+   */
+  public FeatureOutputs featureOutputs(float[] features, int n) {
+    java.util.Map<String, float[]> values = new java.util.LinkedHashMap<>();
+    for (Point p : points) {
+      values.put(p.name(), new float[Math.multiplyExact(n, p.size())]);
+    }
+    float[] logits = run(features, n, false, values).logits();
+    return new FeatureOutputs(logits, java.util.Collections.unmodifiableMap(values));
+  }
+
+  /**
    * Logits and probabilities for {@code n} examples, each {@code n x K} row-major.
    *
    * @param logits as {@link #logits(float[], int)} returns them
@@ -522,7 +708,7 @@ public final class SavedModelClassifier implements AutoCloseable {
    * @return both outputs
    */
   public Outputs outputs(float[] features, int n) {
-    return run(features, n, true);
+    return run(features, n, true, null);
   }
 
   /**
@@ -530,10 +716,11 @@ public final class SavedModelClassifier implements AutoCloseable {
    * {@code n x K} row-major. The core call; the other methods reshape around it.
    */
   public float[] logits(float[] features, int n) {
-    return run(features, n, false).logits();
+    return run(features, n, false, null).logits();
   }
 
-  private Outputs run(float[] features, int n, boolean withProbabilities) {
+  /** The core call; {@code points}, when given, receives every feature point's values (arrays sized by the caller). */
+  private Outputs run(float[] features, int n, boolean withProbabilities, java.util.Map<String, float[]> points) {
     if (n < 0 || (long) n * exampleSize != features.length) {
       throw new IllegalArgumentException(
           features.length + " values do not make " + n + " examples of " + exampleSize + " values");
@@ -544,6 +731,15 @@ public final class SavedModelClassifier implements AutoCloseable {
     boolean fetchProbabilities =
         withProbabilities && probabilitiesTensor != null && kind != OutputKind.BINARY_PROBABILITY;
     float[] probs = fetchProbabilities ? new float[n * numClasses] : null;
+    // Every tensor once: a feature point may be the output itself (a Keras model's only top-level tensor), and a
+    // result cannot hold one name twice.
+    List<String> fetchOrder = new java.util.ArrayList<>(List.of(outputTensor));
+    if (fetchProbabilities) {
+      fetchOrder.add(probabilitiesTensor);
+    }
+    if (points != null) {
+      this.points.stream().map(Point::tensor).filter(t -> !fetchOrder.contains(t)).distinct().forEach(fetchOrder::add);
+    }
     lock.readLock().lock();
     try {
       if (closed) {
@@ -557,7 +753,7 @@ public final class SavedModelClassifier implements AutoCloseable {
         try (TFloat32 x =
                 TFloat32.tensorOf(
                     Shape.of(dims), DataBuffers.of(features, true, false).slice((long) start * exampleSize, (long) b * exampleSize));
-            Result r = fetch(bundle.session().runner().feed(inputTensor, x), fetchProbabilities).run()) {
+            Result r = fetch(bundle.session().runner().feed(inputTensor, x), fetchOrder).run()) {
           Tensor t = r.get(0);
           boolean binary = kind == OutputKind.BINARY_PROBABILITY;
           boolean fits =
@@ -576,6 +772,20 @@ public final class SavedModelClassifier implements AutoCloseable {
                   dir + ": output 'probabilities' came back with shape " + pt.shape() + ", expected " + t.shape());
             }
             pf.asRawTensor().data().asFloats().read(probs, start * numClasses, b * numClasses);
+          }
+          if (points != null) {
+            for (Point p : this.points) {
+              Tensor ft = r.get(fetchOrder.indexOf(p.tensor()));
+              long[] want = new long[p.shape().length + 1];
+              want[0] = b;
+              System.arraycopy(p.shape(), 0, want, 1, p.shape().length);
+              if (!(ft instanceof TFloat32 ff) || !java.util.Arrays.equals(ft.shape().asArray(), want)) {
+                throw new IllegalStateException(
+                    dir + ": feature point " + p.name() + "=" + p.tensor() + " came back with shape " + ft.shape()
+                        + ", expected " + java.util.Arrays.toString(want));
+              }
+              ff.asRawTensor().data().asFloats().read(points.get(p.name()), start * p.size(), b * p.size());
+            }
           }
         }
         if (!confirmed) {
@@ -611,9 +821,9 @@ public final class SavedModelClassifier implements AutoCloseable {
     return new Outputs(out, probs);
   }
 
-  private org.tensorflow.Session.Runner fetch(org.tensorflow.Session.Runner r, boolean probabilities) {
-    r.fetch(outputTensor);
-    return probabilities ? r.fetch(probabilitiesTensor) : r;
+  private static org.tensorflow.Session.Runner fetch(org.tensorflow.Session.Runner r, List<String> tensors) {
+    tensors.forEach(r::fetch);
+    return r;
   }
 
   /** Frees the model. Waits for running calls; later calls throw {@link IllegalStateException}. */

@@ -220,16 +220,20 @@ public final class ServingExporter {
     Path tmp =
         parent.resolve(".tmp-" + versionDir.getFileName() + "-" + HOST + "-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID());
     try {
+      List<SessionFunction> functions = new ArrayList<>(List.of(
+          SessionFunction.create(Signatures.predict(model), model.session()),
+          SessionFunction.create(Signatures.classify(model), model.session())));
+      if (options.features()) {
+        functions.add(SessionFunction.create(Signatures.features(model), model.session()));
+      }
       SavedModelBundle.exporter(tmp.toString())
           .withTags(SERVE_TAG)
-          .withFunctions(
-              SessionFunction.create(Signatures.predict(model), model.session()),
-              SessionFunction.create(Signatures.classify(model), model.session()))
+          .withFunctions(functions.toArray(SessionFunction[]::new))
           .export();
       finishSavedModel(tmp);
       if (options.manifest() != null) {
         Manifest m = options.manifest();
-        m.put("model", modelSection(model));
+        m.put("model", modelSection(model, options.features()));
         writeFile(tmp.resolve(Manifest.FILE), m.toJson().getBytes(StandardCharsets.UTF_8));
       }
       if (options.warmupRequests() > 0) {
@@ -304,6 +308,11 @@ public final class ServingExporter {
 
   /** The manifest's {@code model} section: architecture, input, classes, preprocessing, signatures. */
   static Map<String, Object> modelSection(InferenceModel model) {
+    return modelSection(model, false);
+  }
+
+  /** As {@link #modelSection(InferenceModel)}; with {@code features}, the feature signature and its points' shapes. */
+  static Map<String, Object> modelSection(InferenceModel model, boolean features) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("architecture", model.architecture().name());
     m.put("input_shape", model.architecture().inputShape());
@@ -327,7 +336,21 @@ public final class ServingExporter {
         Signatures.CLASSIFY_KEY,
         Signatures.CLASSIFY_METHOD + ": inputs = serialized tf.Example with float feature '"
             + Signatures.EXAMPLE_FEATURE + "' (the flattened example) -> classes (string), scores");
+    if (features) {
+      sigs.put(
+          Signatures.FEATURES_KEY,
+          Signatures.PREDICT_METHOD + ": inputs float32 -> the feature points " + String.join(", ", model.features().keySet()));
+    }
     m.put("signatures", sigs);
+    if (features) {
+      // Shapes per example, as the graph computes them (NHWC), so a reader knows the points without loading.
+      Map<String, Object> points = new LinkedHashMap<>();
+      model.features().forEach((name, t) -> {
+        long[] dims = t.shape().asArray();
+        points.put(name, java.util.Arrays.copyOfRange(dims, 1, dims.length));
+      });
+      m.put("feature_points", points);
+    }
     return m;
   }
 

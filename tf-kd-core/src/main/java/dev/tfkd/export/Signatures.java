@@ -46,6 +46,13 @@ public final class Signatures {
   /** Output key of the classify signature's scores. */
   public static final String CLASSIFY_SCORES = "scores";
 
+  /**
+   * The optional signature of an export's feature points (method {@value #PREDICT_METHOD}, input {@value #INPUTS}):
+   * one output per feature point of the model, by the point's name. Written only on request ({@link
+   * ExportOptions#features()}); a teacher that carries it serves its points to feature losses.
+   */
+  public static final String FEATURES_KEY = "features";
+
   /** The tf.Example feature holding the flattened example as a float list. */
   public static final String EXAMPLE_FEATURE = InferenceModel.EXAMPLE_FEATURE;
 
@@ -75,6 +82,21 @@ public final class Signatures {
   }
 
   /**
+   * The {@value #FEATURES_KEY} signature of {@code model}, method {@value #PREDICT_METHOD}: input {@value #INPUTS},
+   * one float32 output {@code [batch, ...]} per feature point ({@link InferenceModel#features()}), on the tensors
+   * the forward pass already computes (no node is added to the graph).
+   *
+   * @param model the model
+   * @return the signature
+   * @throws IllegalArgumentException when the model's architecture names no feature point besides its logits
+   */
+  public static Signature features(InferenceModel model) {
+    Signature.Builder b = Signature.builder().key(FEATURES_KEY).methodName(PREDICT_METHOD).input(INPUTS, model.inputs());
+    model.features().forEach(b::output);
+    return b.build();
+  }
+
+  /**
    * The signatures of {@code model} as an export of it records them: keys, methods, and each input's and output's
    * dtype and shape (tensor names left empty). What {@link #difference} compares, available before anything is
    * trained or written.
@@ -83,8 +105,23 @@ public final class Signatures {
    * @return the signatures by key
    */
   public static Map<String, SignatureDef> defs(InferenceModel model) {
+    return defs(model, false);
+  }
+
+  /**
+   * As {@link #defs(InferenceModel)}, with the {@value #FEATURES_KEY} signature when {@code features}.
+   *
+   * @param model the model (its variables need not be restored)
+   * @param features whether the export carries the feature points' signature
+   * @return the signatures by key
+   */
+  public static Map<String, SignatureDef> defs(InferenceModel model, boolean features) {
     Map<String, SignatureDef> out = new java.util.LinkedHashMap<>();
-    for (Signature s : java.util.List.of(predict(model), classify(model))) {
+    java.util.List<Signature> all = new java.util.ArrayList<>(java.util.List.of(predict(model), classify(model)));
+    if (features) {
+      all.add(features(model));
+    }
+    for (Signature s : all) {
       SignatureDef.Builder b = SignatureDef.newBuilder().setMethodName(s.methodName());
       s.getInputs().forEach((k, t) -> b.putInputs(k, info(t)));
       s.getOutputs().forEach((k, t) -> b.putOutputs(k, info(t)));

@@ -82,6 +82,7 @@ public final class InferenceModel implements AutoCloseable {
   private final Operand<TInt64> classes;
   private final Operand<TString> classLabels;
   private final Operand<TFloat32> scores;
+  private final java.util.Map<String, Operand<TFloat32>> features;
   private final RestoredVariables variables = new RestoredVariables();
 
   private InferenceModel(Architecture architecture, ConfigProto config, Options options) {
@@ -122,6 +123,9 @@ public final class InferenceModel implements AutoCloseable {
         x = pre.math.div(pre.math.sub(x, broadcastable(pre, norm.mean(), shape)), broadcastable(pre, norm.std(), shape));
       }
       Forward forward = architecture.build(tf, x, variables, Architecture.Mode.INFERENCE);
+      // The architecture's own tensors, named nowhere else: an export's optional features signature points at them
+      // without adding a node, so the graph is the same with or without it.
+      features = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(forward.features()));
       logits = tf.withName(LOGITS).identity(forward.logits());
       probabilities = tf.withName(PROBABILITIES).nn.softmax(logits);
       classes = tf.withName(CLASSES).math.argMax(logits, tf.constant(1), TInt64.class);
@@ -171,6 +175,16 @@ public final class InferenceModel implements AutoCloseable {
    */
   public static InferenceModel unrestored(Architecture architecture, Options options) {
     return new InferenceModel(architecture, ConfigProto.getDefaultInstance(), options);
+  }
+
+  /**
+   * The architecture's feature points in this graph ({@link Forward#features()}), by name in the architecture's
+   * order: what an export's optional {@code features} signature returns.
+   *
+   * @return the points; empty for an architecture that names none
+   */
+  public java.util.Map<String, Operand<TFloat32>> features() {
+    return features;
   }
 
   /** The input: float32 {@code [batch, dims...]}, raw features when the graph normalises. */

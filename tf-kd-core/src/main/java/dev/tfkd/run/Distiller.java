@@ -9,6 +9,7 @@ import dev.tfkd.losses.Divergence;
 import dev.tfkd.losses.Divergences;
 import dev.tfkd.teacher.CachedTeacher;
 import dev.tfkd.teacher.GraphTeacher;
+import dev.tfkd.training.BatchFeatures;
 import dev.tfkd.teacher.Teacher;
 import dev.tfkd.features.LossSpec;
 import dev.tfkd.training.Distillation;
@@ -121,7 +122,8 @@ public final class Distiller {
      * The student's loss as a weighted sum of terms, e.g. {@code ce:1, kl(T=4):0.9, at:1000} ({@link
      * LossSpec#parse}): cross-entropy, logit divergences and feature losses. Replaces {@link #divergence} and {@link
      * #weights}, which may then not be set. Feature terms need the teacher's feature points: the teacher must be a
-     * {@link GraphTeacher}, which then runs in the student's training graph.
+     * {@link GraphTeacher}, which then runs in the student's training graph, or serve its points with its logits on
+     * every batch ({@link BatchFeatures}: a {@link dev.tfkd.teacher.SavedModelTeacher} loaded with feature points).
      *
      * @param spec the loss spec
      * @return this builder
@@ -282,13 +284,20 @@ public final class Distiller {
         throw new IllegalArgumentException(
             "a loss spec (" + loss.describe() + ") takes one teacher; several teachers combine through a divergence");
       }
-      if (loss != null && loss.needsFeatures() && !(teachers.get(0) instanceof GraphTeacher)) {
+      if (loss != null && loss.needsFeatures() && !(teachers.get(0) instanceof GraphTeacher)
+          && !servesFeatures(teachers.get(0))) {
         throw new IllegalArgumentException(
             "the loss " + loss.describe() + " reads the teacher's feature points; " + teachers.get(0).source()
-                + " is not a tf-kd model that can run in the student's graph (a GraphTeacher)");
+                + " neither runs in the student's graph (a GraphTeacher) nor serves feature points (a SavedModel"
+                + " teacher with named feature tensors or a features signature)");
       }
       objective(0);
       return new Distiller(this);
+    }
+
+    /** Whether {@code t} serves feature points with its logits, per batch ({@link BatchFeatures}). */
+    static boolean servesFeatures(Teacher t) {
+      return t instanceof BatchFeatures f && !f.featureShapes().isEmpty();
     }
 
     /** Whether the run uses the several-teacher objective (several teachers, or a combination asked for). */
@@ -359,7 +368,8 @@ public final class Distiller {
     List<Teacher> teachers = b.teachers;
     int m = teachers.size();
     Augmentation augmentation = b.training.augmentation();
-    // Feature terms read the teacher's feature points: it runs in the student's graph (checked by build()).
+    // Feature terms read the teacher's feature points: it runs in the student's graph, or answers every batch with
+    // them (checked by build()).
     boolean online = !augmentation.isNone() || objective.needsFeatures();
     for (Teacher teacher : teachers) {
       if (!augmentation.isNone() && teacher instanceof CachedTeacher) {
@@ -443,6 +453,9 @@ public final class Distiller {
         }
         teacherTrain = m == 1 ? perTeacher.get(0) : sideBySide(perTeacher, data.train().size(), data.train().numClasses());
         reading = String.join("; ", readings.stream().filter(r -> !r.isEmpty()).toList());
+        if (objective.needsFeatures() && m == 1 && Builder.servesFeatures(teachers.get(0))) {
+          checkServedPoints(objective, b.student, ((BatchFeatures) teachers.get(0)).featureShapes(), teachers.get(0).source());
+        }
       } finally {
         if (b.ownsTeacher && !online && !onDisk) {
           // The teachers' logits are all the run needs: their sessions are freed before the student trains.
@@ -519,6 +532,10 @@ public final class Distiller {
                 if (m == 1 && !b.several() && teachers.get(0) instanceof GraphTeacher g) {
                   return trainer.trainOnline(b.student, data.train(), objective, g.frozen(), options);
                 }
+                // A teacher that serves its feature points answers each batch with them, in its own session.
+                if (m == 1 && !b.several() && objective.needsFeatures() && Builder.servesFeatures(teachers.get(0))) {
+                  return trainer.trainOnline(b.student, data.train(), objective, (BatchFeatures) teachers.get(0), options);
+                }
                 int k = data.train().numClasses();
                 return trainer.trainOnline(
                     b.student, data.train(), objective,
@@ -538,6 +555,47 @@ public final class Distiller {
       if (b.ownsTeacher && teachersOpen) {
         closeAll(teachers);
       }
+    }
+  }
+
+  /**
+   * Builds {@code objective} once in a scratch graph (never run) on the student's points and placeholders of the
+   * teacher's served points, so a loss that reads a point the teacher does not serve, or one of a shape it cannot
+   * take, is refused with one line before the run directory exists rather than inside the run.
+   */
+  private static void checkServedPoints(
+      Objective objective, Architecture student, java.util.Map<String, long[]> points, String teacher) {
+    try (org.tensorflow.Graph g = new org.tensorflow.Graph()) {
+      org.tensorflow.op.Ops tf = org.tensorflow.op.Ops.create(g);
+      var x = tf.placeholder(org.tensorflow.types.TFloat32.class,
+          org.tensorflow.op.core.Placeholder.shape(dev.tfkd.graph.InferenceModel.batchShape(student.inputShape())));
+      dev.tfkd.graph.TrainingVariables vars = new dev.tfkd.graph.TrainingVariables(0);
+      var forward = student.build(tf, x, vars, Architecture.Mode.TRAINING);
+      java.util.Map<String, org.tensorflow.Operand<org.tensorflow.types.TFloat32>> fed = new java.util.LinkedHashMap<>();
+      points.forEach((name, shape) -> {
+        long[] dims = new long[shape.length + 1];
+        dims[0] = -1;
+        System.arraycopy(shape, 0, dims, 1, shape.length);
+        fed.put(name, tf.placeholder(org.tensorflow.types.TFloat32.class,
+            org.tensorflow.op.core.Placeholder.shape(org.tensorflow.ndarray.Shape.of(dims))));
+      });
+      int k = student.numClasses();
+      var labels = tf.placeholder(org.tensorflow.types.TInt32.class);
+      var teacherLogits = tf.placeholder(org.tensorflow.types.TFloat32.class,
+          org.tensorflow.op.core.Placeholder.shape(org.tensorflow.ndarray.Shape.of(-1, k)));
+      objective.build(
+          tf, forward.logits(), teacherLogits,
+          new dev.tfkd.losses.LossContext(labels, tf.oneHot(labels, tf.constant(k), tf.constant(1f), tf.constant(0f)),
+              tf.constant(0f)),
+          new dev.tfkd.training.FeatureInputs(forward.features(), fed, vars));
+    } catch (IllegalArgumentException | TensorFlowException e) {
+      StringBuilder served = new StringBuilder();
+      points.forEach((name, shape) -> served.append(served.length() == 0 ? "" : ", ").append(name)
+          .append(' ').append(Arrays.toString(shape)));
+      String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("");
+      throw new IllegalArgumentException(
+          "the loss " + objective.describe() + " cannot read the feature points " + teacher + " serves (" + served
+              + "): " + why, e);
     }
   }
 

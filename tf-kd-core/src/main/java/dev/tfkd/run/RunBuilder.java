@@ -44,6 +44,7 @@ public abstract class RunBuilder<B extends RunBuilder<B>> {
   Consumer<RunStart> onStart = s -> {};
   List<String> classNames;
   boolean allowSignatureChange;
+  boolean exportFeatures;
   RunConfig config;
   dev.tfkd.training.Replication replication = dev.tfkd.training.Replication.NONE;
 
@@ -289,6 +290,19 @@ public abstract class RunBuilder<B extends RunBuilder<B>> {
   }
 
   /**
+   * Whether the export carries a {@code features} signature (the model's feature points: stem, stages, pooled,
+   * logits), so it can teach feature losses from its own graph; off by default, leaving the serving signatures and
+   * {@code saved_model.pb} as they are without it.
+   *
+   * @param features add the signature
+   * @return this builder
+   */
+  public B exportFeatures(boolean features) {
+    this.exportFeatures = features;
+    return self();
+  }
+
+  /**
    * Trains and scores without exporting.
    *
    * @return this builder
@@ -388,6 +402,7 @@ public abstract class RunBuilder<B extends RunBuilder<B>> {
       modelName(c.getOutput().getExportName());
     }
     allowSignatureChange(c.getOutput().getAllowSignatureChange());
+    exportFeatures(c.getOutput().getExportFeatures());
     classNames(classNames(c.getData(), d.train()));
     var es = c.getEarlyStopping();
     if (es.getPatience() > 0) {
@@ -502,6 +517,10 @@ public abstract class RunBuilder<B extends RunBuilder<B>> {
       }
       own.accept(b);
       c = b.build();
+    }
+    if (exportFeatures != c.getOutput().getExportFeatures()) {
+      // The lifecycle reads it from the configuration, which the run directory keeps for a resume.
+      c = c.toBuilder().setOutput(c.getOutput().toBuilder().setExportFeatures(exportFeatures)).build();
     }
     if (warmupBatchSizes != null) {
       c = c.toBuilder().setOutput(c.getOutput().toBuilder().clearWarmupBatchSizes().addAllWarmupBatchSizes(warmupBatchSizes)).build();

@@ -118,7 +118,8 @@ final class RunLifecycle {
       // A version whose interface differs from the previous one's is refused now, not after training.
       try (InferenceModel m = InferenceModel.unrestored(architecture, inferenceOptions())) {
         ServingExporter.requireSameSignatures(
-            s.exportRoot().resolve(s.exportName()), Long.MAX_VALUE, dev.tfkd.export.Signatures.defs(m));
+            s.exportRoot().resolve(s.exportName()), Long.MAX_VALUE,
+            dev.tfkd.export.Signatures.defs(m, s.config().getOutput().getExportFeatures()));
       }
     }
     // A model larger than the machine ends in a native allocation abort minutes in: refused before anything is built.
@@ -262,7 +263,8 @@ final class RunLifecycle {
           ExportOptions options =
               ExportOptions.withManifest(manifest(model, scored))
                   .withWarmup(warmup, WARMUP_EXAMPLES, RunConfigs.warmupBatchSizes(s.config()))
-                  .withSignatureChange(s.allowSignatureChange());
+                  .withSignatureChange(s.allowSignatureChange())
+                  .withFeatures(s.config().getOutput().getExportFeatures());
           for (var f : files.entrySet()) {
             options = options.withFile(f.getKey(), f.getValue());
           }

@@ -17,7 +17,9 @@ import dev.tfkd.training.TeacherCombination;
 import dev.tfkd.training.TeacherLogitCache;
 import java.util.ArrayList;
 import java.util.List;
+import dev.tfkd.config.ConfigException;
 import dev.tfkd.export.Manifest;
+import dev.tfkd.export.SavedModelClassifier;
 import dev.tfkd.export.ServingExporter;
 import dev.tfkd.features.LossSpec;
 import dev.tfkd.teacher.GraphTeacher;
@@ -57,13 +59,28 @@ public final class RunSpec {
     b = b.apply(c, data).resume(resume);
     if (dc.getTeachersCount() == 0) {
       Path teacherDir = existing(dc.getTeacher());
+      SavedModelTeacher.TeacherOptions options = options(dc, DistillationTeacher.getDefaultInstance());
       if (loss != null && loss.needsFeatures()) {
+        // Named tensors, or an export's features signature, serve the points from the teacher's own graph (any
+        // architecture); otherwise a tf-kd export of a zoo model is rebuilt in the student's graph.
+        if (dc.getTeacherFeatureCount() > 0 || dc.getTeacherModel().isEmpty() && hasFeaturesSignature(teacherDir)) {
+          options = options.withFeatures(new SavedModelClassifier.FeatureBinding(true, teacherFeatures(dc)));
+          return b.ownedTeachers(List.of(SavedModelTeacher.load(teacherDir, options)));
+        }
         return b.ownedTeachers(
             List.of(exportedGraphTeacher(teacherDir, dc.getTeacherModel(), data, models, c.getTraining().getThreads())));
       }
-      SavedModelTeacher.TeacherOptions options = options(dc, DistillationTeacher.getDefaultInstance());
+      if (dc.getTeacherFeatureCount() > 0) {
+        throw new ConfigException(
+            "{distillation.teacher_feature} names the teacher's feature points, but the loss reads none (give feature"
+                + " terms with --loss)");
+      }
       Teacher teacher = SavedModelTeacher.load(teacherDir, options);
       return b.ownedTeachers(List.of(withLogitCache(b, c, data, teacherDir, options, teacher)));
+    }
+    if (dc.getTeacherFeatureCount() > 0) {
+      throw new ConfigException(
+          "{distillation.teacher_feature} names one teacher's feature points; several teachers combine through logits");
     }
     // Each teacher's logits are remembered per dataset, so a teacher named twice runs once. Not with augmentation:
     // then every teacher must see each augmented batch.
@@ -92,6 +109,40 @@ public final class RunSpec {
       }
     }
     return b.combine(new TeacherCombination(mode, weights));
+  }
+
+  /** {@code distillation.teacher_feature}'s {@code NAME=TENSOR} entries, in order; a repeated name is refused. */
+  static java.util.Map<String, String> teacherFeatures(DistillationConfig dc) {
+    java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+    for (String f : dc.getTeacherFeatureList()) {
+      int eq = f.indexOf('=');
+      if (eq <= 0 || eq == f.length() - 1) {
+        throw new ConfigException("{distillation.teacher_feature} '" + f + "': expected NAME=TENSOR, e.g. pooled=StatefulPartitionedCall:0");
+      }
+      String name = f.substring(0, eq).strip();
+      if (out.put(name, f.substring(eq + 1).strip()) != null) {
+        throw new ConfigException("{distillation.teacher_feature} names the feature point '" + name + "' twice");
+      }
+    }
+    return out;
+  }
+
+  /** Whether the SavedModel in {@code dir} (or its latest version) has a {@code features} signature. */
+  private static boolean hasFeaturesSignature(Path dir) {
+    try {
+      Path version =
+          Files.isRegularFile(dir.resolve("saved_model.pb")) ? dir
+              : dir.resolve(Long.toString(ServingExporter.latestVersion(dir).orElse(-1)));
+      if (!Files.isRegularFile(version.resolve("saved_model.pb"))) {
+        return false;
+      }
+      // Only the signature map is read here; the model itself is loaded through the scanned path.
+      return dev.tfkd.export.ScannedSavedModel.read(version, java.util.Set.of(ServingExporter.SERVE_TAG))
+          .metaGraph().getSignatureDefMap().containsKey(dev.tfkd.export.Signatures.FEATURES_KEY);
+    } catch (java.io.IOException | IllegalArgumentException e) {
+      // Unreadable: the load that follows reports it.
+      return false;
+    }
   }
 
   private static Path existing(String teacher) {

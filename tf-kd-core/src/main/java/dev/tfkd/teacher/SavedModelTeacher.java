@@ -4,7 +4,9 @@ import dev.tfkd.data.Dataset;
 import dev.tfkd.export.OutputKind;
 import dev.tfkd.export.SavedModelClassifier;
 import java.nio.file.Path;
+import dev.tfkd.training.BatchFeatures;
 import java.util.Arrays;
+import java.util.Map;
 
 /**
  * A frozen teacher loaded from a SavedModel in its own session: it computes logits for a dataset in batches, so
@@ -17,8 +19,12 @@ import java.util.Arrays;
  * is {@code p}, so temperature scaling applies to them as to logits). The graph is scanned before loading and
  * refused if it holds ops outside the allow-list of pure computation, unless {@link TeacherOptions#allowUnsafeOps()}.
  * Binding, kind decision and batching are {@link SavedModelClassifier}'s.
+ *
+ * <p>With {@link TeacherOptions#features()} the teacher also serves feature points ({@link BatchFeatures}): named
+ * tensors of its graph, or the outputs of a tf-kd export's {@code features} signature, fetched with the logits of
+ * every batch, so feature losses can learn from a model that is not rebuilt from the zoo.
  */
-public final class SavedModelTeacher implements Teacher {
+public final class SavedModelTeacher implements Teacher, BatchFeatures {
   /**
    * Which signature, input and output to use.
    *
@@ -28,13 +34,32 @@ public final class SavedModelTeacher implements Teacher {
    * @param kind what the output holds; {@code AUTO} (also for null) decides from the graph, confirmed by the values
    * @param allowUnsafeOps load even if the graph holds file-system or other non-computational ops
    * @param preprocess applied to the data before the teacher sees it (null: {@link InputPreprocess#NONE})
+   * @param features the feature points the teacher serves with its logits (null: {@link
+   *     SavedModelClassifier.FeatureBinding#NONE})
    */
   public record TeacherOptions(
       String signature, String input, String output, OutputKind kind, boolean allowUnsafeOps,
-      InputPreprocess preprocess) {
+      InputPreprocess preprocess, SavedModelClassifier.FeatureBinding features) {
     /** {@code serving_default}, its only input, the output kind found in the graph, safe ops only, no preprocessing. */
     public static final TeacherOptions DEFAULT =
         new TeacherOptions("serving_default", null, null, OutputKind.AUTO, false, InputPreprocess.NONE);
+
+    /** Options without feature points. */
+    public TeacherOptions(
+        String signature, String input, String output, OutputKind kind, boolean allowUnsafeOps,
+        InputPreprocess preprocess) {
+      this(signature, input, output, kind, allowUnsafeOps, preprocess, SavedModelClassifier.FeatureBinding.NONE);
+    }
+
+    /**
+     * A copy serving {@code features}.
+     *
+     * @param features the feature points
+     * @return a copy
+     */
+    public TeacherOptions withFeatures(SavedModelClassifier.FeatureBinding features) {
+      return new TeacherOptions(signature, input, output, kind, allowUnsafeOps, preprocess, features);
+    }
 
     /** Validates the signature name; a null kind means {@code AUTO}. */
     public TeacherOptions {
@@ -46,6 +71,9 @@ public final class SavedModelTeacher implements Teacher {
       }
       if (preprocess == null) {
         preprocess = InputPreprocess.NONE;
+      }
+      if (features == null) {
+        features = SavedModelClassifier.FeatureBinding.NONE;
       }
     }
 
@@ -83,7 +111,8 @@ public final class SavedModelTeacher implements Teacher {
             dir,
             new SavedModelClassifier.Binding(
                 options.signature(), options.input(), options.output(), options.kind(), options.allowUnsafeOps(),
-                MAX_BATCH, 0)),
+                MAX_BATCH, 0),
+            options.features()),
         options.preprocess());
   }
 
@@ -158,6 +187,19 @@ public final class SavedModelTeacher implements Teacher {
   @Override
   public float[] logits(float[] features, int n) {
     return model.logits(preprocess.isNone() ? features : preprocess.apply(features), n);
+  }
+
+  /** The feature points the teacher serves (empty unless {@link TeacherOptions#features()} asked for some). */
+  @Override
+  public Map<String, long[]> featureShapes() {
+    return model.featureShapes();
+  }
+
+  /** Logits and feature points of one batch, after the teacher's preprocessing, in one session call per batch. */
+  @Override
+  public BatchFeatures.Answer answer(float[] features, int n) {
+    SavedModelClassifier.FeatureOutputs out = model.featureOutputs(preprocess.isNone() ? features : preprocess.apply(features), n);
+    return new BatchFeatures.Answer(out.logits(), out.points());
   }
 
   /** Closes the teacher's session and model. */

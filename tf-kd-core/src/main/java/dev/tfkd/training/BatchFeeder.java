@@ -46,6 +46,8 @@ public final class BatchFeeder implements AutoCloseable, Feed {
   private final float[] teacherLogits;
   private final LogitTable table;
   private final BatchLogits teacher;
+  /** The teacher's feature points per example, when it serves them ({@link BatchFeatures}); empty otherwise. */
+  private final java.util.Map<String, long[]> featureShapes;
   private final int numClasses;
   private final int batchSize;
   private final int epochs;
@@ -78,8 +80,22 @@ public final class BatchFeeder implements AutoCloseable, Feed {
    * @param x features {@code [size, exampleShape...]}
    * @param labels int32 {@code [size]}
    * @param teacherLogits {@code [size, K]}, or {@code null} when the feeder has no teacher logits and no teacher
+   * @param teacherFeatures the teacher's feature points {@code [size, shape...]} by name, when a {@link
+   *     BatchFeatures} teacher serves them; empty otherwise
    */
-  public record Batch(int epoch, int step, int size, TFloat32 x, TInt32 labels, TFloat32 teacherLogits) {}
+  public record Batch(
+      int epoch, int step, int size, TFloat32 x, TInt32 labels, TFloat32 teacherLogits,
+      java.util.Map<String, TFloat32> teacherFeatures) {
+    /** Copies the map of feature tensors (not the tensors). */
+    public Batch {
+      teacherFeatures = teacherFeatures == null ? java.util.Map.of() : java.util.Map.copyOf(teacherFeatures);
+    }
+
+    /** A batch without teacher feature points. */
+    public Batch(int epoch, int step, int size, TFloat32 x, TInt32 labels, TFloat32 teacherLogits) {
+      this(epoch, step, size, x, labels, teacherLogits, java.util.Map.of());
+    }
+  }
 
   /**
    * What a feeder reads: the examples and, optionally, teacher logits aligned with them or a teacher asked for
@@ -176,6 +192,8 @@ public final class BatchFeeder implements AutoCloseable, Feed {
     this.teacherLogits = teacherLogits;
     this.table = source.table();
     this.teacher = source.teacher();
+    this.featureShapes =
+        teacher instanceof BatchFeatures f ? new java.util.LinkedHashMap<>(f.featureShapes()) : java.util.Map.of();
     this.numClasses = numClasses;
     this.batchSize = Math.min(batchSize, data.size());
     this.epochs = epochs;
@@ -321,7 +339,23 @@ public final class BatchFeeder implements AutoCloseable, Feed {
       b.t.write(b.tRows, 0, m * k);
     } else if (teacher != null) {
       // The teacher answers exactly what the student will be fed: the rows as augmented, before they leave the heap.
-      float[] t = teacher.logits(b.xRows, m);
+      float[] t;
+      if (featureShapes.isEmpty()) {
+        t = teacher.logits(b.xRows, m);
+      } else {
+        BatchFeatures.Answer a = ((BatchFeatures) teacher).answer(b.xRows, m);
+        t = a.logits();
+        for (String point : featureShapes.keySet()) {
+          float[] v = a.points().get(point);
+          long size = b.features.get(point).size();
+          if (v == null || v.length != size) {
+            throw new IllegalStateException(
+                "the teacher gave " + (v == null ? "no" : v.length) + " values of feature point " + point
+                    + " for a batch of " + m + "; expected " + size);
+          }
+          b.features.get(point).data().write(v, 0, v.length);
+        }
+      }
       if (t == null || t.length != m * k) {
         throw new IllegalStateException(
             "the teacher gave " + (t == null ? "no" : t.length) + " logits for a batch of " + m + "; expected " + m
@@ -329,7 +363,7 @@ public final class BatchFeeder implements AutoCloseable, Feed {
       }
       b.t.write(t, 0, m * k);
     }
-    slot.batch = new Batch(cursorEpoch, cursorStep, m, b.xt, b.yt, b.tt);
+    slot.batch = new Batch(cursorEpoch, cursorStep, m, b.xt, b.yt, b.tt, b.featureTensors());
     cursorStep++;
   }
 
@@ -403,6 +437,8 @@ public final class BatchFeeder implements AutoCloseable, Feed {
     final int[] yRows;
     final float[] tRows;
     final float[] xRows;
+    /** The teacher's feature points of this batch size, by name (empty without a feature-serving teacher). */
+    final java.util.Map<String, FeatureBuffer> features = new java.util.LinkedHashMap<>();
 
     Buffers(int size) {
       this.size = size;
@@ -413,6 +449,14 @@ public final class BatchFeeder implements AutoCloseable, Feed {
         yt = TInt32.tensorOf(Shape.of(size));
         made.add(yt);
         tt = teacherLogits == null && table == null && teacher == null ? null : TFloat32.tensorOf(Shape.of(size, numClasses));
+        if (tt != null) {
+          made.add(tt);
+        }
+        for (java.util.Map.Entry<String, long[]> e : featureShapes.entrySet()) {
+          TFloat32 f = TFloat32.tensorOf(InferenceModel.batchShape(e.getValue(), size));
+          made.add(f);
+          features.put(e.getKey(), new FeatureBuffer(f, f.asRawTensor().data().asFloats(), f.shape().size()));
+        }
       } catch (RuntimeException e) {
         made.forEach(Tensor::close);
         throw e;
@@ -426,12 +470,22 @@ public final class BatchFeeder implements AutoCloseable, Feed {
       xRows = augmentation.isNone() && teacher == null ? null : new float[size * exampleSize];
     }
 
+    java.util.Map<String, TFloat32> featureTensors() {
+      java.util.Map<String, TFloat32> out = new java.util.LinkedHashMap<>();
+      features.forEach((name, f) -> out.put(name, f.tensor()));
+      return out;
+    }
+
     void close() {
       xt.close();
       yt.close();
       if (tt != null) {
         tt.close();
       }
+      features.values().forEach(f -> f.tensor().close());
     }
   }
+
+  /** One feature point's tensor of one batch size, with a cached view of its memory. */
+  private record FeatureBuffer(TFloat32 tensor, FloatDataBuffer data, long size) {}
 }

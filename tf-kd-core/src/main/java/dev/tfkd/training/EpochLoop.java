@@ -235,6 +235,13 @@ final class EpochLoop {
           if (g.teacher() != null) {
             r.feed(g.teacher(), b.teacherLogits());
           }
+          for (Map.Entry<String, org.tensorflow.op.core.Placeholder<TFloat32>> f : g.teacherFeatures().entrySet()) {
+            TFloat32 v = b.teacherFeatures().get(f.getKey());
+            if (v == null) {
+              throw new IllegalStateException("the batch holds no teacher feature point " + f.getKey());
+            }
+            r.feed(f.getValue(), v);
+          }
           r.fetch(g.terms().total()).fetch(g.terms().hard()).fetch(g.terms().soft()).fetch(g.logits()).addTarget(g.step());
           for (TrainingHook h : hooks) {
             h.feed(r);

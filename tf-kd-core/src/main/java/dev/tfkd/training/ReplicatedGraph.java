@@ -109,7 +109,8 @@ final class ReplicatedGraph {
           floats(g, logits),
           floats(g, evalLogits),
           new NamedOp(g.operationOrThrow(step)),
-          parameters);
+          parameters,
+          java.util.Map.of());
     }
   }
 

@@ -295,6 +295,20 @@ public final class Trainer {
       TrainingSetup setup) {
     float[] teacherLogits = teacher.logits();
     FrozenTeacher onlineTeacher = teacher.inGraph();
+    // A per-batch teacher's feature points are fetched and fed only when the objective reads them.
+    java.util.Map<String, long[]> fedFeatures = java.util.Map.of();
+    if (teacher.perBatch() instanceof BatchFeatures f && !f.featureShapes().isEmpty()) {
+      if (objective.needsFeatures()) {
+        fedFeatures = f.featureShapes();
+        if (replication.replicated()) {
+          throw new IllegalArgumentException(
+              "a teacher whose feature points are fed per batch cannot be replicated: train on one device");
+        }
+      } else {
+        BatchLogits logitsOnly = f::logits;
+        teacher = new TeacherFeed(teacher.logits(), teacher.inGraph(), logitsOnly, teacher.table(), teacher.stream());
+      }
+    }
     checkCompatible(architecture, train);
     if (options.validation() != null) {
       checkCompatible(architecture, options.validation());
@@ -356,7 +370,7 @@ public final class Trainer {
       TrainingGraph g =
           replication.replicated()
               ? ReplicatedGraph.build(graph, architecture, objective, onlineTeacher, config, setup, replication)
-              : TrainingGraph.build(graph, architecture, objective, onlineTeacher, config, setup);
+              : TrainingGraph.build(graph, architecture, objective, onlineTeacher, config, setup, fedFeatures);
       OwnPredictions own = objective.usesOwnPredictions() ? new OwnPredictions(train.size(), k, g.logits()) : null;
       List<TrainingListener> all = new java.util.ArrayList<>();
       if (options.validation() != null) {

@@ -37,6 +37,8 @@ import org.tensorflow.types.TInt32;
  * @param evalLogits inference-mode logits on the same variables
  * @param step the target that runs the update (and the architecture's state updates)
  * @param parameters trainable parameters of the model (without the adapters of feature losses)
+ * @param teacherFeatures placeholders of the teacher's feature points fed per batch ({@code teacher_features/NAME},
+ *     {@code [batch, shape...]}), by name; empty unless a {@link BatchFeatures} teacher serves them
  */
 record TrainingGraph(
     Placeholder<TFloat32> x,
@@ -48,7 +50,13 @@ record TrainingGraph(
     Operand<TFloat32> logits,
     Operand<TFloat32> evalLogits,
     Op step,
-    long parameters) {
+    long parameters,
+    java.util.Map<String, Placeholder<TFloat32>> teacherFeatures) {
+
+  /** Copies the feature placeholders. */
+  TrainingGraph {
+    teacherFeatures = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(teacherFeatures));
+  }
 
   /**
    * Builds the training graph of {@code architecture} with {@code objective} in {@code graph}.
@@ -63,6 +71,22 @@ record TrainingGraph(
       FrozenTeacher onlineTeacher,
       TrainConfig config,
       TrainingSetup setup) {
+    return build(graph, architecture, objective, onlineTeacher, config, setup, java.util.Map.of());
+  }
+
+  /**
+   * As {@link #build(Graph, Architecture, Objective, FrozenTeacher, TrainConfig, TrainingSetup)}, with the teacher's
+   * feature points fed per batch through placeholders of {@code fedFeatures}' shapes (per example), in place of an
+   * in-graph teacher's.
+   */
+  static TrainingGraph build(
+      Graph graph,
+      Architecture architecture,
+      Objective objective,
+      FrozenTeacher onlineTeacher,
+      TrainConfig config,
+      TrainingSetup setup,
+      java.util.Map<String, long[]> fedFeatures) {
     int k = architecture.numClasses();
     Ops tf = Ops.create(graph);
     Placeholder<TFloat32> x =
@@ -86,11 +110,28 @@ record TrainingGraph(
     // The model's own parameters; adapters a feature loss adds below train with it but are not part of the model.
     long parameters = vars.trainable().stream().mapToLong(v -> v.shape().size()).sum();
     Operand<TFloat32> oneHot = tf.oneHot(labels, tf.constant(k), tf.constant(1f), tf.constant(0f));
-    if (objective.needsFeatures() && objective.needsTeacher() && onlineTeacher == null) {
+    if (objective.needsFeatures() && objective.needsTeacher() && onlineTeacher == null && fedFeatures.isEmpty()) {
       throw new IllegalArgumentException(
-          objective.describe() + " reads the teacher's feature points: the teacher must run in the student's graph");
+          objective.describe() + " reads the teacher's feature points: the teacher must run in the student's graph"
+              + " or serve its points with its logits");
+    }
+    if (onlineTeacher != null && !fedFeatures.isEmpty()) {
+      throw new IllegalArgumentException("a teacher built into the graph and fed feature points: give one or the other");
     }
     Forward teacherForward = onlineTeacher != null ? onlineTeacher.forward(tf, x) : null;
+    java.util.Map<String, Placeholder<TFloat32>> fed = new java.util.LinkedHashMap<>();
+    java.util.Map<String, Operand<TFloat32>> fedPoints = new java.util.LinkedHashMap<>();
+    Ops featureScope = tf.withSubScope("teacher_features");
+    for (java.util.Map.Entry<String, long[]> e : fedFeatures.entrySet()) {
+      long[] dims = new long[e.getValue().length + 1];
+      dims[0] = -1;
+      System.arraycopy(e.getValue(), 0, dims, 1, e.getValue().length);
+      Placeholder<TFloat32> p =
+          featureScope.withName(e.getKey()).placeholder(TFloat32.class, Placeholder.shape(Shape.of(dims)));
+      fed.put(e.getKey(), p);
+      // Fed values carry no gradient anyway; the barrier says so to the feature losses as the in-graph teacher does.
+      fedPoints.put(e.getKey(), tf.stopGradient(p));
+    }
     Objective.LossTerms built =
         objective.build(
             tf,
@@ -99,7 +140,7 @@ record TrainingGraph(
             new LossContext(labels, oneHot, epoch),
             new FeatureInputs(
                 forward.features(),
-                teacherForward != null ? teacherForward.features() : java.util.Map.of(),
+                teacherForward != null ? teacherForward.features() : fedPoints,
                 vars));
     // Named reads, so the three can be fetched together even when an objective returns one operand twice.
     Objective.LossTerms terms =
@@ -118,7 +159,7 @@ record TrainingGraph(
     // The same architecture in inference mode on the same variables scores validation data between epochs.
     Operand<TFloat32> evalLogits =
         architecture.build(tf.withSubScope("eval"), x, vars.shared(), Architecture.Mode.INFERENCE).logits();
-    return new TrainingGraph(x, labels, epoch, lr, teacher, terms, forward.logits(), evalLogits, step, parameters);
+    return new TrainingGraph(x, labels, epoch, lr, teacher, terms, forward.logits(), evalLogits, step, parameters, fed);
   }
 
   /** Gradients of {@code loss} for exactly {@code vars}; a variable the loss does not reach is an error. */
