@@ -100,7 +100,8 @@ record TrainingGraph(
             new FeatureInputs(
                 forward.features(),
                 teacherForward != null ? teacherForward.features() : java.util.Map.of(),
-                vars));
+                vars,
+                epoch));
     // Named reads, so the three can be fetched together even when an objective returns one operand twice.
     Objective.LossTerms terms =
         new Objective.LossTerms(
