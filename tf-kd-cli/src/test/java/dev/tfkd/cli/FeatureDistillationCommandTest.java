@@ -68,6 +68,9 @@ class FeatureDistillationCommandTest {
   @ParameterizedTest
   @ValueSource(strings = {"at", "sp", "pkt", "rkd", "dist", "fitnet"})
   void eachFeatureLossTrainsAStudentThatLearns(String method) throws Exception {
+    DemoCommandTest.Run listing = DemoCommandTest.tfkd("divergences");
+    assertTrue(listing.out().contains(method.equals("vid") ? "vid(variance=5), weight 1" : "reviewkd(warmup=20, mid=512), weight 5"),
+        listing.out());
     String run = "run-" + method;
     DemoCommandTest.Run r = distill(run, "ce:1, " + method);
     assertEquals(0, r.code(), r.err());
@@ -121,5 +124,36 @@ class FeatureDistillationCommandTest {
     assertTrue(r.out().contains("pooled       [256]"), r.out());
     r = DemoCommandTest.tfkd("divergences");
     assertTrue(r.out().contains("fitnet") && r.out().contains("Loss syntax"), r.out());
+  }
+
+  /**
+   * ReviewKD and VID from the command line with their default specs and weights: the student learns, the run's
+   * checkpoint holds their adapters (fusion modules; regressors and variances), the export none of them.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"reviewkd", "vid"})
+  void reviewKdAndVidTrainAndTheirAdaptersAreNeverExported(String method) throws Exception {
+    DemoCommandTest.Run listing = DemoCommandTest.tfkd("divergences");
+    assertTrue(listing.out().contains(method.equals("vid") ? "vid(variance=5), weight 1" : "reviewkd(warmup=20, mid=512), weight 5"),
+        listing.out());
+    String run = "run-" + method;
+    DemoCommandTest.Run r = distill(run, "ce:1, " + method);
+    assertEquals(0, r.code(), r.err());
+    double accuracy = studentAccuracy(run);
+    assertTrue(accuracy > 0.5, method + ": student test accuracy " + accuracy + " (chance 0.25)");
+    String config = Files.readString(root.resolve(run).resolve("run_config.pbtxt"));
+    assertTrue(config.contains("spec: \"" + method), config);
+    String adapter = "adapter1_" + method + "_";
+    byte[] index = Files.readAllBytes(root.resolve(run).resolve("checkpoints/epoch-0002/variables.index"));
+    assertTrue(new String(index, java.nio.charset.StandardCharsets.ISO_8859_1).contains(adapter), "no adapter in the checkpoint");
+    Path export = root.resolve("export-" + run).resolve("student/1");
+    try (SavedModelBundle b = SavedModelBundle.load(export.toString(), "serve")) {
+      for (Iterator<GraphOperation> it = b.graph().operations(); it.hasNext(); ) {
+        GraphOperation op = it.next();
+        assertFalse(op.name().contains("adapter") || op.name().contains(method), op.name());
+      }
+    }
+    byte[] exported = Files.readAllBytes(export.resolve("variables/variables.index"));
+    assertFalse(new String(exported, java.nio.charset.StandardCharsets.ISO_8859_1).contains("adapter"));
   }
 }

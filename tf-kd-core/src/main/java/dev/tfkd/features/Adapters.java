@@ -21,14 +21,25 @@ final class Adapters {
   /** A k x k convolution (padding {@code (k-1)/2}, stride 1) with bias to {@code out} channels. */
   static Operand<TFloat32> conv(Ops tf, Variables vars, String name, Operand<TFloat32> x, int k, int out, int stride) {
     int in = (int) x.shape().get(3);
-    Operand<TFloat32> w = vars.weight(tf, name + "_kernel", Shape.of(k, k, in, out), Init.HE_NORMAL, k * k * in, k * k * out);
+    Operand<TFloat32> y = convNoBias(tf, vars, name, x, k, out, stride);
     Operand<TFloat32> b = vars.weight(tf, name + "_bias", Shape.of(out), Init.ZEROS, k * k * in, k * k * out);
+    return tf.nn.biasAdd(y, b);
+  }
+
+  /**
+   * A k x k convolution (padding {@code (k-1)/2}) without bias, as the references write the convolutions that a
+   * batch normalisation follows or that must map zero to zero ({@code bias=False}).
+   */
+  static Operand<TFloat32> convNoBias(
+      Ops tf, Variables vars, String name, Operand<TFloat32> x, int k, int out, int stride) {
+    int in = (int) x.shape().get(3);
+    Operand<TFloat32> w = vars.weight(tf, name + "_kernel", Shape.of(k, k, in, out), Init.HE_NORMAL, k * k * in, k * k * out);
     Operand<TFloat32> padded = x;
     int p = (k - 1) / 2;
     if (p > 0) {
       padded = tf.pad(x, tf.constant(new int[][] {{0, 0}, {p, p}, {p, p}, {0, 0}}), tf.constant(0f));
     }
-    return tf.nn.biasAdd(tf.nn.conv2d(padded, w, List.of(1L, (long) stride, (long) stride, 1L), "VALID"), b);
+    return tf.nn.conv2d(padded, w, List.of(1L, (long) stride, (long) stride, 1L), "VALID");
   }
 
   /** Batch normalisation with batch statistics and a trainable scale and shift. */

@@ -61,6 +61,16 @@ public final class FeatureLosses {
         "mean (r(S_s) - T_s)^2, r = conv3x3+BN+ReLU regressor (an adapter) on stage s (Romero et al. 2015)."
             + " fitnet(stage=2), weight 100",
         FitNet.DEFAULT_WEIGHT, List.of(FitNet.STAGE), v -> new FitNet((int) v[0])));
+    register(new Entry("reviewkd",
+        "min(1, (epoch+1)/warmup) sum_l HCL(o_l, T_l): attention-based fusion of the student's stages and pooled"
+            + " vector deepest first (adapters), hierarchical context loss = MSE at full size and pooled to 4, 2, 1,"
+            + " weights 1, 1/2, 1/4, ... normalised; teacher stageN_pre (Chen et al. 2021)."
+            + " reviewkd(warmup=20, mid=512), weight 5",
+        ReviewKd.DEFAULT_WEIGHT, List.of(ReviewKd.WARMUP, ReviewKd.MID), v -> new ReviewKd((int) v[0], (int) v[1])));
+    register(new Entry("vid",
+        "sum_j mean 0.5 ((mu_j - T_j)^2 / var_j + log var_j), mu = three 1x1 convs with ReLU (adapter), var ="
+            + " softplus(alpha) + 1e-5 per channel, every stage (Ahn et al. 2019). vid(variance=5), weight 1",
+        Vid.DEFAULT_WEIGHT, List.of(Vid.VARIANCE), v -> new Vid((float) v[0])));
   }
 
   private static void register(Entry e) {

@@ -1,6 +1,7 @@
 package dev.tfkd.features;
 
 import java.util.Arrays;
+import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
@@ -92,5 +93,79 @@ final class FeatureOps {
               + " and the teacher's " + Arrays.toString(Arrays.copyOfRange(b, 1, b.length)) + " differ in "
               + (to - from == a.length - 1 ? "shape" : "size"));
     }
+  }
+
+  /**
+   * PyTorch's {@code adaptive_avg_pool2d} of NHWC maps to {@code h x w}: output row {@code i} averages the input
+   * rows {@code floor(i * H / h)} to {@code ceil((i + 1) * H / h) - 1}, and likewise along the width, so bins of
+   * sizes that do not divide evenly overlap exactly as PyTorch's do. The identity when the size is already {@code h
+   * x w}.
+   */
+  static Operand<TFloat32> adaptiveAvgPool(Ops tf, Operand<TFloat32> x, int h, int w) {
+    int inH = (int) x.shape().get(1);
+    int inW = (int) x.shape().get(2);
+    return resample(tf, x, adaptiveAverage(inH, h), adaptiveAverage(inW, w));
+  }
+
+  /**
+   * PyTorch's {@code F.interpolate(mode="nearest")} of NHWC maps to {@code h x w}: output row {@code i} copies input
+   * row {@code floor(i * H / h)} (computed exactly in integers), and likewise along the width.
+   */
+  static Operand<TFloat32> nearest(Ops tf, Operand<TFloat32> x, int h, int w) {
+    int inH = (int) x.shape().get(1);
+    int inW = (int) x.shape().get(2);
+    return resample(tf, x, nearestRows(inH, h), nearestRows(inW, w));
+  }
+
+  /** {@code [out, in]}: row {@code i} averages the adaptive pooling bin of output {@code i}. */
+  static float[][] adaptiveAverage(int in, int out) {
+    float[][] m = new float[out][in];
+    for (int i = 0; i < out; i++) {
+      int start = (int) ((long) i * in / out);
+      int end = (int) (((long) (i + 1) * in + out - 1) / out);
+      for (int j = start; j < end; j++) {
+        m[i][j] = 1f / (end - start);
+      }
+    }
+    return m;
+  }
+
+  /** {@code [out, in]}: row {@code i} selects input {@code floor(i * in / out)}. */
+  static float[][] nearestRows(int in, int out) {
+    float[][] m = new float[out][in];
+    for (int i = 0; i < out; i++) {
+      m[i][(int) ((long) i * in / out)] = 1f;
+    }
+    return m;
+  }
+
+  /**
+   * Applies {@code rows} along the height and {@code cols} along the width of NHWC maps, {@code y[b,o,p,c] =
+   * sum_hw rows[o,h] x[b,h,w,c] cols[p,w]}: one linear map per axis (the static sizes are known), so pooling and
+   * upsampling differentiate like any product. An axis whose map is the identity is left alone.
+   */
+  private static Operand<TFloat32> resample(Ops tf, Operand<TFloat32> x, float[][] rows, float[][] cols) {
+    Operand<TFloat32> y = x;
+    if (!isIdentity(rows)) {
+      y = tf.linalg.einsum(List.of(y, tf.constant(rows)), "bhwc,oh->bowc");
+    }
+    if (!isIdentity(cols)) {
+      y = tf.linalg.einsum(List.of(y, tf.constant(cols)), "bhwc,pw->bhpc");
+    }
+    return y;
+  }
+
+  private static boolean isIdentity(float[][] m) {
+    if (m.length != m[0].length) {
+      return false;
+    }
+    for (int i = 0; i < m.length; i++) {
+      for (int j = 0; j < m.length; j++) {
+        if (m[i][j] != (i == j ? 1f : 0f)) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 }

@@ -62,6 +62,17 @@ public final class TrainingVariables implements Variables {
   }
 
   @Override
+  public Operand<TFloat32> filledWeight(Ops tf, String name, Shape shape, float value) {
+    Variable<TFloat32> v = create(tf, name, shape, rng -> {
+      float[] values = new float[(int) shape.size()];
+      java.util.Arrays.fill(values, value);
+      return values;
+    });
+    trainable.add(v);
+    return tf.identity(v);
+  }
+
+  @Override
   public Variable<TFloat32> state(Ops tf, String name, Shape shape, Init init) {
     return create(tf, name, shape, init, 1, 1);
   }
@@ -95,11 +106,16 @@ public final class TrainingVariables implements Variables {
   }
 
   private Variable<TFloat32> create(Ops tf, String name, Shape shape, Init init, int fanIn, int fanOut) {
+    return create(tf, name, shape, rng -> init.values((int) shape.size(), fanIn, fanOut, rng));
+  }
+
+  /** A variable whose seeded starting values {@code draw} makes (unless starting values were given by name). */
+  private Variable<TFloat32> create(
+      Ops tf, String name, Shape shape, java.util.function.Function<SplittableRandom, float[]> draw) {
     checkName(names, name);
     float[] values;
     if (initialValues.isEmpty()) {
-      SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + name.hashCode());
-      values = init.values((int) shape.size(), fanIn, fanOut, rng);
+      values = draw.apply(new SplittableRandom(seed * 0x9E3779B97F4A7C15L + name.hashCode()));
     } else {
       values = initialValues.get(name);
       if (values == null) {

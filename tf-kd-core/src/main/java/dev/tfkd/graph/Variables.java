@@ -23,6 +23,18 @@ public interface Variables {
   Operand<TFloat32> weight(Ops tf, String name, Shape shape, Init init, int fanIn, int fanOut);
 
   /**
+   * A trainable weight whose elements all start at {@code value} (a parameter with a prescribed starting point, such
+   * as a variance that must start at 5). Returns a read of the variable, as {@link #weight} does. The default suits
+   * sources that take their values from elsewhere (a checkpoint, a frozen model, shared weights) and asks {@link
+   * #weight} for the name; a source that draws starting values overrides it.
+   *
+   * @param value the starting value of every element
+   */
+  default Operand<TFloat32> filledWeight(Ops tf, String name, Shape shape, float value) {
+    return weight(tf, name, shape, Init.ZEROS, 1, 1);
+  }
+
+  /**
    * A non-trainable state variable (e.g. a batch-norm moving average), returned as the variable itself so the
    * caller can assign to it.
    */

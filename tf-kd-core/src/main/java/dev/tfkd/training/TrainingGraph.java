@@ -141,7 +141,8 @@ record TrainingGraph(
             new FeatureInputs(
                 forward.features(),
                 teacherForward != null ? teacherForward.features() : fedPoints,
-                vars));
+                vars,
+                epoch));
     // Named reads, so the three can be fetched together even when an objective returns one operand twice.
     Objective.LossTerms terms =
         new Objective.LossTerms(

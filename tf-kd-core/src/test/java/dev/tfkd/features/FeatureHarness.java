@@ -31,6 +31,9 @@ final class FeatureHarness implements AutoCloseable {
   private final Session session;
   private final Map<String, Placeholder<TFloat32>> student = new LinkedHashMap<>();
   private final Map<String, Placeholder<TFloat32>> teacher = new LinkedHashMap<>();
+  private final Placeholder<TFloat32> epoch;
+  /** The epoch fed with every {@link #run} (read by methods with a warm-up). */
+  float epochValue = 0;
   private final Operand<TFloat32> value;
   private final List<Output<TFloat32>> gradients = new ArrayList<>();
   private final List<String> gradientPoints = new ArrayList<>();
@@ -57,7 +60,8 @@ final class FeatureHarness implements AutoCloseable {
       teacher.put(n, p);
       t.put(n, tf.stopGradient(p));
     });
-    value = loss.loss(tf, new FeatureInputs(s, t, new ConstantVariables()), "a_");
+    epoch = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+    value = loss.loss(tf, new FeatureInputs(s, t, new ConstantVariables(), epoch), "a_");
     gradientPoints.addAll(read);
     var g = tf.gradients(value, gradientPoints.stream().map(student::get).toList());
     for (int i = 0; i < gradientPoints.size(); i++) {
@@ -83,6 +87,9 @@ final class FeatureHarness implements AutoCloseable {
         feeds.add(x);
         r.feed(e.getValue(), x);
       }
+      TFloat32 e = TFloat32.scalarOf(epochValue);
+      feeds.add(e);
+      r.feed(epoch, e);
       r.fetch(value);
       gradients.forEach(r::fetch);
       try (Result res = r.run()) {
