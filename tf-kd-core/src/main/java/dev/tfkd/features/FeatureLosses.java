@@ -61,6 +61,12 @@ public final class FeatureLosses {
         "mean (r(S_s) - T_s)^2, r = conv3x3+BN+ReLU regressor (an adapter) on stage s (Romero et al. 2015)."
             + " fitnet(stage=2), weight 100",
         FitNet.DEFAULT_WEIGHT, List.of(FitNet.STAGE), v -> new FitNet((int) v[0])));
+    register(new Entry("crd",
+        "h(p_s) + h(p_t), NCE of exp(<e, M[j]>/tau)/Z against a memory bank of the other network's embeddings,"
+            + " e = normalize(W pooled + b) (Tian et al. 2020); the banks are checkpointed training state."
+            + " crd(dim=128, negatives=16384, tau=0.07, momentum=0.5), weight 0.8",
+        Crd.DEFAULT_WEIGHT, List.of(Crd.DIM, Crd.NEGATIVES, Crd.TAU, Crd.MOMENTUM),
+        v -> new Crd((int) v[0], (int) v[1], (float) v[2], (float) v[3])));
   }
 
   private static void register(Entry e) {

@@ -356,7 +356,8 @@ public final class Trainer {
       TrainingGraph g =
           replication.replicated()
               ? ReplicatedGraph.build(graph, architecture, objective, onlineTeacher, config, setup, replication)
-              : TrainingGraph.build(graph, architecture, objective, onlineTeacher, config, setup);
+              : TrainingGraph.build(
+                  graph, architecture, objective, onlineTeacher, config, setup, stream == null ? train.size() : 0);
       OwnPredictions own = objective.usesOwnPredictions() ? new OwnPredictions(train.size(), k, g.logits()) : null;
       List<TrainingListener> all = new java.util.ArrayList<>();
       if (options.validation() != null) {

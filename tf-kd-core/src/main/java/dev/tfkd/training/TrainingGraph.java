@@ -18,11 +18,13 @@ import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
 
 /**
  * One training graph, assembled once per run: the placeholders a step feeds ({@code inputs}, {@code labels},
  * {@code epoch}, {@code learning_rate} and, for precomputed teacher logits or self-distillation, {@code
- * teacher_logits}), the architecture in training mode, the objective's named loss terms, gradients for the model's
+ * teacher_logits}; {@code example_index} and {@code global_step} when a feature loss keeps per-example state), the
+ * architecture in training mode, the objective's named loss terms, gradients for the model's
  * own trainable variables only, the optimizer's update and the {@code step} target; and the same architecture in
  * inference mode on the same variables ({@code eval/...}) for validation. An online teacher's forward pass reads
  * {@code inputs} itself. Lives as long as the graph it was built in.
@@ -37,6 +39,9 @@ import org.tensorflow.types.TInt32;
  * @param evalLogits inference-mode logits on the same variables
  * @param step the target that runs the update (and the architecture's state updates)
  * @param parameters trainable parameters of the model (without the adapters of feature losses)
+ * @param exampleIndex the batch's example indices, fed with every step, or {@code null} when no loss reads them
+ * @param globalStep the number of steps taken before this one, fed with every step, or {@code null} when no loss
+ *     reads it
  */
 record TrainingGraph(
     Placeholder<TFloat32> x,
@@ -48,13 +53,32 @@ record TrainingGraph(
     Operand<TFloat32> logits,
     Operand<TFloat32> evalLogits,
     Op step,
-    long parameters) {
+    long parameters,
+    Placeholder<TInt32> exampleIndex,
+    Placeholder<TInt64> globalStep) {
+
+  /** A graph whose losses read neither example indices nor the global step. */
+  TrainingGraph(
+      Placeholder<TFloat32> x,
+      Placeholder<TInt32> labels,
+      Placeholder<TFloat32> epoch,
+      Placeholder<TFloat32> learningRate,
+      Placeholder<TFloat32> teacher,
+      Objective.LossTerms terms,
+      Operand<TFloat32> logits,
+      Operand<TFloat32> evalLogits,
+      Op step,
+      long parameters) {
+    this(x, labels, epoch, learningRate, teacher, terms, logits, evalLogits, step, parameters, null, null);
+  }
 
   /**
    * Builds the training graph of {@code architecture} with {@code objective} in {@code graph}.
    *
    * @param onlineTeacher a frozen teacher built into the graph, or {@code null}: then an objective that needs a
    *     teacher reads fed logits
+   * @param examples the number of training examples when the trainer can feed each batch's example indices (data
+   *     in memory), 0 when it cannot (streamed data)
    */
   static TrainingGraph build(
       Graph graph,
@@ -62,7 +86,8 @@ record TrainingGraph(
       Objective objective,
       FrozenTeacher onlineTeacher,
       TrainConfig config,
-      TrainingSetup setup) {
+      TrainingSetup setup,
+      long examples) {
     int k = architecture.numClasses();
     Ops tf = Ops.create(graph);
     Placeholder<TFloat32> x =
@@ -91,6 +116,7 @@ record TrainingGraph(
           objective.describe() + " reads the teacher's feature points: the teacher must run in the student's graph");
     }
     Forward teacherForward = onlineTeacher != null ? onlineTeacher.forward(tf, x) : null;
+    FeatureInputs.Examples exampleInputs = examples > 0 ? new FeatureInputs.Examples(examples, config.seed()) : null;
     Objective.LossTerms built =
         objective.build(
             tf,
@@ -100,7 +126,8 @@ record TrainingGraph(
             new FeatureInputs(
                 forward.features(),
                 teacherForward != null ? teacherForward.features() : java.util.Map.of(),
-                vars));
+                vars,
+                exampleInputs));
     // Named reads, so the three can be fetched together even when an objective returns one operand twice.
     Objective.LossTerms terms =
         new Objective.LossTerms(
@@ -118,7 +145,9 @@ record TrainingGraph(
     // The same architecture in inference mode on the same variables scores validation data between epochs.
     Operand<TFloat32> evalLogits =
         architecture.build(tf.withSubScope("eval"), x, vars.shared(), Architecture.Mode.INFERENCE).logits();
-    return new TrainingGraph(x, labels, epoch, lr, teacher, terms, forward.logits(), evalLogits, step, parameters);
+    return new TrainingGraph(
+        x, labels, epoch, lr, teacher, terms, forward.logits(), evalLogits, step, parameters,
+        exampleInputs == null ? null : exampleInputs.indexInput(), exampleInputs == null ? null : exampleInputs.stepInput());
   }
 
   /** Gradients of {@code loss} for exactly {@code vars}; a variable the loss does not reach is an error. */
