@@ -71,6 +71,12 @@ public final class FeatureLosses {
         "sum_j mean 0.5 ((mu_j - T_j)^2 / var_j + log var_j), mu = three 1x1 convs with ReLU (adapter), var ="
             + " softplus(alpha) + 1e-5 per channel, every stage (Ahn et al. 2019). vid(variance=5), weight 1",
         Vid.DEFAULT_WEIGHT, List.of(Vid.VARIANCE), v -> new Vid((float) v[0])));
+    register(new Entry("crd",
+        "h(p_s) + h(p_t), NCE of exp(<e, M[j]>/tau)/Z against a memory bank of the other network's embeddings,"
+            + " e = normalize(W pooled + b) (Tian et al. 2020); the banks are checkpointed training state."
+            + " crd(dim=128, negatives=16384, tau=0.07, momentum=0.5), weight 0.8",
+        Crd.DEFAULT_WEIGHT, List.of(Crd.DIM, Crd.NEGATIVES, Crd.TAU, Crd.MOMENTUM),
+        v -> new Crd((int) v[0], (int) v[1], (float) v[2], (float) v[3])));
   }
 
   private static void register(Entry e) {

@@ -77,6 +77,11 @@ public final class TrainingVariables implements Variables {
     return create(tf, name, shape, init, 1, 1);
   }
 
+  @Override
+  public Variable<TFloat32> state(Ops tf, String name, Shape shape, Init init, int fanIn, int fanOut) {
+    return create(tf, name, shape, init, fanIn, fanOut);
+  }
+
   /** The trainable variables, in creation order. */
   public List<Variable<TFloat32>> trainable() {
     return List.copyOf(trainable);

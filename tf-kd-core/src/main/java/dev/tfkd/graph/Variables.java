@@ -39,4 +39,15 @@ public interface Variables {
    * caller can assign to it.
    */
   Variable<TFloat32> state(Ops tf, String name, Shape shape, Init init);
+
+  /**
+   * A non-trainable state variable whose initializer needs fans (e.g. a memory bank drawn uniformly in {@code
+   * +-sqrt(6 / (fanIn + fanOut))}). The default ignores the fans; sources that draw initial values use them.
+   *
+   * @param fanIn inputs per output unit, for the initializer
+   * @param fanOut outputs per input unit, for the initializer
+   */
+  default Variable<TFloat32> state(Ops tf, String name, Shape shape, Init init, int fanIn, int fanOut) {
+    return state(tf, name, shape, init);
+  }
 }

@@ -15,7 +15,10 @@ import java.util.Map;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
 
 /**
  * The epochs of one run over a built {@link TrainingGraph}: resume, then per epoch the seeded order, the batches
@@ -224,6 +227,10 @@ final class EpochLoop {
         float total, hard, soft;
         int m;
         BatchFeeder.Batch b = feeder.next();
+        // Losses with per-example state (CRD's memory banks) read the batch's positions in the training data and
+        // key their random draws by the step; both are fed only when a loss asked for them.
+        TInt32 exampleIndex = null;
+        TInt64 stepValue = null;
         try {
           m = b.size();
           if (streamLabels != null) {
@@ -241,6 +248,14 @@ final class EpochLoop {
               throw new IllegalStateException("the batch holds no teacher feature point " + f.getKey());
             }
             r.feed(f.getValue(), v);
+          }
+          if (g.exampleIndex() != null) {
+            exampleIndex = Tensors.ints(Shape.of(m), order, from, m);
+            r.feed(g.exampleIndex(), exampleIndex);
+          }
+          if (g.globalStep() != null) {
+            stepValue = TInt64.scalarOf(globalStep);
+            r.feed(g.globalStep(), stepValue);
           }
           r.fetch(g.terms().total()).fetch(g.terms().hard()).fetch(g.terms().soft()).fetch(g.logits()).addTarget(g.step());
           for (TrainingHook h : hooks) {
@@ -267,6 +282,12 @@ final class EpochLoop {
           }
         } finally {
           feeder.release(b);
+          if (exampleIndex != null) {
+            exampleIndex.close();
+          }
+          if (stepValue != null) {
+            stepValue.close();
+          }
         }
         if (!Float.isFinite(total)) {
           throw new TrainingDivergedException(

@@ -4,14 +4,20 @@ import dev.tfkd.graph.Variables;
 import java.util.Map;
 import java.util.Objects;
 import org.tensorflow.Operand;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
 
 /**
  * What a feature-distillation loss reads in the training graph: the student's feature points (training mode, with
  * gradients), the teacher's (inference mode, behind gradient barriers), where adapters (regressors,
- * embeddings) create their variables, and the epoch for methods with a warm-up. Adapter variables are the
- * student's training variables: trained with it, saved in its checkpoints and restored on resume, and never part
- * of its inference graph or its export.
+ * embeddings) create their variables, the epoch for methods with a warm-up, and the batch's training examples for
+ * methods with per-example state. Adapter variables are the student's training variables: trained with it, saved in
+ * its checkpoints and restored on resume, and never part of its inference graph or its export. Adapter state (a
+ * memory bank) is created with {@link Variables#state} and rides the same checkpoints.
  *
  * @param student the student's feature points by name ({@link dev.tfkd.graph.Forward#features()})
  * @param teacher the teacher's feature points by name; empty when the objective reads no teacher
@@ -19,12 +25,15 @@ import org.tensorflow.types.TFloat32;
  * @param epoch the current epoch as a float32 scalar, counted from 0 and fed every step (the trainer's {@code
  *     epoch} placeholder, so a resumed run feeds the epoch it resumes in), or null where no epoch is fed: a method
  *     with a warm-up then refuses to build
+ * @param examples which training examples the batch holds, for losses that keep per-example state; {@code null}
+ *     when the training data cannot say (streamed data)
  */
 public record FeatureInputs(
     Map<String, Operand<TFloat32>> student,
     Map<String, Operand<TFloat32>> teacher,
     Variables adapters,
-    Operand<TFloat32> epoch) {
+    Operand<TFloat32> epoch,
+    Examples examples) {
   /** Copies the maps. */
   public FeatureInputs {
     student = Map.copyOf(student);
@@ -33,7 +42,7 @@ public record FeatureInputs(
   }
 
   /**
-   * Feature inputs without an epoch (methods without a warm-up only).
+   * Feature inputs without an epoch or example indices (methods without a warm-up or per-example state only).
    *
    * @param student the student's feature points by name
    * @param teacher the teacher's feature points by name
@@ -41,6 +50,116 @@ public record FeatureInputs(
    */
   public FeatureInputs(
       Map<String, Operand<TFloat32>> student, Map<String, Operand<TFloat32>> teacher, Variables adapters) {
-    this(student, teacher, adapters, null);
+    this(student, teacher, adapters, null, null);
+  }
+
+  /**
+   * Feature inputs with an epoch and without example indices.
+   *
+   * @param student the student's feature points by name
+   * @param teacher the teacher's feature points by name
+   * @param adapters the source of adapter variables
+   * @param epoch the current epoch as a float32 scalar, or null
+   */
+  public FeatureInputs(
+      Map<String, Operand<TFloat32>> student,
+      Map<String, Operand<TFloat32>> teacher,
+      Variables adapters,
+      Operand<TFloat32> epoch) {
+    this(student, teacher, adapters, epoch, null);
+  }
+
+  /**
+   * Feature inputs with example indices and without an epoch.
+   *
+   * @param student the student's feature points by name
+   * @param teacher the teacher's feature points by name
+   * @param adapters the source of adapter variables
+   * @param examples the batch's training examples, or null
+   */
+  public FeatureInputs(
+      Map<String, Operand<TFloat32>> student, Map<String, Operand<TFloat32>> teacher, Variables adapters, Examples examples) {
+    this(student, teacher, adapters, null, examples);
+  }
+
+  /**
+   * The training examples of each step, for losses that keep one row of state per training example (CRD's memory
+   * banks): the number of examples, the run's seed, and two graph inputs made on first use and then fed by the
+   * trainer with every step: {@code example_index}, the int32 {@code [batch]} positions of the batch's examples in
+   * the training data (data in memory knows them from the epoch's permutation), and {@code global_step}, the int64
+   * number of steps taken before this one (continued on resume), which keys a loss's random draws so that they
+   * depend on the seed and the step only. Made once per training graph; not thread-safe.
+   */
+  public static final class Examples {
+    private final long count;
+    private final long seed;
+    private Placeholder<TInt32> index;
+    private Placeholder<TInt64> step;
+
+    /**
+     * @param count the number of training examples, at least 1
+     * @param seed the run's seed
+     */
+    public Examples(long count, long seed) {
+      if (count < 1) {
+        throw new IllegalArgumentException("a training set of " + count + " examples");
+      }
+      this.count = count;
+      this.seed = seed;
+    }
+
+    /**
+     * The number of training examples; indices run over {@code [0, count)}.
+     *
+     * @return the count
+     */
+    public long count() {
+      return count;
+    }
+
+    /**
+     * The run's seed.
+     *
+     * @return the seed
+     */
+    public long seed() {
+      return seed;
+    }
+
+    /**
+     * The batch's example indices, int32 {@code [batch]}, distinct within a batch.
+     *
+     * @param tf where the graph is being built
+     * @return the input, the same one on every call
+     */
+    public Operand<TInt32> index(Ops tf) {
+      if (index == null) {
+        index = tf.withName("example_index").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
+      }
+      return index;
+    }
+
+    /**
+     * The number of training steps taken before the current one, an int64 scalar.
+     *
+     * @param tf where the graph is being built
+     * @return the input, the same one on every call
+     */
+    public Operand<TInt64> step(Ops tf) {
+      if (step == null) {
+        step = tf.withName("global_step").placeholder(TInt64.class, Placeholder.shape(Shape.scalar()));
+      }
+      return step;
+    }
+
+    /** The index input if a loss asked for it, else null. */
+    Placeholder<TInt32> indexInput() {
+      return index;
+    }
+
+    /** The step input if a loss asked for it, else null. */
+    Placeholder<TInt64> stepInput() {
+      return step;
+    }
   }
 }

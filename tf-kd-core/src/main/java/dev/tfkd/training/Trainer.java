@@ -370,7 +370,9 @@ public final class Trainer {
       TrainingGraph g =
           replication.replicated()
               ? ReplicatedGraph.build(graph, architecture, objective, onlineTeacher, config, setup, replication)
-              : TrainingGraph.build(graph, architecture, objective, onlineTeacher, config, setup, fedFeatures);
+              : TrainingGraph.build(
+                  graph, architecture, objective, onlineTeacher, config, setup, fedFeatures,
+                  stream == null ? train.size() : 0);
       OwnPredictions own = objective.usesOwnPredictions() ? new OwnPredictions(train.size(), k, g.logits()) : null;
       List<TrainingListener> all = new java.util.ArrayList<>();
       if (options.validation() != null) {

@@ -18,11 +18,13 @@ import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
 
 /**
  * One training graph, assembled once per run: the placeholders a step feeds ({@code inputs}, {@code labels},
  * {@code epoch}, {@code learning_rate} and, for precomputed teacher logits or self-distillation, {@code
- * teacher_logits}), the architecture in training mode, the objective's named loss terms, gradients for the model's
+ * teacher_logits}; {@code example_index} and {@code global_step} when a feature loss keeps per-example state), the
+ * architecture in training mode, the objective's named loss terms, gradients for the model's
  * own trainable variables only, the optimizer's update and the {@code step} target; and the same architecture in
  * inference mode on the same variables ({@code eval/...}) for validation. An online teacher's forward pass reads
  * {@code inputs} itself. Lives as long as the graph it was built in.
@@ -39,6 +41,9 @@ import org.tensorflow.types.TInt32;
  * @param parameters trainable parameters of the model (without the adapters of feature losses)
  * @param teacherFeatures placeholders of the teacher's feature points fed per batch ({@code teacher_features/NAME},
  *     {@code [batch, shape...]}), by name; empty unless a {@link BatchFeatures} teacher serves them
+ * @param exampleIndex the batch's example indices, fed with every step, or {@code null} when no loss reads them
+ * @param globalStep the number of steps taken before this one, fed with every step, or {@code null} when no loss
+ *     reads it
  */
 record TrainingGraph(
     Placeholder<TFloat32> x,
@@ -51,11 +56,29 @@ record TrainingGraph(
     Operand<TFloat32> evalLogits,
     Op step,
     long parameters,
-    java.util.Map<String, Placeholder<TFloat32>> teacherFeatures) {
+    java.util.Map<String, Placeholder<TFloat32>> teacherFeatures,
+    Placeholder<TInt32> exampleIndex,
+    Placeholder<TInt64> globalStep) {
 
   /** Copies the feature placeholders. */
   TrainingGraph {
     teacherFeatures = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(teacherFeatures));
+  }
+
+  /** A graph whose losses read neither example indices nor the global step. */
+  TrainingGraph(
+      Placeholder<TFloat32> x,
+      Placeholder<TInt32> labels,
+      Placeholder<TFloat32> epoch,
+      Placeholder<TFloat32> learningRate,
+      Placeholder<TFloat32> teacher,
+      Objective.LossTerms terms,
+      Operand<TFloat32> logits,
+      Operand<TFloat32> evalLogits,
+      Op step,
+      long parameters,
+      java.util.Map<String, Placeholder<TFloat32>> teacherFeatures) {
+    this(x, labels, epoch, learningRate, teacher, terms, logits, evalLogits, step, parameters, teacherFeatures, null, null);
   }
 
   /**
@@ -71,13 +94,13 @@ record TrainingGraph(
       FrozenTeacher onlineTeacher,
       TrainConfig config,
       TrainingSetup setup) {
-    return build(graph, architecture, objective, onlineTeacher, config, setup, java.util.Map.of());
+    return build(graph, architecture, objective, onlineTeacher, config, setup, java.util.Map.of(), 0);
   }
 
   /**
    * As {@link #build(Graph, Architecture, Objective, FrozenTeacher, TrainConfig, TrainingSetup)}, with the teacher's
    * feature points fed per batch through placeholders of {@code fedFeatures}' shapes (per example), in place of an
-   * in-graph teacher's.
+   * in-graph teacher's, and without example indices.
    */
   static TrainingGraph build(
       Graph graph,
@@ -87,6 +110,25 @@ record TrainingGraph(
       TrainConfig config,
       TrainingSetup setup,
       java.util.Map<String, long[]> fedFeatures) {
+    return build(graph, architecture, objective, onlineTeacher, config, setup, fedFeatures, 0);
+  }
+
+  /**
+   * As {@link #build(Graph, Architecture, Objective, FrozenTeacher, TrainConfig, TrainingSetup, java.util.Map)},
+   * with {@code examples} training examples whose indices the trainer feeds with each batch.
+   *
+   * @param examples the number of training examples when the trainer can feed each batch's example indices (data
+   *     in memory), 0 when it cannot (streamed data)
+   */
+  static TrainingGraph build(
+      Graph graph,
+      Architecture architecture,
+      Objective objective,
+      FrozenTeacher onlineTeacher,
+      TrainConfig config,
+      TrainingSetup setup,
+      java.util.Map<String, long[]> fedFeatures,
+      long examples) {
     int k = architecture.numClasses();
     Ops tf = Ops.create(graph);
     Placeholder<TFloat32> x =
@@ -132,6 +174,7 @@ record TrainingGraph(
       // Fed values carry no gradient anyway; the barrier says so to the feature losses as the in-graph teacher does.
       fedPoints.put(e.getKey(), tf.stopGradient(p));
     }
+    FeatureInputs.Examples exampleInputs = examples > 0 ? new FeatureInputs.Examples(examples, config.seed()) : null;
     Objective.LossTerms built =
         objective.build(
             tf,
@@ -142,7 +185,8 @@ record TrainingGraph(
                 forward.features(),
                 teacherForward != null ? teacherForward.features() : fedPoints,
                 vars,
-                epoch));
+                epoch,
+                exampleInputs));
     // Named reads, so the three can be fetched together even when an objective returns one operand twice.
     Objective.LossTerms terms =
         new Objective.LossTerms(
@@ -160,7 +204,9 @@ record TrainingGraph(
     // The same architecture in inference mode on the same variables scores validation data between epochs.
     Operand<TFloat32> evalLogits =
         architecture.build(tf.withSubScope("eval"), x, vars.shared(), Architecture.Mode.INFERENCE).logits();
-    return new TrainingGraph(x, labels, epoch, lr, teacher, terms, forward.logits(), evalLogits, step, parameters, fed);
+    return new TrainingGraph(
+        x, labels, epoch, lr, teacher, terms, forward.logits(), evalLogits, step, parameters, fed,
+        exampleInputs == null ? null : exampleInputs.indexInput(), exampleInputs == null ? null : exampleInputs.stepInput());
   }
 
   /** Gradients of {@code loss} for exactly {@code vars}; a variable the loss does not reach is an error. */
