@@ -32,8 +32,11 @@ import java.util.stream.Stream;
  * streams over it ({@link #records}) are not.
  */
 public final class TfRecordShards extends RecordShards {
+  private final long[] shape;
+
   private TfRecordShards(String spec, List<Path> files, long[] sizes, long[] counts, Dataset sample, int numClasses) {
     super(spec, "", files, sizes, counts, sample, numClasses);
+    this.shape = sample.exampleShape();
   }
 
   /** Whether {@code spec} is a glob pattern ({@code *}, {@code ?} or {@code [}) rather than one path. */
@@ -101,12 +104,19 @@ public final class TfRecordShards extends RecordShards {
     return new TfRecordShards(spec, files, sizes, counts, sample, sample.numClasses());
   }
 
+  // One decoder per parsing thread: it keeps its scratch arrays between records.
+  private static final ThreadLocal<FastExample> FAST = ThreadLocal.withInitial(FastExample::new);
+
   @Override
   int parse(byte[] data, int from, int length, long index, long offset, float[] x, int at) {
+    int label = FAST.get().decode(data, from, length, shape, exampleSize(), numClasses(), x, at);
+    if (label >= 0) {
+      return label;
+    }
+    // Anything the direct decoder does not take (encoded images, other layouts, errors) goes through protobuf.
     int shard = shardOf(index);
     Path f = shards().get(shard);
     TfRecordReader.Sample s = TfRecordReader.parse(f, place(shard, index, offset), data, from, length, 0, false);
-    long[] shape = exampleShape();
     if (!Arrays.equals(s.shape(), shape)) {
       throw new DataFormatException(
           f, place(shard, index, offset), "example has shape " + Arrays.toString(s.shape()) + " but the data has " + Arrays.toString(shape));
