@@ -176,7 +176,11 @@ public record RunData(Dataset train, Dataset validation, Dataset test, TrainStre
   private static RunData loadStreamed(DataConfig d, String format) {
     if (d.getValidationSplit() > 0) {
       throw new ConfigException(
-          "{data.validation_split} cannot hold out part of streamed data (" + d.getTrain() + "); give {data.test}");
+          "{data.validation_split} cannot hold out part of streamed data (" + d.getTrain() + "); give {data.test}"
+              + (d.getStream() || TfRecordShards.isPattern(d.getTrain())
+                  ? ""
+                  : ", or read it into memory with a larger {data.stream_above_mb} (it holds more than "
+                      + (streamAboveBytes(d) >> 20) + " MiB)"));
     }
     TrainStream stream =
         new TrainStream(
