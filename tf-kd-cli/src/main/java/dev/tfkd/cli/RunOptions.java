@@ -113,8 +113,11 @@ final class RunOptions {
   @Option(names = "--allow-public-network", description = "Start cluster tasks even on addresses outside loopback and private networks (the gRPC port has no TLS or authentication).")
   boolean allowPublicNetwork;
 
-  @Option(names = "--stream", description = "Read the TFRecord training data as a stream, not into memory (implied by a glob such as 'data/train-*.tfrecord' and by a TFRecord file larger than a quarter of the heap).")
+  @Option(names = "--stream", description = "Read the training data (TFRecord, IDX, CIFAR or CSV files) as a stream, not into memory (implied by a glob such as 'data/train-*.tfrecord' and by files larger than --stream-above-mb).")
   Boolean stream;
+
+  @Option(names = "--stream-above-mb", paramLabel = "MB", description = "Stream training data whose files hold more than MB MiB (default: an eighth of the Java heap; gzip-compressed IDX is read into memory).")
+  Integer streamAboveMb;
 
   @Option(names = "--classes", description = "Streamed data: the class count (default: the largest label of the first records of each shard + 1).")
   Integer classes;
@@ -138,7 +141,7 @@ final class RunOptions {
         || momentum != null || weightDecay != null || schedule != null || seed != null || augment != null || runDir != null
         || exportDir != null || warmupBatchSizes != null || classNames != null || force != null || exportFeatures != null || patience != null || stoppingMetric != null || cluster != null || devices != null
         || stream != null || classes != null || shuffleBuffer != null || stepsPerEpoch != null || parserThreads != null
-        || logitCache != null;
+        || logitCache != null || streamAboveMb != null;
   }
 
   /**
@@ -233,6 +236,9 @@ final class RunOptions {
     var d = b.getDataBuilder();
     if (stream != null) {
       d.setStream(stream);
+    }
+    if (streamAboveMb != null) {
+      d.setStreamAboveMb(streamAboveMb);
     }
     if (classes != null) {
       d.setClasses(classes);

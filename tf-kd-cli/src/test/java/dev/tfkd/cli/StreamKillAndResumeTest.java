@@ -21,7 +21,7 @@ import org.tensorflow.proto.FloatList;
 import org.tensorflow.proto.Int64List;
 
 /**
- * Distillation on streamed TFRecord shards, killed with SIGKILL in the middle of an epoch that began in the middle
+ * Distillation on streamed TFRecord shards (and teacher training on a streamed IDX file), killed with SIGKILL in the middle of an epoch that began in the middle
  * of a pass over the data, then resumed with {@code --resume}: it ends exactly like an uninterrupted streamed run
  * (one thread), step by step. The checkpoint carries the stream's position (shard, offset, shuffle buffer); the
  * teacher's logits come from the run's on-disk cache, filled before the kill and found again on resume.
@@ -94,5 +94,63 @@ class StreamKillAndResumeTest {
     try (var s = Files.list(killed.resolve("teacher-logits"))) {
       assertEquals(1, s.filter(p -> p.toString().endsWith(".logits")).count());
     }
+  }
+
+  /** {@code d} as an uncompressed IDX pair {@code prefix-images-idx3-ubyte} / {@code prefix-labels-idx1-ubyte}. */
+  static Path writeIdx(Dataset d, Path folder, String prefix) throws Exception {
+    Files.createDirectories(folder);
+    long[] shape = d.exampleShape();
+    byte[] px = new byte[d.features().length];
+    for (int i = 0; i < px.length; i++) {
+      px[i] = (byte) Math.round(Math.min(1f, Math.max(0f, d.features()[i])) * 255f);
+    }
+    byte[] labels = new byte[d.size()];
+    for (int i = 0; i < labels.length; i++) {
+      labels[i] = (byte) d.labels()[i];
+    }
+    dev.tfkd.data.io.TestFiles.idx(folder.resolve(prefix + "-labels-idx1-ubyte"), new int[] {d.size()}, labels, false);
+    return dev.tfkd.data.io.TestFiles.idx(
+        folder.resolve(prefix + "-images-idx3-ubyte"), new int[] {d.size(), (int) shape[0], (int) shape[1]}, px, false);
+  }
+
+  private static String[] trainTeacher(String train, String test, Path runDir) {
+    return new String[] {
+      "train-teacher", "--train", train, "--stream", "--test", test, "--model", "mlp:16", "--threads", "1", "--seed", "5",
+      "--batch-size", "40", "--epochs", "4", "--steps-per-epoch", "60", "--shuffle-buffer", "700", "--run-dir",
+      runDir.toString()
+    };
+  }
+
+  /**
+   * The same for a streamed IDX file (fixed-size records read by offset): killed in the middle of its second epoch,
+   * resumed, it ends step by step like the uninterrupted streamed run.
+   */
+  @Test
+  void killedStreamedIdxRunResumesExactly() throws Exception {
+    Path data = dir.resolve("idx");
+    String train = writeIdx(DataSources.load("shapes28", null, DataSources.Split.TRAIN), data, "train").toString();
+    String test = writeIdx(DataSources.load("shapes28", null, DataSources.Split.TEST), data, "t10k").toString();
+    Path killed = dir.resolve("killed-idx");
+    KillAndResumeTest.runAndKill(killed, dir.resolve("child-idx.log"), 60, 25, trainTeacher(train, test, killed));
+    assertFalse(Files.exists(killed.resolve("results.json")), "the run finished before the kill");
+    String latest = Files.readString(killed.resolve("checkpoints/latest")).strip();
+    String state = Files.readString(killed.resolve("checkpoints/" + latest + "/state.pbtxt"));
+    assertTrue(state.contains("stream {") && state.contains("buffer_index"), state);
+
+    DemoCommandTest.Run resumed = DemoCommandTest.tfkd("train-teacher", "--resume", killed.toString());
+    assertEquals(0, resumed.code(), resumed.err());
+    assertTrue(resumed.out().contains("(streamed)"), resumed.out());
+
+    Path whole = dir.resolve("whole-idx");
+    DemoCommandTest.Run uninterrupted = DemoCommandTest.tfkd(trainTeacher(train, test, whole));
+    assertEquals(0, uninterrupted.code(), uninterrupted.err());
+
+    assertEquals(DistillCommandTest.figures(whole), DistillCommandTest.figures(killed));
+    assertEquals(
+        Files.readAllLines(whole.resolve("metrics/steps.jsonl")),
+        Files.readAllLines(killed.resolve("metrics/steps.jsonl")));
+    assertEquals(
+        KillAndResumeTest.withoutTimes(Files.readAllLines(whole.resolve("metrics/epochs.jsonl"))),
+        KillAndResumeTest.withoutTimes(Files.readAllLines(killed.resolve("metrics/epochs.jsonl"))));
   }
 }

@@ -4,11 +4,9 @@ import dev.tfkd.config.ConfigException;
 import dev.tfkd.config.DataConfig;
 import dev.tfkd.data.io.DataSources;
 import dev.tfkd.data.Dataset;
-import dev.tfkd.data.io.TfRecordReader;
+import dev.tfkd.data.io.RecordShards;
 import dev.tfkd.data.io.TfRecordShards;
 import dev.tfkd.training.TrainStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.SplittableRandom;
@@ -16,7 +14,7 @@ import java.util.SplittableRandom;
 /**
  * The data of a run.
  *
- * @param train what the model trains on; with {@code stream}, the stream's sample ({@link TfRecordShards#sample()}),
+ * @param train what the model trains on; with {@code stream}, the stream's sample ({@link RecordShards#sample()}),
  *     which fixes the shape and classes and gives warm-up records but is never trained on
  * @param validation scored after every epoch (the test data, or a held-out split), or {@code null}
  * @param test what the final figures are measured on (the test data, or the held-out split), or {@code null}
@@ -24,10 +22,11 @@ import java.util.SplittableRandom;
  */
 public record RunData(Dataset train, Dataset validation, Dataset test, TrainStream stream) {
   /**
-   * Training data read as a stream when {@code data.stream} is not set: a TFRecord file larger than this share of
-   * the Java heap.
+   * Training data read as a stream when neither {@code data.stream} nor {@code data.stream_above_mb} is set: files
+   * larger than this share of the Java heap (read into memory, IDX and CIFAR bytes become four times as many bytes
+   * of floats).
    */
-  static final double STREAM_ABOVE_HEAP_SHARE = 0.25;
+  static final double STREAM_ABOVE_HEAP_SHARE = 0.125;
 
   /** Requires the training data and checks that the other parts match its classes and example shape. */
   public RunData {
@@ -69,23 +68,25 @@ public record RunData(Dataset train, Dataset validation, Dataset test, TrainStre
   }
 
   /**
-   * Whether a configuration's training data is read as a stream: {@code data.stream}, a glob pattern, or a
-   * TFRecord file larger than a quarter of the Java heap.
+   * Whether a configuration's training data is read as a stream: {@code data.stream}, a glob pattern, or TFRecord,
+   * uncompressed IDX, CIFAR or CSV files larger than {@link #streamAboveBytes}.
    */
   public static boolean streams(DataConfig d) {
     String t = d.getTrain();
     if (d.getStream() || TfRecordShards.isPattern(t)) {
       return true;
     }
-    boolean tfrecord =
-        d.getFormat().equalsIgnoreCase("tfrecord") || (d.getFormat().isBlank() && TfRecordReader.isTfRecordName(t));
-    try {
-      Path p = Path.of(t);
-      return tfrecord && Files.isRegularFile(p)
-          && Files.size(p) > STREAM_ABOVE_HEAP_SHARE * Runtime.getRuntime().maxMemory();
-    } catch (java.io.IOException | java.nio.file.InvalidPathException e) {
-      return false;
+    return RecordShards.streamableBytes(t, d.getFormat()) > streamAboveBytes(d);
+  }
+
+  /** The size above which training data streams by itself: {@code data.stream_above_mb}, or an eighth of the heap. */
+  public static long streamAboveBytes(DataConfig d) {
+    if (d.getStreamAboveMb() < 0) {
+      throw new ConfigException("{data.stream_above_mb} must be >= 0, got " + d.getStreamAboveMb());
     }
+    return d.getStreamAboveMb() > 0
+        ? (long) d.getStreamAboveMb() << 20
+        : (long) (STREAM_ABOVE_HEAP_SHARE * Runtime.getRuntime().maxMemory());
   }
 
   /**
@@ -173,17 +174,17 @@ public record RunData(Dataset train, Dataset validation, Dataset test, TrainStre
   }
 
   private static RunData loadStreamed(DataConfig d, String format) {
-    if (format != null && !format.equalsIgnoreCase("tfrecord")) {
-      throw new ConfigException(
-          "{data.train} " + d.getTrain() + ": only TFRecord shards are streamed; {data.format} is " + format);
-    }
     if (d.getValidationSplit() > 0) {
       throw new ConfigException(
-          "{data.validation_split} cannot hold out part of streamed data (" + d.getTrain() + "); give {data.test}");
+          "{data.validation_split} cannot hold out part of streamed data (" + d.getTrain() + "); give {data.test}"
+              + (d.getStream() || TfRecordShards.isPattern(d.getTrain())
+                  ? ""
+                  : ", or read it into memory with a larger {data.stream_above_mb} (it holds more than "
+                      + (streamAboveBytes(d) >> 20) + " MiB)"));
     }
     TrainStream stream =
         new TrainStream(
-            TfRecordShards.open(d.getTrain(), d.getClasses()),
+            RecordShards.open(d.getTrain(), format, d.getClasses()),
             d.getShuffleBuffer() > 0 ? d.getShuffleBuffer() : TrainStream.DEFAULT_SHUFFLE_BUFFER,
             d.getStepsPerEpoch(),
             d.getParserThreads() > 0 ? d.getParserThreads() : TrainStream.DEFAULT_PARSER_THREADS);

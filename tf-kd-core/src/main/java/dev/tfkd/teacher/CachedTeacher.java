@@ -1,7 +1,7 @@
 package dev.tfkd.teacher;
 
 import dev.tfkd.data.Dataset;
-import dev.tfkd.data.io.TfRecordShards;
+import dev.tfkd.data.io.RecordShards;
 import dev.tfkd.training.LogitTable;
 import dev.tfkd.training.TeacherLogitCache;
 import java.util.Objects;
@@ -45,14 +45,14 @@ public final class CachedTeacher implements Teacher {
 
   /**
    * The teacher's logits for streamed {@code data}, by global example index, from the cache's directory or filled
-   * in one streaming pass ({@link TeacherLogitCache#table(String, TfRecordShards, int, int,
+   * in one streaming pass ({@link TeacherLogitCache#table(String, RecordShards, int, int,
    * dev.tfkd.training.BatchLogits)}): the teacher of a run on data larger than memory.
    *
    * @param batchSize examples per teacher call in the filling pass
    * @return the logits, read from disk row by row
    * @throws IllegalStateException when the cache has no directory
    */
-  public LogitTable logitTable(TfRecordShards data, int batchSize) {
+  public LogitTable logitTable(RecordShards data, int batchSize) {
     return cache.table(fingerprint, data, teacher.numClasses(), batchSize, teacher::logits);
   }
 

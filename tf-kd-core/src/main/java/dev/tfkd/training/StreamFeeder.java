@@ -1,7 +1,8 @@
 package dev.tfkd.training;
 
+import dev.tfkd.data.io.RawBatch;
+import dev.tfkd.data.io.RecordShards;
 import dev.tfkd.data.io.ShuffledRecords;
-import dev.tfkd.data.io.TfRecordShards;
 import dev.tfkd.graph.InferenceModel;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -17,7 +18,10 @@ import org.tensorflow.types.TInt32;
  * The batches of one epoch of streamed data: a reader thread draws the epoch's records from the stream in order
  * (through its shuffle buffer), cuts them into batches and hands each batch's parsing to a pool of parser threads;
  * the training thread takes the parsed batches in order and copies them into reused tensors. At most {@code
- * prefetch + parserThreads} batches are read ahead, so memory stays bounded whatever the size of the data.
+ * prefetch + parserThreads} batches are read ahead, so memory stays bounded whatever the size of the data. The
+ * batches' arrays (the raw records' bytes, the parsed features, labels and teacher logits) are a fixed set of slots
+ * recycled from batch to batch: after the first few batches the pipeline allocates nothing per record, so a small
+ * model's fast steps do not pay for garbage collection.
  *
  * <p>The reader stops after exactly the epoch's records, so once the feeder is closed the stream stands at the end
  * of the epoch (its position goes into the checkpoint). Batches are a pure function of the stream's state: threads
@@ -25,7 +29,7 @@ import org.tensorflow.types.TInt32;
  * thread until {@link #close()} returns.
  */
 final class StreamFeeder implements Feed {
-  private final TfRecordShards shards;
+  private final RecordShards shards;
   private final ShuffledRecords stream;
   private final LogitTable teacher;
   private final int numClasses;
@@ -35,6 +39,7 @@ final class StreamFeeder implements Feed {
   private final int epoch;
   private final ExecutorService parsers;
   private final BlockingQueue<Object> ready;
+  private final BlockingQueue<Slot> free;
   private final Thread reader;
   private volatile boolean closed;
   private int consumed;
@@ -42,15 +47,27 @@ final class StreamFeeder implements Feed {
   private Buffers last;
   private BatchFeeder.Batch out;
 
-  /** A parsed batch on the heap. */
-  private record Parsed(int size, float[] x, int[] y, float[] t) {}
+  /** One batch's arrays on the heap, reused: its raw records and what they parse into. */
+  private static final class Slot {
+    final RawBatch raw = new RawBatch();
+    final float[] x;
+    final int[] y;
+    final float[] t;
+    int size;
+
+    Slot(int batch, int exampleSize, int numClasses, boolean teacher) {
+      x = new float[batch * exampleSize];
+      y = new int[batch];
+      t = teacher ? new float[batch * numClasses] : null;
+    }
+  }
 
   /**
    * @param teacher logits by global example index, or null
    * @param examples records in this epoch
    */
   StreamFeeder(
-      TfRecordShards shards, ShuffledRecords stream, LogitTable teacher, int batchSize, long examples, int epoch,
+      RecordShards shards, ShuffledRecords stream, LogitTable teacher, int batchSize, long examples, int epoch,
       int prefetch, int parserThreads) {
     this.shards = shards;
     this.stream = stream;
@@ -66,6 +83,12 @@ final class StreamFeeder implements Feed {
       return t;
     });
     this.ready = new ArrayBlockingQueue<>(Math.max(1, prefetch) + parserThreads + 1);
+    // Every batch queued or being parsed holds a slot, and the consumer one more while it copies.
+    int slots = Math.max(1, prefetch) + parserThreads + 2;
+    this.free = new ArrayBlockingQueue<>(slots);
+    for (int i = 0; i < slots; i++) {
+      free.add(new Slot(batchSize, shards.exampleSize(), numClasses, teacher != null));
+    }
     this.reader = new Thread(this::read, "tfkd-record-reader");
     reader.setDaemon(true);
     reader.start();
@@ -79,11 +102,21 @@ final class StreamFeeder implements Feed {
     try {
       for (int s = 0; s < steps && !closed; s++) {
         int m = (int) Math.min(batchSize, examples - (long) s * batchSize);
-        ShuffledRecords.Raw[] raws = new ShuffledRecords.Raw[m];
-        for (int i = 0; i < m; i++) {
-          raws[i] = stream.next();
+        Slot slot = null;
+        while (slot == null && !closed) {
+          // Polled, not taken: close() must be able to stop a reader that waits for a slot.
+          slot = free.poll(10, java.util.concurrent.TimeUnit.MILLISECONDS);
         }
-        ready.put(parsers.submit(() -> parse(raws)));
+        if (slot == null) {
+          return;
+        }
+        slot.raw.clear();
+        slot.size = m;
+        for (int i = 0; i < m; i++) {
+          stream.next(slot.raw);
+        }
+        Slot filled = slot;
+        ready.put(parsers.submit(() -> parse(filled)));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -98,19 +131,15 @@ final class StreamFeeder implements Feed {
     }
   }
 
-  private Parsed parse(ShuffledRecords.Raw[] raws) {
-    int m = raws.length;
+  private Slot parse(Slot slot) {
     int e = shards.exampleSize();
-    float[] x = new float[m * e];
-    int[] y = new int[m];
-    float[] t = teacher == null ? null : new float[m * numClasses];
-    for (int i = 0; i < m; i++) {
-      y[i] = shards.parse(raws[i], x, i * e);
-      if (t != null) {
-        teacher.read(raws[i].index(), t, i * numClasses);
+    for (int i = 0; i < slot.size; i++) {
+      slot.y[i] = shards.parse(slot.raw, i, slot.x, i * e);
+      if (slot.t != null) {
+        teacher.read(slot.raw.index(i), slot.t, i * numClasses);
       }
     }
-    return new Parsed(m, x, y, t);
+    return slot;
   }
 
   @Override
@@ -121,26 +150,29 @@ final class StreamFeeder implements Feed {
     if (out != null) {
       throw new IllegalStateException("release the previous batch first");
     }
-    Parsed p;
+    Slot p;
     try {
       Object o = ready.take();
       if (o instanceof Throwable t) {
         throw rethrow(t);
       }
-      p = (Parsed) ((Future<?>) o).get();
+      p = (Slot) ((Future<?>) o).get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while waiting for a batch", e);
     } catch (ExecutionException e) {
       throw rethrow(e.getCause());
     }
-    Buffers b = buffers(p.size());
-    b.xData.write(p.x(), 0, p.x().length);
-    b.yData.write(p.y(), 0, p.size());
+    int m = p.size;
+    Buffers b = buffers(m);
+    b.xData.write(p.x, 0, m * shards.exampleSize());
+    b.yData.write(p.y, 0, m);
     if (b.t != null) {
-      b.tData.write(p.t(), 0, p.t().length);
+      b.tData.write(p.t, 0, m * numClasses);
     }
-    out = new BatchFeeder.Batch(epoch, consumed, p.size(), b.x, b.y, b.t);
+    // Copied into the tensors: the slot goes back for the reader's next batch.
+    free.add(p);
+    out = new BatchFeeder.Batch(epoch, consumed, m, b.x, b.y, b.t);
     consumed++;
     return out;
   }

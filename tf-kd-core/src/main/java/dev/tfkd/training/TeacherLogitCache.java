@@ -2,7 +2,7 @@ package dev.tfkd.training;
 
 import dev.tfkd.data.Dataset;
 import dev.tfkd.data.io.ShuffledRecords;
-import dev.tfkd.data.io.TfRecordShards;
+import dev.tfkd.data.io.RecordShards;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -79,14 +79,14 @@ public final class TeacherLogitCache {
 
   /**
    * The teacher's logits for streamed {@code data} as a table read from this cache's directory: found by the
-   * teacher's and the shards' fingerprints ({@link TfRecordShards#fingerprint()}), or else filled in one streaming
+   * teacher's and the shards' fingerprints ({@link RecordShards#fingerprint()}), or else filled in one streaming
    * pass over the shards in file order, {@code batchSize} records at a time, each batch's logits appended to the
    * entry's file as they come (never all in memory), and published by an atomic rename.
    *
    * @param teacher asked for each batch's logits ({@code n x numClasses})
    * @throws IllegalStateException for a cache without a directory
    */
-  public LogitTable table(String teacherFingerprint, TfRecordShards data, int numClasses, int batchSize, BatchLogits teacher) {
+  public LogitTable table(String teacherFingerprint, RecordShards data, int numClasses, int batchSize, BatchLogits teacher) {
     requireDirectory();
     return table(
         key(teacherFingerprint, "stream-" + data.fingerprint()), data.size(), numClasses,

@@ -1,10 +1,10 @@
 package dev.tfkd.training;
 
-import dev.tfkd.data.io.TfRecordShards;
+import dev.tfkd.data.io.RecordShards;
 import java.util.Objects;
 
 /**
- * Training data read as a stream ({@link TfRecordShards}) instead of held in memory, and how it is streamed.
+ * Training data read as a stream ({@link RecordShards}: TFRecord, IDX, CIFAR or CSV files) instead of held in memory, and how it is streamed.
  *
  * <p>An epoch is one pass over the data ({@code stepsPerEpoch} 0; the last batch may be short) or {@code
  * stepsPerEpoch} full batches, the stream running on across passes (so a checkpoint after every epoch keeps the
@@ -17,7 +17,7 @@ import java.util.Objects;
  * @param stepsPerEpoch steps per epoch, or 0 for one pass
  * @param parserThreads threads parsing records, at least 1
  */
-public record TrainStream(TfRecordShards shards, int shuffleBuffer, int stepsPerEpoch, int parserThreads) {
+public record TrainStream(RecordShards shards, int shuffleBuffer, int stepsPerEpoch, int parserThreads) {
   /** The shuffle buffer used when none is given. */
   public static final int DEFAULT_SHUFFLE_BUFFER = 8192;
 
@@ -35,7 +35,7 @@ public record TrainStream(TfRecordShards shards, int shuffleBuffer, int stepsPer
   }
 
   /** {@code shards} with the default buffer and threads, one pass per epoch. */
-  public TrainStream(TfRecordShards shards) {
+  public TrainStream(RecordShards shards) {
     this(shards, DEFAULT_SHUFFLE_BUFFER, 0, DEFAULT_PARSER_THREADS);
   }
 

@@ -86,31 +86,39 @@ public final class Cifar {
         if (in.readNBytes(rec, 0, rec.length) != rec.length) {
           throw new DataFormatException(file, "record " + r, "file ends inside the record (truncated)");
         }
-        int label = rec[v.labelBytes - 1] & 0xff;
-        if (label >= v.classes) {
-          throw new DataFormatException(
-              file, "record " + r + " (byte " + (long) r * rec.length + ")",
-              "label " + label + " is outside [0, " + v.classes + ") for " + v);
-        }
-        // The coarse label is not used, but one out of range means the record is corrupt.
-        if (v == Variant.CIFAR100 && (rec[0] & 0xff) >= 20) {
-          throw new DataFormatException(
-              file, "record " + r + " (byte " + (long) r * rec.length + ")",
-              "coarse label " + (rec[0] & 0xff) + " is outside [0, 20) for " + v);
-        }
         int i = first + r;
-        y[i] = label;
-        int base = i * 3 * PIXELS;
-        // The file stores channel planes; the models take interleaved NHWC pixels.
-        for (int p = 0; p < PIXELS; p++) {
-          for (int c = 0; c < 3; c++) {
-            x[base + 3 * p + c] = (rec[v.labelBytes + c * PIXELS + p] & 0xff) / 255f;
-          }
-        }
+        y[i] = decode(file, v, rec, 0, r, (long) r * rec.length, x, i * 3 * PIXELS);
       }
     } catch (IOException e) {
       throw Bytes.cannotRead(file, e);
     }
     return first + (int) n;
+  }
+
+  /**
+   * Decodes the record at {@code rec[from ..]}: its pixels into {@code x[base .. base + 3,072)} as NHWC in [0, 1],
+   * and returns its label. The one decoding of a CIFAR record, for files in memory and streamed ones.
+   *
+   * @param r the record's index in the file and {@code byteOffset} its offset, for messages
+   */
+  static int decode(Path file, Variant v, byte[] rec, int from, long r, long byteOffset, float[] x, int base) {
+    int label = rec[from + v.labelBytes - 1] & 0xff;
+    if (label >= v.classes) {
+      throw new DataFormatException(
+          file, "record " + r + " (byte " + byteOffset + ")", "label " + label + " is outside [0, " + v.classes + ") for " + v);
+    }
+    // The coarse label is not used, but one out of range means the record is corrupt.
+    if (v == Variant.CIFAR100 && (rec[from] & 0xff) >= 20) {
+      throw new DataFormatException(
+          file, "record " + r + " (byte " + byteOffset + ")", "coarse label " + (rec[from] & 0xff) + " is outside [0, 20) for " + v);
+    }
+    int pixels = from + v.labelBytes;
+    // The file stores channel planes; the models take interleaved NHWC pixels.
+    for (int p = 0; p < PIXELS; p++) {
+      for (int c = 0; c < 3; c++) {
+        x[base + 3 * p + c] = (rec[pixels + c * PIXELS + p] & 0xff) / 255f;
+      }
+    }
+    return label;
   }
 }

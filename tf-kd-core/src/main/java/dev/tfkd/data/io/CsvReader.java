@@ -139,7 +139,7 @@ public final class CsvReader {
     return new Examples(file.getFileName().toString(), features, new long[] {d}, y);
   }
 
-  private static boolean allNumeric(String[] fields) {
+  static boolean allNumeric(String[] fields) {
     for (String f : fields) {
       try {
         Double.parseDouble(f.strip());
@@ -160,5 +160,18 @@ public final class CsvReader {
       // Reported below with the place.
     }
     throw new DataFormatException(file, "line " + line + ", column " + (col + 1), "'" + s + "' is not a finite number");
+  }
+
+  /** A finite feature value, or a {@link DataFormatException} naming {@code place}: for streamed CSV rows. */
+  static float number(Path file, String place, String s) {
+    try {
+      float v = Float.parseFloat(s.strip());
+      if (Float.isFinite(v)) {
+        return v;
+      }
+    } catch (NumberFormatException ignored) {
+      // Reported below with the place.
+    }
+    throw new DataFormatException(file, place, "'" + s + "' is not a finite number");
   }
 }

@@ -185,7 +185,7 @@ public final class IdxReader {
     }
   }
 
-  private static int elementSize(byte type) {
+  static int elementSize(byte type) {
     return switch (type & 0xff) {
       case 0x08, 0x09 -> 1;
       case 0x0B -> 2;

@@ -2,22 +2,21 @@ package dev.tfkd.data.io;
 
 import dev.tfkd.data.Splits;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * The records of {@link TfRecordShards}, pass after pass without end, in a seeded order that a checkpoint can
+ * The records of {@link RecordShards} (TFRecord, IDX, CIFAR or CSV), pass after pass without end, in a seeded order that a checkpoint can
  * resume exactly ({@link #position()}).
  *
  * <p>Pass {@code p} reads the shards one after another in an order drawn from {@code SplittableRandom(seed)}'s
  * {@code p}-th split, each in file order, into a shuffle buffer of up to {@code buffer} records; every draw takes
  * a uniformly chosen buffered record (SplitMix64 seeded from {@code seed}, continuing across passes) and moves the
  * last buffered record into its place. The buffer drains at the end of a pass, so a pass holds every record exactly
- * once and passes never mix. Memory: the buffered records' bytes, one shard's read buffer.
+ * once and passes never mix. Memory: the buffered records' bytes, one shard's read buffer. The buffer is a fixed set
+ * of byte arrays, one per slot, reused from record to record, so drawing makes no garbage per record (records that
+ * outlive the young generation would otherwise be copied and promoted by every collection).
  *
  * <p>Not thread-safe: one thread draws at a time. Close it to release the open shard.
  */
@@ -27,15 +26,20 @@ public final class ShuffledRecords implements AutoCloseable {
    *
    * @param index the record's global index (shards in name order, records in file order)
    * @param offset its byte offset in its shard
-   * @param data its data (the tf.Example bytes)
+   * @param data its data (for TFRecord, the tf.Example bytes)
    */
   public record Raw(long index, long offset, byte[] data) {}
 
-  private final TfRecordShards shards;
+  private final RecordShards shards;
   private final long seed;
   private final int capacity;
   private final boolean shuffle;
-  private final List<Raw> buffer = new ArrayList<>();
+  // The shuffle buffer: slot i holds data[i][0 .. length[i]), drawn by swapping slots, never copying bytes.
+  private final byte[][] data;
+  private final int[] length;
+  private final long[] index;
+  private final long[] offsets;
+  private int buffered;
   private long pass;
   private int[] shardOrder;
   private int shardCursor;
@@ -43,11 +47,10 @@ public final class ShuffledRecords implements AutoCloseable {
   private int record;
   private long drawnInPass;
   private long rng;
-  private FileChannel channel;
-  private TfRecordReader.Records reader;
+  private RecordShards.Cursor reader;
   private int openShard = -1;
 
-  ShuffledRecords(TfRecordShards shards, long seed, int buffer, boolean shuffle, StreamPosition from) {
+  ShuffledRecords(RecordShards shards, long seed, int buffer, boolean shuffle, StreamPosition from) {
     if (buffer < 1) {
       throw new IllegalArgumentException("the shuffle buffer must hold at least 1 record, got " + buffer);
     }
@@ -55,6 +58,10 @@ public final class ShuffledRecords implements AutoCloseable {
     this.seed = seed;
     this.capacity = buffer;
     this.shuffle = shuffle;
+    this.data = new byte[buffer][];
+    this.length = new int[buffer];
+    this.index = new long[buffer];
+    this.offsets = new long[buffer];
     this.rng = seed ^ 0x2545F4914F6CDD1DL;
     startPass(0);
     if (from != null) {
@@ -62,20 +69,44 @@ public final class ShuffledRecords implements AutoCloseable {
     }
   }
 
-  /** The next record; passes follow one another without end. */
+  /** The next record, in a new array; passes follow one another without end. */
   public Raw next() {
+    int j = draw();
+    Raw r = new Raw(index[j], offsets[j], Arrays.copyOf(data[j], length[j]));
+    remove(j);
+    return r;
+  }
+
+  /** Appends the next record to {@code batch} (no allocation once the batch's arrays have grown). */
+  public void next(RawBatch batch) {
+    int j = draw();
+    batch.add(index[j], offsets[j], data[j], length[j]);
+    remove(j);
+  }
+
+  /** Picks the slot of the next record. */
+  private int draw() {
     fill();
-    if (buffer.isEmpty()) {
+    if (buffered == 0) {
       startPass(pass + 1);
       fill();
     }
-    int j = shuffle ? nextInt(buffer.size()) : 0;
-    Raw r = buffer.get(j);
-    int last = buffer.size() - 1;
-    buffer.set(j, buffer.get(last));
-    buffer.remove(last);
+    return shuffle ? nextInt(buffered) : 0;
+  }
+
+  /** Moves the last buffered record into slot {@code j}, keeping the emptied slot's array for reuse. */
+  private void remove(int j) {
+    int last = buffered - 1;
+    if (j != last) {
+      byte[] d = data[j];
+      data[j] = data[last];
+      data[last] = d;
+      length[j] = length[last];
+      index[j] = index[last];
+      offsets[j] = offsets[last];
+    }
+    buffered--;
     drawnInPass++;
-    return r;
   }
 
   /** The current pass, from 0. */
@@ -88,15 +119,10 @@ public final class ShuffledRecords implements AutoCloseable {
     return drawnInPass;
   }
 
-  /** The state after the last draw, from which {@link TfRecordShards#records(long, int, StreamPosition)} continues. */
+  /** The state after the last draw, from which {@link RecordShards#records(long, int, StreamPosition)} continues. */
   public StreamPosition position() {
-    long[] index = new long[buffer.size()];
-    long[] offsets = new long[buffer.size()];
-    for (int i = 0; i < buffer.size(); i++) {
-      index[i] = buffer.get(i).index();
-      offsets[i] = buffer.get(i).offset();
-    }
-    return new StreamPosition(pass, shardCursor, offset, record, drawnInPass, rng, index, offsets);
+    return new StreamPosition(
+        pass, shardCursor, offset, record, drawnInPass, rng, Arrays.copyOf(index, buffered), Arrays.copyOf(offsets, buffered));
   }
 
   private void startPass(long p) {
@@ -135,27 +161,34 @@ public final class ShuffledRecords implements AutoCloseable {
     drawnInPass = s.drawnInPass();
     rng = s.rngState();
     for (int i = 0; i < s.bufferIndex().length; i++) {
-      buffer.add(readAt(s.bufferIndex()[i], s.bufferOffset()[i]));
+      readAt(i, s.bufferIndex()[i], s.bufferOffset()[i]);
     }
+    buffered = s.bufferIndex().length;
   }
 
-  private Raw readAt(long index, long at) {
-    int shard = shards.shardOf(index);
+  private void readAt(int slot, long at, long byteOffset) {
+    int shard = shards.shardOf(at);
     Path f = shards.shards().get(shard);
-    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
-      int rec = (int) (index - shards.firstIndex(shard));
-      byte[] data = TfRecordShards.reader(ch, f, shards.fileSize(shard), at, rec).next();
-      if (data == null) {
-        throw new DataFormatException(f, "byte " + at, "the saved stream position points past the end of the file");
+    if (at < 0 || at >= shards.size()) {
+      throw new DataFormatException(f, "byte " + byteOffset, "the saved stream position names record " + at + " of " + shards.size());
+    }
+    int rec = (int) (at - shards.firstIndex(shard));
+    try (RecordShards.Cursor c = shards.cursor(shard, byteOffset, rec)) {
+      byte[] d = c.next(data[slot]);
+      if (d == null) {
+        throw new DataFormatException(f, "byte " + byteOffset, "the saved stream position points past the end of the file");
       }
-      return new Raw(index, at, data);
+      data[slot] = d;
+      length[slot] = c.length();
+      index[slot] = at;
+      offsets[slot] = byteOffset;
     } catch (IOException e) {
       throw Bytes.cannotRead(f, e);
     }
   }
 
   private void fill() {
-    while (buffer.size() < capacity && shardCursor < shardOrder.length) {
+    while (buffered < capacity && shardCursor < shardOrder.length) {
       int shard = shardOrder[shardCursor];
       if (record >= shards.count(shard)) {
         closeShard();
@@ -168,18 +201,21 @@ public final class ShuffledRecords implements AutoCloseable {
       try {
         if (openShard != shard) {
           closeShard();
-          channel = FileChannel.open(f, StandardOpenOption.READ);
-          reader = TfRecordShards.reader(channel, f, shards.fileSize(shard), offset, record);
+          reader = shards.cursor(shard, offset, record);
           openShard = shard;
         }
         long at = reader.offset();
-        byte[] data = reader.next();
-        if (data == null) {
+        byte[] d = reader.next(data[buffered]);
+        if (d == null) {
           throw new DataFormatException(f, "record " + record, "the file ended early: was it changed while the run read it?");
         }
-        buffer.add(new Raw(shards.firstIndex(shard) + record, at, data));
+        data[buffered] = d;
+        length[buffered] = reader.length();
+        index[buffered] = shards.firstIndex(shard) + record;
+        offsets[buffered] = at;
+        buffered++;
         offset = reader.offset();
-        record = reader.recordIndex();
+        record = reader.record();
       } catch (IOException e) {
         throw Bytes.cannotRead(f, e);
       }
@@ -205,13 +241,8 @@ public final class ShuffledRecords implements AutoCloseable {
   }
 
   private void closeShard() {
-    if (channel != null) {
-      try {
-        channel.close();
-      } catch (IOException ignored) {
-        // Read-only: nothing is lost when closing fails.
-      }
-      channel = null;
+    if (reader != null) {
+      reader.close();
       reader = null;
       openShard = -1;
     }

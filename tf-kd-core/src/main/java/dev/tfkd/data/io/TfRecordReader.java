@@ -1,6 +1,5 @@
 package dev.tfkd.data.io;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import dev.tfkd.data.Dataset;
 import dev.tfkd.data.Examples;
 import dev.tfkd.io.TfRecord;
@@ -150,10 +149,15 @@ public final class TfRecordReader {
 
   /** As {@link #parse(Path, String, byte[], int)}; with {@code labelOptional} a record without a label gets -1. */
   static Sample parse(Path file, String place, byte[] data, int numClasses, boolean labelOptional) {
+    return parse(file, place, data, 0, data.length, numClasses, labelOptional);
+  }
+
+  /** As {@link #parse(Path, String, byte[], int, boolean)} of the bytes {@code data[from .. from + length)}. */
+  static Sample parse(Path file, String place, byte[] data, int from, int length, int numClasses, boolean labelOptional) {
     Example ex;
     try {
-      ex = Example.parseFrom(data);
-    } catch (InvalidProtocolBufferException e) {
+      ex = Example.parseFrom(com.google.protobuf.CodedInputStream.newInstance(data, from, length));
+    } catch (IOException e) {
       throw new DataFormatException(file, place, "not a tf.Example: " + e.getMessage(), e);
     }
     Map<String, Feature> f = ex.getFeatures().getFeatureMap();
@@ -259,8 +263,10 @@ public final class TfRecordReader {
     private final InputStream in;
     private final Path file;
     private final long fileSize;
+    private final byte[] header = new byte[12];
     private long offset;
     private int record;
+    private int length;
 
     /**
      * @param fileSize the size of the (uncompressed) file, to check declared lengths before allocating
@@ -288,17 +294,25 @@ public final class TfRecordReader {
 
     /** The next record's data, or null at the end of the file. */
     public byte[] next() throws IOException {
-      byte[] header = in.readNBytes(12);
-      if (header.length == 0) {
+      return next(null);
+    }
+
+    /**
+     * The next record's data ({@link #length()} bytes) in {@code reuse} when it fits, else in a new array of exactly
+     * its length; null at the end of the file.
+     */
+    byte[] next(byte[] reuse) throws IOException {
+      int got = in.readNBytes(header, 0, 12);
+      if (got == 0) {
         return null;
       }
       String place = "record " + record + " (byte " + offset + ")";
-      if (header.length < 12) {
+      if (got < 12) {
         throw new DataFormatException(file, place, "file ends inside the record header (truncated)");
       }
       ByteBuffer hb = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
-      long length = hb.getLong();
-      int lengthCrc = hb.getInt();
+      long length = hb.getLong(0);
+      int lengthCrc = hb.getInt(8);
       if (lengthCrc != TfRecord.maskedCrc32c(header, 0, 8)) {
         throw new DataFormatException(file, place, "bad CRC of the record length (corrupt file or not a TFRecord file)");
       }
@@ -308,17 +322,25 @@ public final class TfRecordReader {
         throw new DataFormatException(
             file, place, "record declares " + length + " bytes but only " + Math.max(0, left - 4) + " are left (truncated)");
       }
-      byte[] data = in.readNBytes((int) length);
-      byte[] crc = in.readNBytes(4);
-      if (data.length != length || crc.length != 4) {
+      int n = (int) length;
+      byte[] data = reuse != null && reuse.length >= n ? reuse : new byte[n];
+      int read = in.readNBytes(data, 0, n);
+      int crcRead = in.readNBytes(header, 0, 4);
+      if (read != n || crcRead != 4) {
         throw new DataFormatException(file, place, "file ends inside the record (truncated)");
       }
-      if (ByteBuffer.wrap(crc).order(ByteOrder.LITTLE_ENDIAN).getInt() != TfRecord.maskedCrc32c(data, 0, data.length)) {
+      if (ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN).getInt(0) != TfRecord.maskedCrc32c(data, 0, n)) {
         throw new DataFormatException(file, place, "bad CRC of the record data (corrupt record)");
       }
       offset += 16 + length;
       record++;
+      this.length = n;
       return data;
+    }
+
+    /** The length of the record read last. */
+    int length() {
+      return length;
     }
 
     /** The index of the next record. */

@@ -8,17 +8,13 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -28,42 +24,19 @@ import java.util.stream.Stream;
  * same keys, checks and messages) and framed by the one TFRecord implementation ({@code dev.tfkd.io.TfRecord}).
  *
  * <p>Opening reads only the record headers of every shard (to count the examples and check the framing of the
- * lengths) and parses the first {@value #SAMPLE_PER_SHARD} records of each shard: they fix the example shape and,
+ * lengths) and parses the first {@value RecordShards#SAMPLE_PER_SHARD} records of each shard: they fix the example shape and,
  * unless the class count is given, the class count (the largest label plus one). A later label outside the class
  * count stops the run naming its shard and record. Every record's CRCs are checked when it is read.
  *
  * <p>Examples have global indices: the shards in name order, records in file order. Immutable and thread-safe;
  * streams over it ({@link #records}) are not.
  */
-public final class TfRecordShards {
-  /** Records of each shard parsed on opening, for the shape, the class count and {@link #sample()}. */
-  public static final int SAMPLE_PER_SHARD = 256;
-
-  private final String spec;
-  private final List<Path> files;
-  private final long[] sizes;
-  private final long[] firstIndex;
-  private final long total;
-  private final long[] exampleShape;
-  private final int exampleSize;
-  private final int numClasses;
-  private final Dataset sample;
-  private final String fingerprint;
+public final class TfRecordShards extends RecordShards {
+  private final long[] shape;
 
   private TfRecordShards(String spec, List<Path> files, long[] sizes, long[] counts, Dataset sample, int numClasses) {
-    this.spec = spec;
-    this.files = List.copyOf(files);
-    this.sizes = sizes;
-    this.firstIndex = new long[counts.length + 1];
-    for (int i = 0; i < counts.length; i++) {
-      firstIndex[i + 1] = firstIndex[i] + counts[i];
-    }
-    this.total = firstIndex[counts.length];
-    this.exampleShape = sample.exampleShape();
-    this.exampleSize = sample.exampleSize();
-    this.numClasses = numClasses;
-    this.sample = sample;
-    this.fingerprint = fingerprint(files, sizes, counts);
+    super(spec, "", files, sizes, counts, sample, numClasses);
+    this.shape = sample.exampleShape();
   }
 
   /** Whether {@code spec} is a glob pattern ({@code *}, {@code ?} or {@code [}) rather than one path. */
@@ -131,118 +104,72 @@ public final class TfRecordShards {
     return new TfRecordShards(spec, files, sizes, counts, sample, sample.numClasses());
   }
 
-  /** What the data was opened from, for messages and provenance. */
-  public String name() {
-    return spec;
-  }
+  // One decoder per parsing thread: it keeps its scratch arrays between records.
+  private static final ThreadLocal<FastExample> FAST = ThreadLocal.withInitial(FastExample::new);
 
-  /** The shard files, in name order. */
-  public List<Path> shards() {
-    return files;
-  }
-
-  /** Examples in all shards. */
-  public long size() {
-    return total;
-  }
-
-  /** The shape of one example. */
-  public long[] exampleShape() {
-    return exampleShape.clone();
-  }
-
-  /** Float values in one example. */
-  public int exampleSize() {
-    return exampleSize;
-  }
-
-  /** The class count K. */
-  public int numClasses() {
-    return numClasses;
-  }
-
-  /**
-   * The first records of every shard as an in-memory dataset (at most {@value #SAMPLE_PER_SHARD} per shard): for
-   * what needs a few real examples (warm-up records, shape checks), never for training.
-   */
-  public Dataset sample() {
-    return sample;
-  }
-
-  /** Bytes in all shards. */
-  public long bytes() {
-    return Arrays.stream(sizes).sum();
-  }
-
-  /**
-   * SHA-256 (hex) of the shards' names, sizes and record counts: a cheap identity of the data for the teacher-logit
-   * cache (hashing the contents would read every byte before a cache hit could be found). A shard rewritten in
-   * place with the same name, size and record count is not told apart.
-   */
-  public String fingerprint() {
-    return fingerprint;
-  }
-
-  /** The global index of the first record of shard {@code shard}. */
-  long firstIndex(int shard) {
-    return firstIndex[shard];
-  }
-
-  /** Records in shard {@code shard}. */
-  long count(int shard) {
-    return firstIndex[shard + 1] - firstIndex[shard];
-  }
-
-  long fileSize(int shard) {
-    return sizes[shard];
-  }
-
-  /** The shard holding global index {@code index}. */
-  int shardOf(long index) {
-    int i = Arrays.binarySearch(firstIndex, index);
-    int s = i >= 0 ? i : -i - 2;
-    // Empty shards share their first index with the next one.
-    while (s < files.size() - 1 && firstIndex[s + 1] <= index) {
-      s++;
+  @Override
+  int parse(byte[] data, int from, int length, long index, long offset, float[] x, int at) {
+    int label = FAST.get().decode(data, from, length, shape, exampleSize(), numClasses(), x, at);
+    if (label >= 0) {
+      return label;
     }
-    return s;
-  }
-
-  /**
-   * A stream over the shards, pass after pass, from the start: each pass visits the shards in an order drawn from
-   * {@code seed} and the pass, and draws records through a shuffle buffer of {@code buffer} records. With {@code
-   * buffer} 1 and {@code shuffle} false it reads every pass in file order.
-   */
-  public ShuffledRecords records(long seed, int buffer, boolean shuffle) {
-    return new ShuffledRecords(this, seed, buffer, shuffle, null);
-  }
-
-  /** A stream continued from {@code position} (as {@link ShuffledRecords#position()} gave it). */
-  public ShuffledRecords records(long seed, int buffer, StreamPosition position) {
-    return new ShuffledRecords(this, seed, buffer, true, position);
-  }
-
-  /**
-   * Parses {@code r} into {@code x[offset .. offset + exampleSize())} and returns its label.
-   *
-   * @throws DataFormatException naming the shard and record when the record is not an example of this data
-   */
-  public int parse(ShuffledRecords.Raw r, float[] x, int offset) {
-    int shard = shardOf(r.index());
-    Path f = files.get(shard);
-    String place = "record " + (r.index() - firstIndex[shard]) + " (byte " + r.offset() + ")";
-    TfRecordReader.Sample s = TfRecordReader.parse(f, place, r.data(), 0);
-    if (!Arrays.equals(s.shape(), exampleShape)) {
+    // Anything the direct decoder does not take (encoded images, other layouts, errors) goes through protobuf.
+    int shard = shardOf(index);
+    Path f = shards().get(shard);
+    TfRecordReader.Sample s = TfRecordReader.parse(f, place(shard, index, offset), data, from, length, 0, false);
+    if (!Arrays.equals(s.shape(), shape)) {
       throw new DataFormatException(
-          f, place, "example has shape " + Arrays.toString(s.shape()) + " but the data has " + Arrays.toString(exampleShape));
+          f, place(shard, index, offset), "example has shape " + Arrays.toString(s.shape()) + " but the data has " + Arrays.toString(shape));
     }
-    if (s.label() >= numClasses) {
+    if (s.label() >= numClasses()) {
       throw new DataFormatException(
-          f, place, "label " + s.label() + " is outside [0, " + numClasses + "): the class count was taken from the"
+          f, place(shard, index, offset), "label " + s.label() + " is outside [0, " + numClasses() + "): the class count was taken from the"
               + " first records of each shard; give the class count (--classes)");
     }
-    System.arraycopy(s.values(), 0, x, offset, exampleSize);
+    System.arraycopy(s.values(), 0, x, at, s.values().length);
     return s.label();
+  }
+
+  @Override
+  Cursor cursor(int shard, long offset, int record) throws IOException {
+    Path f = shards().get(shard);
+    FileChannel ch = FileChannel.open(f, StandardOpenOption.READ);
+    try {
+      TfRecordReader.Records r = reader(ch, f, fileSize(shard), offset, record);
+      return new Cursor() {
+        @Override
+        public byte[] next(byte[] reuse) throws IOException {
+          return r.next(reuse);
+        }
+
+        @Override
+        public int length() {
+          return r.length();
+        }
+
+        @Override
+        public long offset() {
+          return r.offset();
+        }
+
+        @Override
+        public int record() {
+          return r.recordIndex();
+        }
+
+        @Override
+        public void close() {
+          try {
+            ch.close();
+          } catch (IOException ignored) {
+            // Read-only: nothing is lost when closing fails.
+          }
+        }
+      };
+    } catch (IOException | RuntimeException e) {
+      ch.close();
+      throw e;
+    }
   }
 
   /** Opens {@code file} as a record reader positioned at {@code offset}, the start of record {@code record}. */
@@ -344,19 +271,5 @@ public final class TfRecordShards {
       at += d.size();
     }
     return new Dataset(spec + " (first records of each shard)", x, y, shape, k, null);
-  }
-
-  private static String fingerprint(List<Path> files, long[] sizes, long[] counts) {
-    MessageDigest md;
-    try {
-      md = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is required of every Java platform", e);
-    }
-    for (int i = 0; i < files.size(); i++) {
-      md.update(files.get(i).getFileName().toString().getBytes(StandardCharsets.UTF_8));
-      md.update(ByteBuffer.allocate(16).putLong(sizes[i]).putLong(counts[i]).array());
-    }
-    return HexFormat.of().formatHex(md.digest());
   }
 }
