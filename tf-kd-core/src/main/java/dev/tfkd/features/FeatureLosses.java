@@ -61,6 +61,11 @@ public final class FeatureLosses {
         "mean (r(S_s) - T_s)^2, r = conv3x3+BN+ReLU regressor (an adapter) on stage s (Romero et al. 2015)."
             + " fitnet(stage=2), weight 100",
         FitNet.DEFAULT_WEIGHT, List.of(FitNet.STAGE), v -> new FitNet((int) v[0])));
+    register(new Entry("ofd",
+        "sum_stages decay^-(n-i) sum (c(S) - max(T, m))^2 [c(S) > max(T, m) or max(T, m) > 0] / B, T the teacher's"
+            + " pre-ReLU stages, m = E[x | x < 0] for x ~ N(beta, gamma^2) of its BN, c = 1x1 conv+BN connector (Heo"
+            + " et al. 2019). ofd(decay=2), weight 1e-3",
+        Ofd.DEFAULT_WEIGHT, List.of(Ofd.DECAY), v -> new Ofd((float) v[0])));
   }
 
   private static void register(Entry e) {

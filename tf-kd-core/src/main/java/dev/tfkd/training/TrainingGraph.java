@@ -63,6 +63,24 @@ record TrainingGraph(
       FrozenTeacher onlineTeacher,
       TrainConfig config,
       TrainingSetup setup) {
+    return build(graph, architecture, objective, onlineTeacher == null ? List.of() : List.of(onlineTeacher), config, setup);
+  }
+
+  /**
+   * Builds the training graph with {@code onlineTeachers} built into it: one per teacher the objective reads ({@link
+   * Objective#teachers()}), whose logits reach it side by side ({@code [batch, M * K]}) and whose feature points
+   * reach it in {@link FeatureInputs#teachers()}, in order; or none, and an objective that needs a teacher reads fed
+   * logits. Teacher 1's ops are scoped {@value FrozenTeacher#SCOPE}, teacher m's {@code teacherM/}{@value
+   * FrozenTeacher#SCOPE}.
+   */
+  static TrainingGraph build(
+      Graph graph,
+      Architecture architecture,
+      Objective objective,
+      List<FrozenTeacher> onlineTeachers,
+      TrainConfig config,
+      TrainingSetup setup) {
+    boolean online = !onlineTeachers.isEmpty();
     int k = architecture.numClasses();
     Ops tf = Ops.create(graph);
     Placeholder<TFloat32> x =
@@ -71,12 +89,12 @@ record TrainingGraph(
     Placeholder<TFloat32> epoch = tf.withName("epoch").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
     Placeholder<TFloat32> lr = tf.withName("learning_rate").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
     Placeholder<TFloat32> teacher =
-        (objective.needsTeacher() && onlineTeacher == null) || objective.usesOwnPredictions()
+        (objective.needsTeacher() && !online) || objective.usesOwnPredictions()
             ? tf.withName("teacher_logits").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, (long) k * objective.teachers())))
             : null;
-    if (onlineTeacher != null && objective.teachers() != 1) {
+    if (online && objective.teachers() != onlineTeachers.size()) {
       throw new IllegalArgumentException(
-          "an in-graph online teacher serves one-teacher objectives; " + objective.describe() + " reads "
+          onlineTeachers.size() + " in-graph online teacher(s) given; " + objective.describe() + " reads "
               + objective.teachers());
     }
 
@@ -86,21 +104,29 @@ record TrainingGraph(
     // The model's own parameters; adapters a feature loss adds below train with it but are not part of the model.
     long parameters = vars.trainable().stream().mapToLong(v -> v.shape().size()).sum();
     Operand<TFloat32> oneHot = tf.oneHot(labels, tf.constant(k), tf.constant(1f), tf.constant(0f));
-    if (objective.needsFeatures() && objective.needsTeacher() && onlineTeacher == null) {
+    if (objective.needsFeatures() && objective.needsTeacher() && !online) {
       throw new IllegalArgumentException(
           objective.describe() + " reads the teacher's feature points: the teacher must run in the student's graph");
     }
-    Forward teacherForward = onlineTeacher != null ? onlineTeacher.forward(tf, x) : null;
+    List<FeatureInputs.TeacherPoints> teacherPoints = new ArrayList<>();
+    List<Operand<TFloat32>> teacherLogits = new ArrayList<>();
+    for (int m = 0; m < onlineTeachers.size(); m++) {
+      // Teacher 1 keeps the scope one teacher always had; the others get their own, so names never collide.
+      Forward f = onlineTeachers.get(m).forward(m == 0 ? tf : tf.withSubScope("teacher" + (m + 1)), x);
+      teacherPoints.add(new FeatureInputs.TeacherPoints(f.features(), f.batchNorms()));
+      teacherLogits.add(f.logits());
+    }
+    Operand<TFloat32> readLogits =
+        !online ? teacher
+            : teacherLogits.size() == 1 ? teacherLogits.get(0)
+            : tf.concat(teacherLogits, tf.constant(1));
     Objective.LossTerms built =
         objective.build(
             tf,
             forward.logits(),
-            teacherForward != null ? teacherForward.logits() : teacher,
+            readLogits,
             new LossContext(labels, oneHot, epoch),
-            new FeatureInputs(
-                forward.features(),
-                teacherForward != null ? teacherForward.features() : java.util.Map.of(),
-                vars));
+            new FeatureInputs(forward.features(), teacherPoints, vars));
     // Named reads, so the three can be fetched together even when an objective returns one operand twice.
     Objective.LossTerms terms =
         new Objective.LossTerms(
