@@ -148,5 +148,6 @@ class FeatureDistillationCommandTest {
     assertTrue(r.out().contains("pooled       [256]"), r.out());
     r = DemoCommandTest.tfkd("divergences");
     assertTrue(r.out().contains("fitnet") && r.out().contains("Loss syntax"), r.out());
+    assertTrue(r.out().contains("ofd") && r.out().contains("Heo et al. 2019"), r.out());
   }
 }
