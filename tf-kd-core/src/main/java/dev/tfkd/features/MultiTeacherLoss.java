@@ -112,12 +112,15 @@ public final class MultiTeacherLoss implements Objective {
   @Override
   public LossTerms build(
       Ops tf, Operand<TFloat32> logits, Operand<TFloat32> teacherLogits, LossContext context, FeatureInputs features) {
+    if (needsTeacher()) {
+      Objects.requireNonNull(teacherLogits, "teacherLogits");
+    }
     Operand<TFloat32> all = teacherLogits == null ? null : tf.stopGradient(teacherLogits);
     int m = combiner.teachers();
-    // One set of batch weights serves every feature term (and one draw every term).
-    Operand<TFloat32>[] weights = newHolder();
+    // One set of batch weights serves every feature term, built even for one teacher: a random combination's draw
+    // must be read by the graph.
+    Operand<TFloat32> weights = needsFeatures() ? combiner.batchWeights(tf, logits, all, context) : null;
     return spec.build(tf, logits, context, (i, t) -> {
-      Objects.requireNonNull(all, "teacherLogits");
       if (t.divergence() != null) {
         return combiner.divergence(tf, t.divergence(), logits, all, context);
       }
@@ -126,22 +129,13 @@ public final class MultiTeacherLoss implements Objective {
         throw new IllegalArgumentException(
             describe() + " reads " + m + " teachers' feature points; the graph holds " + features.teachers().size());
       }
-      if (weights[0] == null) {
-        // Built even for one teacher: a random combination's draw must be read by the graph.
-        weights[0] = combiner.batchWeights(tf, logits, all, context);
-      }
       List<Operand<TFloat32>> values = new ArrayList<>();
       for (int teacher = 0; teacher < m; teacher++) {
         String prefix = LossSpec.adapterPrefix(i, t) + (m == 1 ? "" : "t" + (teacher + 1) + "_");
         values.add(t.feature().loss(tf, features.forTeacher(teacher), prefix));
       }
-      return m == 1 ? values.get(0) : TeacherCombiner.weightedSum(tf, values, weights[0]);
+      return m == 1 ? values.get(0) : TeacherCombiner.weightedSum(tf, values, weights);
     });
-  }
-
-  @SuppressWarnings("unchecked")
-  private static Operand<TFloat32>[] newHolder() {
-    return (Operand<TFloat32>[]) new Operand<?>[1];
   }
 
   @Override

@@ -12,7 +12,8 @@ import org.tensorflow.types.TFloat32;
 /**
  * The student's objective with several teachers: {@code ceWeight * CE(y, softmax(z_s)) + kdWeight * soft}, where
  * {@code soft} combines the divergences to {@code M} teachers as {@link TeacherCombination} says (each mode's
- * formula and its {@code T^2} scaling are there; {@link TeacherCombiner} builds it). With one teacher every mode equals {@link Distillation}.
+ * formula and its {@code T^2} scaling are there; {@link TeacherCombiner} builds it). With one teacher every mode
+ * equals {@link Distillation}.
  *
  * <p>The teachers' logits are fed side by side, {@code [batch, M * K]}: example {@code i}'s row holds teacher 1's K
  * logits, then teacher 2's, and so on ({@link #teachers()} tells the trainer the width). A {@link
