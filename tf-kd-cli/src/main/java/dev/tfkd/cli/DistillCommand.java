@@ -92,7 +92,7 @@ final class DistillCommand implements Callable<Integer> {
 
   @Option(names = "--name", description = "Model name under the export root (default: student).")
   String name;
-  @Option(names = "--loss", paramLabel = "TERMS", description = "The loss as weighted terms, in place of --divergence, --ce-weight and --kd-weight: SPEC:WEIGHT, ... with SPEC ce, a divergence or a feature loss (see 'tfkd divergences'), e.g. 'ce:1, kl(T=4):0.9, at:1000'. Feature losses read the teacher's feature points: named with --teacher-feature, served by an export's 'features' signature (--export-features), or else from a tf-kd export of a zoo model rebuilt in the student's graph.")
+  @Option(names = "--loss", paramLabel = "TERMS", description = "The loss as weighted terms, in place of --divergence, --ce-weight and --kd-weight: SPEC:WEIGHT, ... with SPEC ce, a divergence or a feature loss (see 'tfkd divergences'), e.g. 'ce:1, kl(T=4):0.9, at:1000'. Feature losses read the teacher's feature points: named with --teacher-feature, served by an export's 'features' signature (--export-features), or else from a tf-kd export of a zoo model rebuilt in the student's graph. With several --teacher, every term but ce is combined over them as --teacher-combination says (feature terms: once per teacher, weighted 1/M, by the fixed weights, by the batch mean of the CA-MKD weights, or the drawn teacher alone; each teacher a tf-kd export of a zoo model).")
   String loss;
 
   @Option(names = "--teacher-model", paramLabel = "MODEL", description = "The teacher's zoo model when feature losses build it into the student's graph (default: the architecture in the export's manifest).")

@@ -66,7 +66,7 @@ class FeatureDistillationCommandTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"at", "sp", "pkt", "rkd", "dist", "fitnet"})
+  @ValueSource(strings = {"at", "sp", "pkt", "rkd", "dist", "fitnet", "ofd"})
   void eachFeatureLossTrainsAStudentThatLearns(String method) throws Exception {
     DemoCommandTest.Run listing = DemoCommandTest.tfkd("divergences");
     assertTrue(listing.out().contains(method.equals("vid") ? "vid(variance=5), weight 1" : "reviewkd(warmup=20, mid=512), weight 5"),
@@ -82,22 +82,49 @@ class FeatureDistillationCommandTest {
 
   @Test
   void adaptersAreCheckpointedButNeverExported() throws Exception {
-    DemoCommandTest.Run r = distill("run-adapters", "ce:1, kl(T=4):0.9, fitnet:100");
+    DemoCommandTest.Run r = distill("run-adapters", "ce:1, kl(T=4):0.9, fitnet:100, ofd");
     assertEquals(0, r.code(), r.err());
     byte[] index = Files.readAllBytes(root.resolve("run-adapters/checkpoints/epoch-0002/variables.index"));
-    assertTrue(new String(index, java.nio.charset.StandardCharsets.ISO_8859_1).contains("regressor"), "no adapter in the checkpoint");
+    String checkpoint = new String(index, java.nio.charset.StandardCharsets.ISO_8859_1);
+    assertTrue(checkpoint.contains("regressor"), "no fitnet adapter in the checkpoint");
+    assertTrue(checkpoint.contains("connector"), "no ofd connector in the checkpoint");
     Path export = root.resolve("export-run-adapters/student/1");
     try (SavedModelBundle b = SavedModelBundle.load(export.toString(), "serve")) {
       int variables = 0;
       for (Iterator<GraphOperation> it = b.graph().operations(); it.hasNext(); ) {
         GraphOperation op = it.next();
-        assertFalse(op.name().contains("adapter") || op.name().contains("regressor"), op.name());
+        assertFalse(
+            op.name().contains("adapter") || op.name().contains("regressor") || op.name().contains("connector"), op.name());
         variables += op.type().equals("VariableV2") ? 1 : 0;
       }
       assertTrue(variables > 0);
     }
     byte[] exported = Files.readAllBytes(export.resolve("variables/variables.index"));
-    assertFalse(new String(exported, java.nio.charset.StandardCharsets.ISO_8859_1).contains("regressor"));
+    String exportedNames = new String(exported, java.nio.charset.StandardCharsets.ISO_8859_1);
+    assertFalse(exportedNames.contains("regressor") || exportedNames.contains("connector"), "an adapter was exported");
+  }
+
+  /**
+   * Two teachers (the shared one and a second trained here from another seed) with a feature term: each feature
+   * term is computed against both and averaged (mean-loss, the default), and the student learns.
+   */
+  @Test
+  void twoTeachersWithAFeatureTerm() throws Exception {
+    DemoCommandTest.Run t =
+        DemoCommandTest.tfkd(
+            "train-teacher", "--train", data.resolve("train-images-idx3-ubyte.gz").toString(), "--test", data.toString(),
+            "--model", "resnet8", "--epochs", "2", "--batch-size", "32", "--threads", "1", "--seed", "2", "--run-dir",
+            root.resolve("teacher2-run").toString(), "--export-dir", root.resolve("export2").toString());
+    assertEquals(0, t.code(), t.err());
+    Path second = root.resolve("export2").resolve("teacher-mll");
+    DemoCommandTest.Run r = distill("run-two", "ce:1, kl(T=4):0.9, at", "--teacher", second.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("mean-loss[2 teachers](ce:1, kl(T=4):0.9, at:1000)"), r.out());
+    double accuracy = studentAccuracy("run-two");
+    assertTrue(accuracy > 0.5, "two teachers: student test accuracy " + accuracy + " (chance 0.25)");
+    String config = Files.readString(root.resolve("run-two").resolve("run_config.pbtxt"));
+    assertEquals(2, config.split("teachers \\{", -1).length - 1, config);
+    assertTrue(config.contains("spec: \"at"), config);
   }
 
   @Test
@@ -124,6 +151,7 @@ class FeatureDistillationCommandTest {
     assertTrue(r.out().contains("pooled       [256]"), r.out());
     r = DemoCommandTest.tfkd("divergences");
     assertTrue(r.out().contains("fitnet") && r.out().contains("Loss syntax"), r.out());
+    assertTrue(r.out().contains("ofd") && r.out().contains("Heo et al. 2019"), r.out());
   }
 
   /**

@@ -211,10 +211,6 @@ public final class RunConfigs {
               || (d.getDivergence().equals("kl") && d.getCeWeight() == 0.1f && d.getKdWeight() == 0.9f),
           "{distillation.term} replaces {distillation.divergence}, {distillation.ce_weight} and"
               + " {distillation.kd_weight}: give one or the other");
-      require(
-          d.getTermCount() == 0 || d.getTeachersCount() == 0,
-          "{distillation.term} takes one {distillation.teacher}; several {distillation.teachers} combine through"
-              + " {distillation.divergence}");
       lossSpec(d);
       teacherOutputKind(d);
       try {

@@ -42,6 +42,17 @@ final class Adapters {
     return tf.nn.conv2d(padded, w, List.of(1L, (long) stride, (long) stride, 1L), "VALID");
   }
 
+  /**
+   * A 1x1 convolution without bias to {@code out} channels, its kernel He-normal over the fan-out ({@code std =
+   * sqrt(2 / out)}), as OFD's reference initialises its connectors.
+   */
+  static Operand<TFloat32> pointwise(Ops tf, Variables vars, String name, Operand<TFloat32> x, int out) {
+    int in = (int) x.shape().get(3);
+    // Init.HE_NORMAL divides by its fan-in argument: give it the fan-out, as the reference does.
+    Operand<TFloat32> w = vars.weight(tf, name + "_kernel", Shape.of(1, 1, in, out), Init.HE_NORMAL, out, in);
+    return tf.nn.conv2d(x, w, List.of(1L, 1L, 1L, 1L), "VALID");
+  }
+
   /** Batch normalisation with batch statistics and a trainable scale and shift. */
   static Operand<TFloat32> batchNorm(Ops tf, Variables vars, String name, Operand<TFloat32> x) {
     int c = (int) x.shape().get(3);

@@ -77,6 +77,11 @@ public final class FeatureLosses {
             + " crd(dim=128, negatives=16384, tau=0.07, momentum=0.5), weight 0.8",
         Crd.DEFAULT_WEIGHT, List.of(Crd.DIM, Crd.NEGATIVES, Crd.TAU, Crd.MOMENTUM),
         v -> new Crd((int) v[0], (int) v[1], (float) v[2], (float) v[3])));
+    register(new Entry("ofd",
+        "sum_stages decay^-(n-i) sum (c(S) - max(T, m))^2 [c(S) > max(T, m) or max(T, m) > 0] / B, T the teacher's"
+            + " pre-ReLU stages, m = E[x | x < 0] for x ~ N(beta, gamma^2) of its BN, c = 1x1 conv+BN connector (Heo"
+            + " et al. 2019). ofd(decay=2), weight 1e-3",
+        Ofd.DEFAULT_WEIGHT, List.of(Ofd.DECAY), v -> new Ofd((float) v[0])));
   }
 
   private static void register(Entry e) {

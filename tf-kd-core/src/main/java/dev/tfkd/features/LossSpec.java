@@ -6,6 +6,8 @@ import dev.tfkd.losses.LossContext;
 import dev.tfkd.losses.SoftmaxOps;
 import dev.tfkd.training.FeatureInputs;
 import dev.tfkd.training.Objective;
+import dev.tfkd.training.TeacherCombination;
+import dev.tfkd.training.TeacherCombiner;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -18,8 +20,10 @@ import org.tensorflow.types.TFloat32;
  * SPEC} or {@code SPEC:WEIGHT}; the spec is {@code ce} (cross-entropy with the labels), a logit divergence ({@link
  * Divergences#parse}, averaged over the batch, e.g. {@code kl(T=4)} or {@code cswt:dkd}) or a feature loss ({@link
  * FeatureLosses#parse}). A term without a weight gets 1, a feature loss its registry default (at 1000, sp 3000,
- * pkt 30000, fitnet 100, rkd 1, dist 1). Weights are finite and at least 0, and at least one term on the logits
+ * pkt 30000, fitnet 100, rkd 1, dist 1, ofd 1e-3). Weights are finite and at least 0, and at least one term on the logits
  * ({@code ce} or a divergence) has a weight above 0, so the classifier trains.
+ *
+ * <p>With several teachers, {@link #withTeachers} combines every term but the cross-entropy over them.
  *
  * <p>The reported hard loss is the cross-entropy (whether or not it is a term), the soft loss the weighted sum of
  * every other term, the total the weighted sum of all. {@code ce:0.1, kl(T=4):0.9} is the objective {@link
@@ -197,24 +201,56 @@ public record LossSpec(List<Term> terms) implements Objective {
     return build(tf, logits, teacherLogits, context, null);
   }
 
+  /**
+   * This loss with several teachers: each divergence term combined over the teachers as {@code combination} says
+   * ({@link TeacherCombination}), each feature term computed against every teacher (each with its own adapters) and
+   * combined with the batch's teacher weights ({@link TeacherCombiner#batchWeights}: {@code mean-probs} and {@code
+   * mean-loss} 1/M each, {@code weighted} the fixed weights, {@code ca-mkd} the batch mean of each teacher's
+   * per-example weights, {@code random} the drawn teacher only). With one teacher it equals this loss.
+   *
+   * @param combination how the teachers combine
+   * @param teachers M, at least 1; a weighted combination has exactly M weights
+   * @param seed the run's seed (the random mode's draw)
+   * @return the objective, reading {@code M} teachers
+   * @throws IllegalArgumentException for a weight count other than M, or {@code mean-probs} with a divergence term
+   *     that has no single temperature
+   */
+  public MultiTeacherLoss withTeachers(TeacherCombination combination, int teachers, long seed) {
+    return new MultiTeacherLoss(this, new TeacherCombiner(combination, teachers, seed));
+  }
+
   @Override
   public LossTerms build(
       Ops tf, Operand<TFloat32> logits, Operand<TFloat32> teacherLogits, LossContext context, FeatureInputs features) {
+    return build(tf, logits, context, (i, t) -> {
+      if (t.divergence() != null) {
+        Objects.requireNonNull(teacherLogits, "teacherLogits");
+        return SoftmaxOps.mean(tf, t.divergence().perExample(tf, logits, tf.stopGradient(teacherLogits), context));
+      }
+      Objects.requireNonNull(features, "features");
+      return t.feature().loss(tf, features, adapterPrefix(i, t));
+    });
+  }
+
+  /** The adapter-variable prefix of term {@code i}. */
+  static String adapterPrefix(int i, Term t) {
+    return "adapter" + i + "_" + t.feature().name() + "_";
+  }
+
+  /** The value of term {@code i} (not the cross-entropy) in the graph being built. */
+  @FunctionalInterface
+  interface TermValue {
+    Operand<TFloat32> value(int i, Term t);
+  }
+
+  /** The weighted sum of the terms, each not-cross-entropy term's value from {@code values}. */
+  LossTerms build(Ops tf, Operand<TFloat32> logits, LossContext context, TermValue values) {
     Operand<TFloat32> hard = SoftmaxOps.mean(tf, SoftmaxOps.crossEntropy(tf, logits, context.oneHot()));
     Operand<TFloat32> total = tf.constant(0f);
     Operand<TFloat32> soft = tf.constant(0f);
     for (int i = 0; i < terms.size(); i++) {
       Term t = terms.get(i);
-      Operand<TFloat32> value;
-      if (t.isCrossEntropy()) {
-        value = hard;
-      } else if (t.divergence() != null) {
-        Objects.requireNonNull(teacherLogits, "teacherLogits");
-        value = SoftmaxOps.mean(tf, t.divergence().perExample(tf, logits, tf.stopGradient(teacherLogits), context));
-      } else {
-        Objects.requireNonNull(features, "features");
-        value = t.feature().loss(tf, features, "adapter" + i + "_" + t.feature().name() + "_");
-      }
+      Operand<TFloat32> value = t.isCrossEntropy() ? hard : values.value(i, t);
       Operand<TFloat32> weighted = tf.withName("loss_term_" + i).math.mul(tf.constant(t.weight()), value);
       total = tf.math.add(total, weighted);
       if (!t.isCrossEntropy()) {

@@ -16,7 +16,9 @@ import java.util.Objects;
  *       residual sum and no ReLU: there {@code stageN} is that sum (the feature RepDistiller returns) and {@code
  *       stageN_pre} is its batch normalisation by the next block (or the final BN) that the following ReLU reads
  *       (RepDistiller's {@code preact=True}). Stages that end linearly (MobileNetV2's bottlenecks, ShuffleNetV2's
- *       channel shuffle) have no {@code _pre} point;
+ *       channel shuffle) have no {@code _pre} point. Where a batch normalisation produces {@code stageN_pre}, the
+ *       model's forward pass also gives its scale and shift ({@link Forward#batchNorms()}, {@link
+ *       BatchNormParameters}), from which OFD computes its margins;
  *   <li>{@value #POOLED}: the vector the classifier reads ({@code [batch, C]});
  *   <li>{@value #LOGITS}: the logits.
  * </ul>

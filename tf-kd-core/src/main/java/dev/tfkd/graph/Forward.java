@@ -15,14 +15,40 @@ import org.tensorflow.types.TFloat32;
  * @param updates ops that must run with every training step (moving-average updates); empty in inference mode
  * @param features the model's named feature points ({@link FeaturePoint}), in the order the forward pass reaches
  *     them; always holds {@value FeaturePoint#LOGITS}
+ * @param batchNorms the scale and shift of the batch normalisation that produces a pre-ReLU point, by the point's
+ *     name, for the points that have one (empty for models without batch normalisation)
  */
-public record Forward(Operand<TFloat32> logits, List<Op> updates, Map<String, Operand<TFloat32>> features) {
-  /** Copies the update list and the feature points, adding {@value FeaturePoint#LOGITS} if it is missing. */
+public record Forward(
+    Operand<TFloat32> logits,
+    List<Op> updates,
+    Map<String, Operand<TFloat32>> features,
+    Map<String, BatchNormParameters> batchNorms) {
+  /**
+   * Copies the update list, the feature points and the batch-norm parameters, adding {@value FeaturePoint#LOGITS} if
+   * it is missing; every batch-norm entry names a feature point.
+   */
   public Forward {
     updates = List.copyOf(updates);
     Map<String, Operand<TFloat32>> f = new LinkedHashMap<>(features);
     f.putIfAbsent(FeaturePoint.LOGITS, logits);
     features = Collections.unmodifiableMap(f);
+    batchNorms = Collections.unmodifiableMap(new LinkedHashMap<>(batchNorms));
+    for (String name : batchNorms.keySet()) {
+      if (!features.containsKey(name)) {
+        throw new IllegalArgumentException("batch-norm parameters for " + name + ", which is not a feature point");
+      }
+    }
+  }
+
+  /**
+   * A forward pass whose feature points carry no batch-norm parameters.
+   *
+   * @param logits the logits
+   * @param updates the update ops
+   * @param features the feature points
+   */
+  public Forward(Operand<TFloat32> logits, List<Op> updates, Map<String, Operand<TFloat32>> features) {
+    this(logits, updates, features, Map.of());
   }
 
   /**
@@ -32,7 +58,7 @@ public record Forward(Operand<TFloat32> logits, List<Op> updates, Map<String, Op
    * @param updates the update ops
    */
   public Forward(Operand<TFloat32> logits, List<Op> updates) {
-    this(logits, updates, Map.of());
+    this(logits, updates, Map.of(), Map.of());
   }
 
   /** A forward pass with no update ops. */

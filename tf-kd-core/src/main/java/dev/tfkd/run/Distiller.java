@@ -12,6 +12,7 @@ import dev.tfkd.teacher.GraphTeacher;
 import dev.tfkd.training.BatchFeatures;
 import dev.tfkd.teacher.Teacher;
 import dev.tfkd.features.LossSpec;
+import dev.tfkd.training.FrozenTeacher;
 import dev.tfkd.training.Distillation;
 import dev.tfkd.training.MultiTeacherDistillation;
 import dev.tfkd.training.Objective;
@@ -124,6 +125,8 @@ public final class Distiller {
      * #weights}, which may then not be set. Feature terms need the teacher's feature points: the teacher must be a
      * {@link GraphTeacher}, which then runs in the student's training graph, or serve its points with its logits on
      * every batch ({@link BatchFeatures}: a {@link dev.tfkd.teacher.SavedModelTeacher} loaded with feature points).
+     * With several teachers every term but the cross-entropy is combined over them as {@link #combine} says ({@link
+     * LossSpec#withTeachers}); feature terms then need every teacher to be a {@link GraphTeacher}.
      *
      * @param spec the loss spec
      * @return this builder
@@ -280,16 +283,19 @@ public final class Distiller {
       if (loss != null && logitOptionsSet) {
         throw new IllegalArgumentException("a loss spec replaces the divergence and the weights: give one or the other");
       }
-      if (loss != null && several()) {
-        throw new IllegalArgumentException(
-            "a loss spec (" + loss.describe() + ") takes one teacher; several teachers combine through a divergence");
-      }
-      if (loss != null && loss.needsFeatures() && !(teachers.get(0) instanceof GraphTeacher)
-          && !servesFeatures(teachers.get(0))) {
-        throw new IllegalArgumentException(
-            "the loss " + loss.describe() + " reads the teacher's feature points; " + teachers.get(0).source()
-                + " neither runs in the student's graph (a GraphTeacher) nor serves feature points (a SavedModel"
-                + " teacher with named feature tensors or a features signature)");
+      if (loss != null && loss.needsFeatures()) {
+        for (Teacher t : teachers) {
+          if (t instanceof GraphTeacher || (!several() && servesFeatures(t))) {
+            continue;
+          }
+          throw new IllegalArgumentException(
+              "the loss " + loss.describe() + " reads the teacher's feature points; " + t.source()
+                  + (several()
+                      ? " is not a tf-kd model that can run in the student's graph (a GraphTeacher), as every one of"
+                          + " several teachers must be for feature terms"
+                      : " neither runs in the student's graph (a GraphTeacher) nor serves feature points (a SavedModel"
+                          + " teacher with named feature tensors or a features signature)"));
+        }
       }
       objective(0);
       return new Distiller(this);
@@ -305,16 +311,23 @@ public final class Distiller {
       return teachers.size() > 1 || combination != null;
     }
 
-    /** The objective: one teacher's {@link Distillation}, or the combination of several. */
+    /**
+     * The objective: one teacher's {@link Distillation} or loss spec, or the combination of several ({@link
+     * MultiTeacherDistillation}, or the loss spec {@link LossSpec#withTeachers with the teachers}).
+     */
     Objective objective(long seed) {
-      if (loss != null) {
-        return loss;
-      }
       if (!several()) {
-        return new Distillation(ceWeight, kdWeight, divergence);
+        return loss != null ? loss : new Distillation(ceWeight, kdWeight, divergence);
       }
-      TeacherCombination c = combination != null ? combination : TeacherCombination.meanOfLosses();
-      return new MultiTeacherDistillation(ceWeight, kdWeight, divergence, c, teachers.size(), seed);
+      TeacherCombination c = combination();
+      return loss != null
+          ? loss.withTeachers(c, teachers.size(), seed)
+          : new MultiTeacherDistillation(ceWeight, kdWeight, divergence, c, teachers.size(), seed);
+    }
+
+    /** The combination of several teachers: as given, else the mean of the losses. */
+    TeacherCombination combination() {
+      return combination != null ? combination : TeacherCombination.meanOfLosses();
     }
   }
 
@@ -480,7 +493,7 @@ public final class Distiller {
                   d.setTeacher(source);
                   return;
                 }
-                TeacherCombination combination = ((MultiTeacherDistillation) objective).combination();
+                TeacherCombination combination = b.combination();
                 d.setTeacherCombination(combination.mode().cliName());
                 float[] w = combination.weights();
                 for (int t = 0; t < m; t++) {
@@ -535,6 +548,12 @@ public final class Distiller {
                 // A teacher that serves its feature points answers each batch with them, in its own session.
                 if (m == 1 && !b.several() && objective.needsFeatures() && Builder.servesFeatures(teachers.get(0))) {
                   return trainer.trainOnline(b.student, data.train(), objective, (BatchFeatures) teachers.get(0), options);
+                }
+                if (objective.needsFeatures()) {
+                  // Feature terms read every teacher's points: all of them run in the student's graph (build()
+                  // checked that each is a GraphTeacher).
+                  List<FrozenTeacher> frozen = teachers.stream().map(t -> ((GraphTeacher) t).frozen()).toList();
+                  return trainer.trainOnline(b.student, data.train(), objective, frozen, options);
                 }
                 int k = data.train().numClasses();
                 return trainer.trainOnline(

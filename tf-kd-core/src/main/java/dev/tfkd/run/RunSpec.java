@@ -90,6 +90,11 @@ public final class RunSpec {
     try {
       for (DistillationTeacher t : dc.getTeachersList()) {
         Path dir = existing(t.getPath());
+        if (loss != null && loss.needsFeatures()) {
+          // Feature terms read every teacher's points: each is rebuilt in the student's graph.
+          teachers.add(exportedGraphTeacher(dir, dc.getTeacherModel(), data, models, c.getTraining().getThreads()));
+          continue;
+        }
         SavedModelTeacher.TeacherOptions options = options(dc, t);
         SavedModelTeacher loaded = SavedModelTeacher.load(dir, options);
         teachers.add(

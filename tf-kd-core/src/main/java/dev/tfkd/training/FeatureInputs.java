@@ -1,6 +1,8 @@
 package dev.tfkd.training;
 
+import dev.tfkd.graph.BatchNormParameters;
 import dev.tfkd.graph.Variables;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.tensorflow.Operand;
@@ -13,14 +15,19 @@ import org.tensorflow.types.TInt64;
 
 /**
  * What a feature-distillation loss reads in the training graph: the student's feature points (training mode, with
- * gradients), the teacher's (inference mode, behind gradient barriers), where adapters (regressors,
- * embeddings) create their variables, the epoch for methods with a warm-up, and the batch's training examples for
- * methods with per-example state. Adapter variables are the student's training variables: trained with it, saved in
- * its checkpoints and restored on resume, and never part of its inference graph or its export. Adapter state (a
- * memory bank) is created with {@link Variables#state} and rides the same checkpoints.
+ * gradients), the teachers' (inference mode, behind gradient barriers), where adapters (regressors, embeddings)
+ * create their variables, the epoch for methods with a warm-up, and the batch's training examples for methods with
+ * per-example state. Adapter variables are the student's training variables: trained with it, saved in its
+ * checkpoints and restored on resume, and never part of its inference graph or its export. Adapter state (a memory
+ * bank) is created with {@link Variables#state} and rides the same checkpoints.
+ *
+ * <p>A loss reads one teacher ({@link #teacher()}, {@link #teacherBatchNorms()}). With several teachers the
+ * objective builds each feature term once per teacher on {@link #forTeacher(int)} and combines the values (see
+ * {@link dev.tfkd.features.LossSpec}).
  *
  * @param student the student's feature points by name ({@link dev.tfkd.graph.Forward#features()})
- * @param teacher the teacher's feature points by name; empty when the objective reads no teacher
+ * @param teachers each teacher's feature points, in the order the teachers were given; empty when the objective
+ *     reads no teacher
  * @param adapters the source of adapter variables (names must be unique in the graph and free of {@code /})
  * @param epoch the current epoch as a float32 scalar, counted from 0 and fed every step (the trainer's {@code
  *     epoch} placeholder, so a resumed run feeds the epoch it resumes in), or null where no epoch is fed: a method
@@ -30,34 +37,61 @@ import org.tensorflow.types.TInt64;
  */
 public record FeatureInputs(
     Map<String, Operand<TFloat32>> student,
-    Map<String, Operand<TFloat32>> teacher,
+    List<TeacherPoints> teachers,
     Variables adapters,
     Operand<TFloat32> epoch,
     Examples examples) {
-  /** Copies the maps. */
+
+  /**
+   * One teacher's feature points.
+   *
+   * @param points the points by name ({@link dev.tfkd.graph.Forward#features()})
+   * @param batchNorms the batch-norm parameters of its pre-ReLU points, by point name ({@link
+   *     dev.tfkd.graph.Forward#batchNorms()}); empty when the teacher gives none
+   */
+  public record TeacherPoints(Map<String, Operand<TFloat32>> points, Map<String, BatchNormParameters> batchNorms) {
+    /** Copies the maps. */
+    public TeacherPoints {
+      points = Map.copyOf(points);
+      batchNorms = Map.copyOf(batchNorms);
+    }
+  }
+
+  /** Copies the student's points and the teacher list. */
   public FeatureInputs {
     student = Map.copyOf(student);
-    teacher = Map.copyOf(teacher);
+    teachers = List.copyOf(teachers);
     Objects.requireNonNull(adapters, "adapters");
   }
 
   /**
-   * Feature inputs without an epoch or example indices (methods without a warm-up or per-example state only).
+   * Several teachers' points, without an epoch or example indices.
    *
-   * @param student the student's feature points by name
-   * @param teacher the teacher's feature points by name
+   * @param student the student's points
+   * @param teachers each teacher's points
    * @param adapters the source of adapter variables
    */
-  public FeatureInputs(
-      Map<String, Operand<TFloat32>> student, Map<String, Operand<TFloat32>> teacher, Variables adapters) {
-    this(student, teacher, adapters, null, null);
+  public FeatureInputs(Map<String, Operand<TFloat32>> student, List<TeacherPoints> teachers, Variables adapters) {
+    this(student, teachers, adapters, null, null);
   }
 
   /**
-   * Feature inputs with an epoch and without example indices.
+   * One teacher's points without batch-norm parameters (none when {@code teacher} is empty), without an epoch or
+   * example indices (methods without a warm-up or per-example state only).
    *
-   * @param student the student's feature points by name
-   * @param teacher the teacher's feature points by name
+   * @param student the student's points
+   * @param teacher the teacher's points; empty when the objective reads no teacher
+   * @param adapters the source of adapter variables
+   */
+  public FeatureInputs(Map<String, Operand<TFloat32>> student, Map<String, Operand<TFloat32>> teacher, Variables adapters) {
+    this(student, one(teacher), adapters, null, null);
+  }
+
+  /**
+   * One teacher's points with an epoch and without example indices.
+   *
+   * @param student the student's points
+   * @param teacher the teacher's points; empty when the objective reads no teacher
    * @param adapters the source of adapter variables
    * @param epoch the current epoch as a float32 scalar, or null
    */
@@ -66,20 +100,52 @@ public record FeatureInputs(
       Map<String, Operand<TFloat32>> teacher,
       Variables adapters,
       Operand<TFloat32> epoch) {
-    this(student, teacher, adapters, epoch, null);
+    this(student, one(teacher), adapters, epoch, null);
   }
 
   /**
-   * Feature inputs with example indices and without an epoch.
+   * One teacher's points with example indices and without an epoch.
    *
-   * @param student the student's feature points by name
-   * @param teacher the teacher's feature points by name
+   * @param student the student's points
+   * @param teacher the teacher's points; empty when the objective reads no teacher
    * @param adapters the source of adapter variables
    * @param examples the batch's training examples, or null
    */
   public FeatureInputs(
       Map<String, Operand<TFloat32>> student, Map<String, Operand<TFloat32>> teacher, Variables adapters, Examples examples) {
-    this(student, teacher, adapters, null, examples);
+    this(student, one(teacher), adapters, null, examples);
+  }
+
+  private static List<TeacherPoints> one(Map<String, Operand<TFloat32>> teacher) {
+    return teacher.isEmpty() ? List.of() : List.of(new TeacherPoints(teacher, Map.of()));
+  }
+
+  /**
+   * The (first) teacher's feature points by name; empty when there is no teacher.
+   *
+   * @return the points
+   */
+  public Map<String, Operand<TFloat32>> teacher() {
+    return teachers.isEmpty() ? Map.of() : teachers.get(0).points();
+  }
+
+  /**
+   * The (first) teacher's batch-norm parameters of its pre-ReLU points, by point name; empty when it gives none.
+   *
+   * @return the parameters
+   */
+  public Map<String, BatchNormParameters> teacherBatchNorms() {
+    return teachers.isEmpty() ? Map.of() : teachers.get(0).batchNorms();
+  }
+
+  /**
+   * The same inputs with teacher {@code m} alone (the same student, adapters, epoch and examples).
+   *
+   * @param m the teacher, from 0
+   * @return inputs whose {@link #teacher()} is teacher {@code m}'s
+   */
+  public FeatureInputs forTeacher(int m) {
+    return new FeatureInputs(student, List.of(teachers.get(m)), adapters, epoch, examples);
   }
 
   /**

@@ -139,8 +139,9 @@ public final class FrozenTeacher {
 
   /**
    * Adds the teacher's inference forward pass on {@code inputs} to the graph of {@code tf}, under the name scope
-   * {@value #SCOPE}, and returns its logits and every feature point ({@link dev.tfkd.graph.FeaturePoint}), each
-   * behind a gradient barrier: nothing the student's loss does reaches the teacher.
+   * {@value #SCOPE}, and returns its logits and every feature point ({@link dev.tfkd.graph.FeaturePoint}) with the
+   * batch-norm parameters of its pre-ReLU points, each behind a gradient barrier: nothing the student's loss does
+   * reaches the teacher.
    *
    * @param tf where to add the ops
    * @param inputs the batch the student is fed
@@ -153,7 +154,12 @@ public final class FrozenTeacher {
     for (Map.Entry<String, Operand<TFloat32>> e : f.features().entrySet()) {
       features.put(e.getKey(), scoped.withName(e.getKey()).stopGradient(e.getValue()));
     }
-    return new Forward(features.get(dev.tfkd.graph.FeaturePoint.LOGITS), List.of(), features);
+    Map<String, dev.tfkd.graph.BatchNormParameters> norms = new java.util.LinkedHashMap<>();
+    for (Map.Entry<String, dev.tfkd.graph.BatchNormParameters> e : f.batchNorms().entrySet()) {
+      norms.put(e.getKey(), new dev.tfkd.graph.BatchNormParameters(
+          scoped.stopGradient(e.getValue().gamma()), scoped.stopGradient(e.getValue().beta())));
+    }
+    return new Forward(features.get(dev.tfkd.graph.FeaturePoint.LOGITS), List.of(), features, norms);
   }
 
   /** The teacher's logits for every example of {@code data}, {@code size x K}, in batches, in its own session. */

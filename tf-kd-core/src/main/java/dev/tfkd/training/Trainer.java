@@ -162,6 +162,26 @@ public final class Trainer {
   }
 
   /**
+   * Trains with several frozen teachers online, all built into the training graph: their logits reach the objective
+   * side by side ({@code [batch, M * K]}, as {@link MultiTeacherDistillation} reads them) and their feature points
+   * in {@link FeatureInputs#teachers()}, in order. {@code objective.teachers()} must equal their number. Otherwise
+   * as {@link #trainOnline(Architecture, Dataset, Objective, FrozenTeacher, RunOptions)}.
+   */
+  public TrainedModel trainOnline(
+      Architecture architecture, Dataset train, Objective objective, List<FrozenTeacher> teachers, RunOptions options) {
+    if (teachers.isEmpty()) {
+      throw new IllegalArgumentException("online training needs at least one teacher");
+    }
+    if (!objective.needsTeacher()) {
+      throw new IllegalArgumentException(objective.describe() + " reads no teacher");
+    }
+    for (FrozenTeacher t : teachers) {
+      checkCompatible(Objects.requireNonNull(t, "teacher").architecture(), train);
+    }
+    return trainWith(architecture, train, objective, new TeacherFeed(null, teachers, null), options, TrainingSetup.NONE);
+  }
+
+  /**
    * Trains with a teacher outside the graph running online: {@code teacher} is asked for the logits of every batch,
    * after augmentation, on the batch-preparation thread (overlapping with the student's previous step), so it sees
    * each batch exactly as the student does. Validation, checkpoints and resume as {@code options} say; with one
@@ -173,7 +193,7 @@ public final class Trainer {
     if (!objective.needsTeacher()) {
       throw new IllegalArgumentException(objective.describe() + " reads no teacher");
     }
-    return trainWith(architecture, train, objective, new TeacherFeed(null, null, teacher), options, TrainingSetup.NONE);
+    return trainWith(architecture, train, objective, new TeacherFeed(null, List.of(), teacher), options, TrainingSetup.NONE);
   }
 
   /** Trains with validation, checkpoints and resume as {@code options} say, and no hooks. */
@@ -249,14 +269,19 @@ public final class Trainer {
    * objective reads no teacher. With {@code stream}, the training data is streamed and the dataset passed along
    * is its sample.
    */
-  record TeacherFeed(float[] logits, FrozenTeacher inGraph, BatchLogits perBatch, LogitTable table, TrainStream stream) {
-    TeacherFeed(float[] logits, FrozenTeacher inGraph, BatchLogits perBatch) {
+  record TeacherFeed(
+      float[] logits, List<FrozenTeacher> inGraph, BatchLogits perBatch, LogitTable table, TrainStream stream) {
+    TeacherFeed {
+      inGraph = inGraph == null ? List.of() : List.copyOf(inGraph);
+    }
+
+    TeacherFeed(float[] logits, List<FrozenTeacher> inGraph, BatchLogits perBatch) {
       this(logits, inGraph, perBatch, null, null);
     }
 
     /** Whether the teacher sees each batch as it is fed (so augmentation reaches it). */
     boolean online() {
-      return inGraph != null || perBatch != null;
+      return !inGraph.isEmpty() || perBatch != null;
     }
   }
 
@@ -269,7 +294,18 @@ public final class Trainer {
       FrozenTeacher onlineTeacher,
       RunOptions options,
       TrainingSetup setup) {
-    return trainWith(architecture, train, objective, new TeacherFeed(teacherLogits, onlineTeacher, null), options, setup);
+    return trainWith(
+        architecture, train, objective,
+        new TeacherFeed(teacherLogits, onlineTeacher == null ? List.of() : List.of(onlineTeacher), null), options, setup);
+  }
+
+  /** The one in-graph teacher a replicated graph supports, or null. */
+  private static FrozenTeacher replicatedTeacher(List<FrozenTeacher> teachers) {
+    if (teachers.size() > 1) {
+      throw new IllegalArgumentException(
+          "several in-graph teachers cannot be replicated: train on one device (no --devices or --cluster)");
+    }
+    return teachers.isEmpty() ? null : teachers.get(0);
   }
 
   /** The one training path (package-private for tests that add hooks to an online run). */
@@ -294,7 +330,7 @@ public final class Trainer {
       RunOptions options,
       TrainingSetup setup) {
     float[] teacherLogits = teacher.logits();
-    FrozenTeacher onlineTeacher = teacher.inGraph();
+    List<FrozenTeacher> onlineTeachers = teacher.inGraph();
     // A per-batch teacher's feature points are fetched and fed only when the objective reads them.
     java.util.Map<String, long[]> fedFeatures = java.util.Map.of();
     if (teacher.perBatch() instanceof BatchFeatures f && !f.featureShapes().isEmpty()) {
@@ -369,9 +405,9 @@ public final class Trainer {
       Graph graph = resources.graph();
       TrainingGraph g =
           replication.replicated()
-              ? ReplicatedGraph.build(graph, architecture, objective, onlineTeacher, config, setup, replication)
+              ? ReplicatedGraph.build(graph, architecture, objective, replicatedTeacher(onlineTeachers), config, setup, replication)
               : TrainingGraph.build(
-                  graph, architecture, objective, onlineTeacher, config, setup, fedFeatures,
+                  graph, architecture, objective, onlineTeachers, config, setup, fedFeatures,
                   stream == null ? train.size() : 0);
       OwnPredictions own = objective.usesOwnPredictions() ? new OwnPredictions(train.size(), k, g.logits()) : null;
       List<TrainingListener> all = new java.util.ArrayList<>();

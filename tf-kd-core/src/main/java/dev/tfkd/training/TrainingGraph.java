@@ -94,7 +94,9 @@ record TrainingGraph(
       FrozenTeacher onlineTeacher,
       TrainConfig config,
       TrainingSetup setup) {
-    return build(graph, architecture, objective, onlineTeacher, config, setup, java.util.Map.of(), 0);
+    return build(
+        graph, architecture, objective, onlineTeacher == null ? List.of() : List.of(onlineTeacher), config, setup,
+        java.util.Map.of(), 0);
   }
 
   /**
@@ -110,12 +112,32 @@ record TrainingGraph(
       TrainConfig config,
       TrainingSetup setup,
       java.util.Map<String, long[]> fedFeatures) {
-    return build(graph, architecture, objective, onlineTeacher, config, setup, fedFeatures, 0);
+    return build(
+        graph, architecture, objective, onlineTeacher == null ? List.of() : List.of(onlineTeacher), config, setup,
+        fedFeatures, 0);
   }
 
   /**
-   * As {@link #build(Graph, Architecture, Objective, FrozenTeacher, TrainConfig, TrainingSetup, java.util.Map)},
-   * with {@code examples} training examples whose indices the trainer feeds with each batch.
+   * Builds the training graph with {@code onlineTeachers} built into it, without fed feature points or example
+   * indices.
+   */
+  static TrainingGraph build(
+      Graph graph,
+      Architecture architecture,
+      Objective objective,
+      List<FrozenTeacher> onlineTeachers,
+      TrainConfig config,
+      TrainingSetup setup) {
+    return build(graph, architecture, objective, onlineTeachers, config, setup, java.util.Map.of(), 0);
+  }
+
+  /**
+   * Builds the training graph with {@code onlineTeachers} built into it: one per teacher the objective reads ({@link
+   * Objective#teachers()}), whose logits reach it side by side ({@code [batch, M * K]}) and whose feature points
+   * reach it in {@link FeatureInputs#teachers()}, in order; or none, and an objective that needs a teacher reads fed
+   * logits (and, with {@code fedFeatures}, the one teacher's feature points fed per batch through placeholders of
+   * those shapes per example). Teacher 1's ops are scoped {@value FrozenTeacher#SCOPE}, teacher m's {@code
+   * teacherM/}{@value FrozenTeacher#SCOPE}.
    *
    * @param examples the number of training examples when the trainer can feed each batch's example indices (data
    *     in memory), 0 when it cannot (streamed data)
@@ -124,11 +146,12 @@ record TrainingGraph(
       Graph graph,
       Architecture architecture,
       Objective objective,
-      FrozenTeacher onlineTeacher,
+      List<FrozenTeacher> onlineTeachers,
       TrainConfig config,
       TrainingSetup setup,
       java.util.Map<String, long[]> fedFeatures,
       long examples) {
+    boolean online = !onlineTeachers.isEmpty();
     int k = architecture.numClasses();
     Ops tf = Ops.create(graph);
     Placeholder<TFloat32> x =
@@ -137,12 +160,12 @@ record TrainingGraph(
     Placeholder<TFloat32> epoch = tf.withName("epoch").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
     Placeholder<TFloat32> lr = tf.withName("learning_rate").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
     Placeholder<TFloat32> teacher =
-        (objective.needsTeacher() && onlineTeacher == null) || objective.usesOwnPredictions()
+        (objective.needsTeacher() && !online) || objective.usesOwnPredictions()
             ? tf.withName("teacher_logits").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, (long) k * objective.teachers())))
             : null;
-    if (onlineTeacher != null && objective.teachers() != 1) {
+    if (online && objective.teachers() != onlineTeachers.size()) {
       throw new IllegalArgumentException(
-          "an in-graph online teacher serves one-teacher objectives; " + objective.describe() + " reads "
+          onlineTeachers.size() + " in-graph online teacher(s) given; " + objective.describe() + " reads "
               + objective.teachers());
     }
 
@@ -152,15 +175,26 @@ record TrainingGraph(
     // The model's own parameters; adapters a feature loss adds below train with it but are not part of the model.
     long parameters = vars.trainable().stream().mapToLong(v -> v.shape().size()).sum();
     Operand<TFloat32> oneHot = tf.oneHot(labels, tf.constant(k), tf.constant(1f), tf.constant(0f));
-    if (objective.needsFeatures() && objective.needsTeacher() && onlineTeacher == null && fedFeatures.isEmpty()) {
+    if (objective.needsFeatures() && objective.needsTeacher() && !online && fedFeatures.isEmpty()) {
       throw new IllegalArgumentException(
           objective.describe() + " reads the teacher's feature points: the teacher must run in the student's graph"
               + " or serve its points with its logits");
     }
-    if (onlineTeacher != null && !fedFeatures.isEmpty()) {
+    if (online && !fedFeatures.isEmpty()) {
       throw new IllegalArgumentException("a teacher built into the graph and fed feature points: give one or the other");
     }
-    Forward teacherForward = onlineTeacher != null ? onlineTeacher.forward(tf, x) : null;
+    List<FeatureInputs.TeacherPoints> teacherPoints = new ArrayList<>();
+    List<Operand<TFloat32>> teacherLogits = new ArrayList<>();
+    for (int m = 0; m < onlineTeachers.size(); m++) {
+      // Teacher 1 keeps the scope one teacher always had; the others get their own, so names never collide.
+      Forward f = onlineTeachers.get(m).forward(m == 0 ? tf : tf.withSubScope("teacher" + (m + 1)), x);
+      teacherPoints.add(new FeatureInputs.TeacherPoints(f.features(), f.batchNorms()));
+      teacherLogits.add(f.logits());
+    }
+    Operand<TFloat32> readLogits =
+        !online ? teacher
+            : teacherLogits.size() == 1 ? teacherLogits.get(0)
+            : tf.concat(teacherLogits, tf.constant(1));
     java.util.Map<String, Placeholder<TFloat32>> fed = new java.util.LinkedHashMap<>();
     java.util.Map<String, Operand<TFloat32>> fedPoints = new java.util.LinkedHashMap<>();
     Ops featureScope = tf.withSubScope("teacher_features");
@@ -174,19 +208,17 @@ record TrainingGraph(
       // Fed values carry no gradient anyway; the barrier says so to the feature losses as the in-graph teacher does.
       fedPoints.put(e.getKey(), tf.stopGradient(p));
     }
+    if (!fedPoints.isEmpty()) {
+      teacherPoints.add(new FeatureInputs.TeacherPoints(fedPoints, java.util.Map.of()));
+    }
     FeatureInputs.Examples exampleInputs = examples > 0 ? new FeatureInputs.Examples(examples, config.seed()) : null;
     Objective.LossTerms built =
         objective.build(
             tf,
             forward.logits(),
-            teacherForward != null ? teacherForward.logits() : teacher,
+            readLogits,
             new LossContext(labels, oneHot, epoch),
-            new FeatureInputs(
-                forward.features(),
-                teacherForward != null ? teacherForward.features() : fedPoints,
-                vars,
-                epoch,
-                exampleInputs));
+            new FeatureInputs(forward.features(), teacherPoints, vars, epoch, exampleInputs));
     // Named reads, so the three can be fetched together even when an objective returns one operand twice.
     Objective.LossTerms terms =
         new Objective.LossTerms(

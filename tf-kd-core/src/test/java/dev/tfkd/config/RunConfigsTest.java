@@ -131,4 +131,16 @@ class RunConfigsTest {
     d.getTrainingBuilder().addAugment("flip");
     assertEquals(new dev.tfkd.data.Augmentation(0, true), RunConfigs.trainConfig(RunConfigs.validate(d.build())).augmentation());
   }
+
+  @Test
+  void lossTermsTakeSeveralTeachers() {
+    RunConfig.Builder d = valid().toBuilder();
+    var dc = d.getDistillationBuilder().clearTeacher().setTeacherCombination("ca-mkd");
+    dc.addTeachersBuilder().setPath("a");
+    dc.addTeachersBuilder().setPath("b");
+    dc.addTerm(dev.tfkd.config.LossTerm.newBuilder().setSpec("ce").setWeight(1));
+    dc.addTerm(dev.tfkd.config.LossTerm.newBuilder().setSpec("ofd"));
+    RunConfig c = RunConfigs.validate(d.build());
+    assertEquals("ce:1, ofd(decay=2):0.001", RunConfigs.lossSpec(c.getDistillation()).describe());
+  }
 }

@@ -1,5 +1,6 @@
 package dev.tfkd.features;
 
+import dev.tfkd.graph.BatchNormParameters;
 import dev.tfkd.graph.Init;
 import dev.tfkd.graph.Tensors;
 import dev.tfkd.graph.Variables;
@@ -47,6 +48,16 @@ final class FeatureHarness implements AutoCloseable {
   /** With gradients for the student points {@code read} only (the ones the loss reads). */
   FeatureHarness(
       FeatureLoss loss, Map<String, long[]> studentShapes, Map<String, long[]> teacherShapes, java.util.Set<String> read) {
+    this(loss, studentShapes, teacherShapes, read, Map.of());
+  }
+
+  /**
+   * With the teacher's batch-norm parameters: {@code teacherNorms} maps a teacher point to {@code {gamma, beta}},
+   * given to the loss as constants.
+   */
+  FeatureHarness(
+      FeatureLoss loss, Map<String, long[]> studentShapes, Map<String, long[]> teacherShapes, java.util.Set<String> read,
+      Map<String, double[][]> teacherNorms) {
     Ops tf = Ops.create(graph);
     Map<String, Operand<TFloat32>> s = new LinkedHashMap<>();
     Map<String, Operand<TFloat32>> t = new LinkedHashMap<>();
@@ -61,13 +72,27 @@ final class FeatureHarness implements AutoCloseable {
       t.put(n, tf.stopGradient(p));
     });
     epoch = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
-    value = loss.loss(tf, new FeatureInputs(s, t, new ConstantVariables(), epoch), "a_");
+    Map<String, BatchNormParameters> norms = new LinkedHashMap<>();
+    teacherNorms.forEach((n, gb) -> norms.put(n, new BatchNormParameters(constant(tf, gb[0]), constant(tf, gb[1]))));
+    value = loss.loss(
+        tf,
+        new FeatureInputs(s, List.of(new FeatureInputs.TeacherPoints(t, norms)), new ConstantVariables(), epoch, null),
+        "a_");
     gradientPoints.addAll(read);
     var g = tf.gradients(value, gradientPoints.stream().map(student::get).toList());
     for (int i = 0; i < gradientPoints.size(); i++) {
       gradients.add(g.dy(i));
     }
     session = new Session(graph);
+  }
+
+  /** A float32 vector constant. */
+  static Operand<TFloat32> constant(Ops tf, double[] v) {
+    float[] f = new float[v.length];
+    for (int i = 0; i < f.length; i++) {
+      f[i] = (float) v[i];
+    }
+    return tf.constant(f);
   }
 
   /** Value and gradients by student point name. */

@@ -12,7 +12,8 @@ import org.tensorflow.types.TFloat32;
  * changes), then ReLU; stages 2 and 3 halve the resolution. Global average pooling and a dense layer to K logits.
  *
  * <p>Feature points ({@link FeaturePoint}): {@code stem} (after the stem's ReLU); {@code stage1..3} (the last
- * block's output after its ReLU) and {@code stage1_pre..stage3_pre} (the residual sum before it); {@code pooled};
+ * block's output after its ReLU) and {@code stage1_pre..stage3_pre} (the residual sum before it; its batch-norm
+ * parameters are the last block's second BN, as OFD's reference takes them); {@code pooled};
  * {@code logits}. As RepDistiller's {@code is_feat} features; on 32x32x3 resnet8x4 and resnet32x4 give stem
  * [32, 32, 32], stage1 [32, 32, 64], stage2 [16, 16, 128], stage3 [8, 8, 256], pooled [256].
  */
@@ -38,6 +39,8 @@ final class CifarResNet extends ImageModel {
         Operand<TFloat32> pre = block("layer" + stage + "_" + b, l, h, widths[stage], stride);
         if (b == blocks - 1) {
           l.feature(FeaturePoint.stagePre(stage), pre);
+          // The residual sum's distribution is taken from the block's last BN, as OFD's reference does.
+          l.featureBatchNorm(FeaturePoint.stagePre(stage), "layer" + stage + "_" + b + "_bn2");
         }
         h = l.relu(pre);
       }

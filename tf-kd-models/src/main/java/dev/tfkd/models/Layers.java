@@ -1,6 +1,7 @@
 package dev.tfkd.models;
 
 import dev.tfkd.graph.Architecture.Mode;
+import dev.tfkd.graph.BatchNormParameters;
 import dev.tfkd.graph.Forward;
 import dev.tfkd.graph.Init;
 import dev.tfkd.graph.Variables;
@@ -39,6 +40,8 @@ public final class Layers {
   private final Mode mode;
   private final List<Op> updates = new ArrayList<>();
   private final java.util.Map<String, Operand<TFloat32>> features = new java.util.LinkedHashMap<>();
+  private final java.util.Map<String, BatchNormParameters> norms = new java.util.HashMap<>();
+  private final java.util.Map<String, BatchNormParameters> pointNorms = new java.util.LinkedHashMap<>();
 
   /**
    * Layers that add ops with {@code tf} and create variables in {@code vars}.
@@ -73,7 +76,23 @@ public final class Layers {
 
   /** The logits with the update ops and feature points collected so far. */
   public Forward forward(Operand<TFloat32> logits) {
-    return new Forward(logits, updates, features);
+    return new Forward(logits, updates, features, pointNorms);
+  }
+
+  /**
+   * Records that the feature point {@code point} is the output of the batch normalisation {@code bn} built earlier
+   * (or, in a ResNet, a residual sum whose branch ends in it, as OFD's reference takes it), so methods can read the
+   * point's per-channel distribution ({@link BatchNormParameters}).
+   *
+   * @param point a feature point recorded with {@link #feature}
+   * @param bn the name given to {@link #batchNorm}
+   */
+  public void featureBatchNorm(String point, String bn) {
+    BatchNormParameters p = norms.get(bn);
+    if (p == null || !features.containsKey(point)) {
+      throw new IllegalStateException("no batch normalisation " + bn + " or feature point " + point + " to pair");
+    }
+    pointNorms.put(point, p);
   }
 
   /**
@@ -171,6 +190,7 @@ public final class Layers {
     // Read the state through Identity: ops applied to a VariableV2 directly can break gradient construction.
     Operand<TFloat32> meanRead = tf.identity(mean);
     Operand<TFloat32> varRead = tf.identity(var);
+    norms.put(name, new BatchNormParameters(gamma, beta));
     boolean training = mode == Mode.TRAINING;
     FusedBatchNorm<TFloat32, TFloat32> bn =
         tf.nn.fusedBatchNorm(

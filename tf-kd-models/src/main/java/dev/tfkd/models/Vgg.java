@@ -31,6 +31,7 @@ final class Vgg extends ImageModel {
         Operand<TFloat32> pre = l.batchNorm(p + "_bn", l.conv(p + "_conv", h, 3, WIDTHS[b], 1, true));
         if (c == convs[b] - 1 && b > 0) {
           l.feature(FeaturePoint.stagePre(b), pre);
+          l.featureBatchNorm(FeaturePoint.stagePre(b), p + "_bn");
         }
         h = l.relu(pre);
       }

@@ -14,7 +14,7 @@ import org.tensorflow.types.TFloat32;
  * stem ReLU); {@code stage1..3}: each stage's residual sum, which no ReLU follows inside the stage (RepDistiller's
  * {@code is_feat} features); {@code stage1_pre..stage3_pre}: that sum batch-normalised by the next stage's first
  * block ({@code bn_final} for stage 3), the value its ReLU reads (RepDistiller's {@code preact=True} features, the
- * points OFD's margin is computed at); {@code pooled}; {@code logits}. On 32x32x3 wrn_40_2 gives stem [32, 32, 16],
+ * points OFD's margin is computed at, with that BN's parameters); {@code pooled}; {@code logits}. On 32x32x3 wrn_40_2 gives stem [32, 32, 16],
  * stage1 [32, 32, 32], stage2 [16, 16, 64], stage3 [8, 8, 128], pooled [128].
  */
 final class WideResNet extends ImageModel {
@@ -43,6 +43,7 @@ final class WideResNet extends ImageModel {
       l.feature(FeaturePoint.stage(stage), h);
     }
     h = l.relu(l.feature(FeaturePoint.stagePre(3), l.batchNorm("bn_final", h)));
+    l.featureBatchNorm(FeaturePoint.stagePre(3), "bn_final");
     return l.logits("fc", l.feature(FeaturePoint.POOLED, l.globalAvgPool(h)), numClasses());
   }
 
@@ -51,6 +52,7 @@ final class WideResNet extends ImageModel {
     Operand<TFloat32> bn = l.batchNorm(p + "_bn1", x);
     if (prePoint != null) {
       l.feature(prePoint, bn);
+      l.featureBatchNorm(prePoint, p + "_bn1");
     }
     Operand<TFloat32> act = l.relu(bn);
     Operand<TFloat32> h = l.conv(p + "_conv1", act, 3, out, stride, false);

@@ -91,4 +91,39 @@ class FeaturePointsTest {
     }
     assertThrows(IllegalArgumentException.class, () -> FeaturePoints.of(a, "stage9"));
   }
+
+  /**
+   * OFD's margins need the BN before each pre-ReLU point: ResNets give the last block's second BN (as the reference
+   * takes it), Wide ResNets the BN whose output the point is, VGGs the block's last BN; a model without batch
+   * normalisation (the small CNN) gives none.
+   */
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"resnet8", "resnet8x4", "wrn_16_2", "vgg8", "cnn"})
+  void preReluPointsCarryTheirBatchNormParameters(String name) {
+    Architecture a = Models.create(name, CIFAR, 10);
+    try (org.tensorflow.Graph g = new org.tensorflow.Graph()) {
+      org.tensorflow.op.Ops tf = org.tensorflow.op.Ops.create(g);
+      var x = tf.placeholder(org.tensorflow.types.TFloat32.class,
+          org.tensorflow.op.core.Placeholder.shape(org.tensorflow.ndarray.Shape.of(-1, 32, 32, 3)));
+      dev.tfkd.graph.Forward f =
+          a.build(tf, x, new dev.tfkd.graph.FrozenVariables(dev.tfkd.training.FrozenTeacher.initial(a, 1).weights()),
+              Architecture.Mode.INFERENCE);
+      List<String> pre = f.features().keySet().stream().filter(p -> p.endsWith("_pre")).toList();
+      assertTrue(pre.size() >= 2, name + ": " + f.features().keySet());
+      if (name.equals("cnn")) {
+        assertTrue(f.batchNorms().isEmpty(), name + ": " + f.batchNorms().keySet());
+        return;
+      }
+      assertEquals(pre, List.copyOf(f.batchNorms().keySet()), name);
+      for (String p : pre) {
+        long channels = f.features().get(p).shape().get(3);
+        assertEquals(channels, f.batchNorms().get(p).gamma().shape().get(0), name + " " + p);
+        assertEquals(channels, f.batchNorms().get(p).beta().shape().get(0), name + " " + p);
+      }
+      if (name.equals("resnet8")) {
+        String gamma = f.batchNorms().get("stage3_pre").gamma().op().name();
+        assertEquals("layer3_0_bn2_gamma", gamma);
+      }
+    }
+  }
 }
