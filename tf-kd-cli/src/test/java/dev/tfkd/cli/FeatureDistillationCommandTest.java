@@ -59,6 +59,11 @@ class FeatureDistillationCommandTest {
   }
 
   static double studentAccuracy(String run) throws Exception {
+    return studentAccuracy(root, run);
+  }
+
+  /** The student's test accuracy in {@code root/run/results.json}. */
+  static double studentAccuracy(Path root, String run) throws Exception {
     String json = Files.readString(root.resolve(run).resolve("results.json"));
     Matcher m = Pattern.compile("\"student\":\\{\"examples\":\\d+,\"accuracy\":([0-9.eE-]+)").matcher(json);
     assertTrue(m.find(), json);
