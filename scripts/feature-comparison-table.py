@@ -23,8 +23,8 @@ for line in open(os.path.join(work, 'logs', 'summary.txt')):
         wall.setdefault(m.group(1), {})[int(m.group(2))] = int(m.group(4))
 order = ['ce', 'kd', 'at', 'sp', 'pkt', 'rkd', 'dist', 'fitnet', 'vid', 'crd', 'ofd', 'reviewkd']
 base = acc.get('ce', {})
-print('| method | seed 1 | seed 2 | seed 3 | mean ± sd | minus alone (paired) | wall per run (s) |')
-print('| :-- | --: | --: | --: | --: | --: | --: |')
+print('| method | seed 1 | seed 2 | seed 3 | mean ± sd | minus alone, paired: mean [95% t-interval], seeds above | wall per run (s) |')
+print('| :-- | --: | --: | --: | --: | :-- | --: |')
 for meth in order:
     if meth not in acc: continue
     v = acc[meth]
@@ -36,6 +36,13 @@ for meth in order:
     d = statistics.mean(diffs) * 100 if diffs else float('nan')
     above = sum(1 for x in diffs if x > 0)
     w = wall.get(meth, {})
-    print('| %s | %s | %.2f ± %.2f | %+.2f (%d/%d above) | %s |' % (
-        meth, ' | '.join('%.2f' % (100 * x) if x is not None else '-' for x in vals), 100 * mean, 100 * sd, d, above, len(diffs),
+    # Student-t 0.975 quantiles for n - 1 = 1..4 degrees of freedom.
+    t975 = {2: 12.706, 3: 4.303, 4: 3.182, 5: 2.776}
+    if meth != 'ce' and len(diffs) in t975:
+        half = t975[len(diffs)] * statistics.stdev(diffs) * 100 / len(diffs) ** 0.5
+        paired = '%+.2f [%+.2f, %+.2f], %d/%d' % (d, d - half, d + half, above, len(diffs))
+    else:
+        paired = '-'
+    print('| %s | %s | %.2f ± %.2f | %s | %s |' % (
+        meth, ' | '.join('%.2f' % (100 * x) if x is not None else '-' for x in vals), 100 * mean, 100 * sd, paired,
         ' / '.join(str(w[s]) for s in sorted(w))))
