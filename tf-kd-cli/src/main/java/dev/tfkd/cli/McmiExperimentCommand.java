@@ -2,6 +2,8 @@ package dev.tfkd.cli;
 
 import dev.tfkd.data.Dataset;
 import dev.tfkd.experiments.McmiExperiment;
+import dev.tfkd.features.FeatureLosses;
+import dev.tfkd.features.LossSpec;
 import dev.tfkd.experiments.McmiResult;
 import dev.tfkd.graph.Architecture;
 import dev.tfkd.io.AtomicFiles;
@@ -10,6 +12,7 @@ import dev.tfkd.models.Models;
 import dev.tfkd.objectives.CentroidPolicy;
 import dev.tfkd.objectives.McmiFineTune;
 import dev.tfkd.training.Distillation;
+import dev.tfkd.training.Objective;
 import dev.tfkd.training.OptimizerConfig;
 import dev.tfkd.training.TrainConfig;
 import java.io.IOException;
@@ -33,6 +36,7 @@ import picocli.CommandLine.Spec;
       "", "Examples:", "  tfkd experiment mcmi --seeds 3 --out results/mcmi-gmm",
       "  tfkd experiment mcmi --validation-split 0.2 --lambda 0.25 --centroids epoch   (choosing settings)",
       "  tfkd experiment mcmi --method 'dkd(alpha=1,beta=8)' --control --out results/mcmi-dkd",
+      "  tfkd experiment mcmi --method pkt --out results/mcmi-pkt   (a feature loss)",
       "  tfkd experiment mcmi-study --help   (the few-shot / zero-shot study, checkpointed per cell)"
     })
 final class McmiExperimentCommand implements Callable<Integer> {
@@ -83,7 +87,7 @@ final class McmiExperimentCommand implements Callable<Integer> {
   @Option(names = "--finetune-epochs", description = "MCMI fine-tuning epochs, SGD 0.9, lr 0.05 cosine, wd 5e-4 (default: ${DEFAULT-VALUE}).", defaultValue = "20")
   int finetuneEpochs;
 
-  @Option(names = {"--method", "--divergence"}, description = "Distillation method the comparison runs inside: a divergence spec, see `tfkd divergences` (default: ${DEFAULT-VALUE}).", defaultValue = "kl(T=4)")
+  @Option(names = {"--method", "--divergence"}, description = "Distillation method the comparison runs inside: a divergence spec (weighted by --ce-weight and --kd-weight), a feature loss M (run as the loss 'ce:1, M'; the teacher then runs in the student's graph), or a whole loss spec such as 'ce:1, kl(T=4):0.9, at'; see `tfkd divergences` (default: ${DEFAULT-VALUE}).", defaultValue = "kl(T=4)")
   String divergence;
 
   @Option(names = "--posterior", description = "CSV of the known P(y|x), one row per evaluation example in order, one column per class: adds BCPD error and KL(posterior||teacher).")
@@ -116,12 +120,31 @@ final class McmiExperimentCommand implements Callable<Integer> {
   @Option(names = "--out", description = "Where results.md and results.json go (default: ${DEFAULT-VALUE}).", defaultValue = "results/mcmi")
   Path out;
 
+  /**
+   * The students' objective for {@code --method}: a feature loss {@code M} (see 'tfkd divergences') is the loss
+   * {@code ce:1, M} at its default weight, as RepDistiller trains feature methods; a loss spec with several terms
+   * ({@code ce:1, kl(T=4):0.9, at}) is taken as written; anything else is a divergence weighted by --ce-weight and
+   * --kd-weight.
+   */
+  static Objective method(String spec, float ceWeight, float kdWeight) {
+    String s = spec.strip();
+    int paren = s.indexOf('(');
+    String name = (paren < 0 ? s : s.substring(0, paren)).strip();
+    if (FeatureLosses.entries().stream().anyMatch(e -> e.name().equals(name))) {
+      return LossSpec.parse("ce:1, " + s);
+    }
+    if (s.contains(",") || s.matches(".*:\\s*[0-9.eE+-]+\\s*$")) {
+      return LossSpec.parse(s);
+    }
+    return new Distillation(ceWeight, kdWeight, Divergences.parse(s));
+  }
+
   @Override
   public Integer call() throws IOException {
     PrintWriter o = spec.commandLine().getOut();
     OptimizerConfig adam = OptimizerConfig.adam(lr);
     McmiFineTune ft = McmiFineTune.paper(lambda).withCentroids(CentroidPolicy.parse(centroids)).withEpochs(finetuneEpochs).withLearningRate(finetuneLr);
-    Distillation kd = new Distillation(ceWeight, kdWeight, Divergences.parse(divergence));
+    Objective kd = method(divergence, ceWeight, kdWeight);
     McmiExperiment.Protocols protocols = new McmiExperiment.Protocols(trainFraction, fewShotEpochs, omitClasses);
     Dataset[] sets = DataOptions.load(data, test, validationSplit, testFraction);
     if (posterior != null) {

@@ -55,10 +55,36 @@ class McmiCommandsTest {
   }
 
   @Test
+  void experimentRunsInsideAFeatureMethod(@TempDir Path root) throws Exception {
+    // PKT reads the pooled vectors: the MCMI and MLL teachers run in each student's graph, restored from checkpoints.
+    DemoCommandTest.Run r =
+        tfkd(
+            "experiment", "mcmi", "--teacher-model", "mlp:32", "--student-model", "mlp:8", "--teacher-epochs", "1",
+            "--finetune-epochs", "1", "--student-epochs", "1", "--few-shot-epochs", "1", "--seeds", "1",
+            "--method", "pkt", "--threads", "1", "--out", root.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("pkt"), r.out());
+    String json = Files.readString(root.resolve("results.json"));
+    assertTrue(json.contains("pkt"), json);
+    // 1 seed x 3 settings x 3 students (alone, kd-mll, kd-mcmi).
+    assertEquals(9, json.split("\"setting\":").length - 1, json);
+    assertTrue(McmiExperimentCommand.method("ce:1, kl(T=4):0.9, rkd", 0.1f, 0.9f).needsFeatures());
+    assertTrue(McmiExperimentCommand.method("pkt", 0.1f, 0.9f) instanceof dev.tfkd.features.LossSpec);
+    assertTrue(McmiExperimentCommand.method("kl(T=4)", 0.1f, 0.9f) instanceof dev.tfkd.training.Distillation);
+  }
+
+  @Test
   void badInputIsOneLineAndExitTwo(@TempDir Path root) {
     DemoCommandTest.Run r = tfkd("experiment", "mcmi", "--omit-classes", "12", "--out", root.resolve("x").toString());
     assertEquals(2, r.code(), r.err());
     assertTrue(r.err().contains("outside"), r.err());
+    assertFalse(Files.exists(root.resolve("x")));
+    // A feature term the models cannot serve (MLPs have no stages) is refused before any teacher trains.
+    r = tfkd("experiment", "mcmi", "--method", "at", "--out", root.resolve("x").toString());
+    assertEquals(2, r.code(), r.err());
+    assertEquals(1, r.err().strip().lines().count(), r.err());
+    assertTrue(r.err().contains("stage"), r.err());
+    assertFalse(r.out().contains("teacher mll"), r.out());
     assertFalse(Files.exists(root.resolve("x")));
     r = tfkd("train-teacher", "--objective", "mmi", "--run-dir", root.resolve("t").toString());
     assertEquals(2, r.code());

@@ -3,13 +3,18 @@ package dev.tfkd.experiments;
 import dev.tfkd.data.Dataset;
 import dev.tfkd.data.Subsets;
 import dev.tfkd.graph.Architecture;
+import dev.tfkd.graph.Forward;
 import dev.tfkd.graph.InferenceModel;
+import dev.tfkd.graph.TrainingVariables;
+import dev.tfkd.losses.LossContext;
 import dev.tfkd.metrics.EmpiricalCmi;
 import dev.tfkd.metrics.Evaluation;
 import dev.tfkd.metrics.Metrics;
 import dev.tfkd.objectives.McmiFineTune;
 import dev.tfkd.training.CrossEntropy;
 import dev.tfkd.training.Distillation;
+import dev.tfkd.training.FeatureInputs;
+import dev.tfkd.training.FrozenTeacher;
 import dev.tfkd.training.Objective;
 import dev.tfkd.training.TrainConfig;
 import dev.tfkd.training.TrainedModel;
@@ -24,6 +29,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import org.tensorflow.Graph;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
 
 /**
  * The MCMI experiment (Ye et al., ICLR 2024): for each seed, train an MLL teacher, fine-tune an MCMI teacher from
@@ -53,13 +64,53 @@ public record McmiExperiment(
     if (seeds < 1) {
       throw new IllegalArgumentException("--seeds must be >= 1, got " + seeds);
     }
+    if (student.distillation().needsFeatures()) {
+      checkFeatureTerms(student.distillation(), student.architecture(), teacher.architecture());
+    }
+  }
+
+  /**
+   * Builds the students' objective once in a scratch graph (never run) on the student's points and an untrained
+   * teacher's, so a feature term that reads a point one of the two networks lacks is refused before any teacher
+   * trains.
+   */
+  private static void checkFeatureTerms(Objective objective, Architecture student, Architecture teacher) {
+    try (Graph g = new Graph()) {
+      Ops tf = Ops.create(g);
+      Placeholder<TFloat32> x =
+          tf.placeholder(TFloat32.class, Placeholder.shape(InferenceModel.batchShape(student.inputShape())));
+      TrainingVariables vars = new TrainingVariables(0);
+      Forward s = student.build(tf, x, vars, Architecture.Mode.TRAINING);
+      Forward t = FrozenTeacher.initial(teacher, 0).forward(tf, x);
+      int k = student.numClasses();
+      Placeholder<TInt32> labels = tf.placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
+      objective.build(
+          tf, s.logits(), t.logits(),
+          new LossContext(labels, tf.oneHot(labels, tf.constant(k), tf.constant(1f), tf.constant(0f)), tf.constant(0f)),
+          new FeatureInputs(
+              s.features(), List.of(new FeatureInputs.TeacherPoints(t.features(), t.batchNorms())), vars,
+              tf.constant(0f), new FeatureInputs.Examples(1, 0)));
+    }
   }
 
   /** The teachers: architecture, MLL training configuration (its seed is replaced per run), MCMI fine-tuning. */
   public record TeacherPlan(Architecture architecture, TrainConfig config, McmiFineTune fineTune) {}
 
-  /** The students: architecture, configuration (seed replaced per run), and the distillation objective. */
-  public record StudentPlan(Architecture architecture, TrainConfig config, Distillation distillation) {}
+  /**
+   * The students: architecture, configuration (seed replaced per run), and the distillation objective: a logit
+   * divergence ({@link Distillation}) reads each teacher's logits computed once; an objective with feature terms
+   * ({@link dev.tfkd.features.LossSpec}, e.g. {@code ce:1, at}) builds the teacher into the student's training
+   * graph, restored from its checkpoint, so it sees every batch as the student does.
+   */
+  public record StudentPlan(Architecture architecture, TrainConfig config, Objective distillation) {
+    /** Checks that the objective reads a teacher. */
+    public StudentPlan {
+      Objects.requireNonNull(distillation, "distillation");
+      if (!distillation.needsTeacher()) {
+        throw new IllegalArgumentException(distillation.describe() + " reads no teacher: nothing to distil");
+      }
+    }
+  }
 
   /**
    * @param trainFraction the few-shot students' stratified fraction of the training data, in (0, 1]
@@ -198,8 +249,17 @@ public record McmiExperiment(
         }
         for (String name : studentNames()) {
           Objective objective = name.equals("alone") ? new CrossEntropy() : student.distillation();
-          float[] tl = name.equals("alone") ? null : teacherLogits.get(name.substring(3)).get(setting);
-          TrainedModel sm = new Trainer(sCfg, List.of()).train(student.architecture(), data, objective, tl, workDir);
+          TrainedModel sm;
+          if (!name.equals("alone") && objective.needsFeatures()) {
+            // Feature terms read the teacher's intermediate points: the teacher runs in the student's graph.
+            TrainedModel t = teachers.get(name.substring(3));
+            FrozenTeacher frozen =
+                FrozenTeacher.fromCheckpoint(t.architecture(), t.checkpointPrefix(), Trainer.sessionConfig(tCfg.threads()));
+            sm = new Trainer(sCfg, List.of()).trainOnline(student.architecture(), data, objective, frozen, workDir);
+          } else {
+            float[] tl = name.equals("alone") ? null : teacherLogits.get(name.substring(3)).get(setting);
+            sm = new Trainer(sCfg, List.of()).train(student.architecture(), data, objective, tl, workDir);
+          }
           try (InferenceModel m = sm.load(Trainer.sessionConfig(sCfg.threads()))) {
             Evaluation ev = Metrics.evaluate(m.logits(eval), eval);
             result.addStudent(setting, name, seed, ev);

@@ -105,6 +105,12 @@ public record McmiStudy(
   public McmiStudy {
     Objects.requireNonNull(teacher, "teacher");
     Objects.requireNonNull(student, "student");
+    if (student.distillation().needsFeatures()) {
+      // Its cells distil from teacher logits computed once per cell; feature terms need the teacher in the graph.
+      throw new IllegalArgumentException(
+          "the study distils from cached teacher logits and takes a logit divergence; "
+              + student.distillation().describe() + " reads feature points (run it with experiment mcmi)");
+    }
     Objects.requireNonNull(grid, "grid");
     fractions = List.copyOf(fractions);
     omitClasses = List.copyOf(omitClasses);
