@@ -4,6 +4,7 @@ import dev.tfkd.cluster.ClusterFailureException;
 import dev.tfkd.cluster.ClusterSpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -34,11 +35,7 @@ final class ClusterRecovery {
       try {
         return attempt.apply(o);
       } catch (TensorFlowException e) {
-        // TensorFlow's messages often start with a blank line; the first line with text says what failed.
-        String why =
-            e.getMessage() == null
-                ? e.toString()
-                : e.getMessage().lines().map(String::strip).filter(l -> !l.isEmpty()).findFirst().orElse(e.toString());
+        String why = reason(e);
         Optional<String> ps = cluster.firstUnreachable(ClusterSpec.PS, PROBE_MS);
         if (ps.isPresent()) {
           throw new ClusterFailureException(
@@ -57,12 +54,28 @@ final class ClusterRecovery {
         String who = worker.orElse("a worker");
         LOG.log(
             System.Logger.Level.WARNING,
-            who + " failed (" + why + "); waiting up to " + REJOIN_SECONDS + " s for it to rejoin, then continuing "
-                + "from the latest checkpoint");
+            // A worker the probe cannot reach has stopped answering; TensorFlow's own lines above say how.
+            (worker.isPresent() ? who + " stopped answering" : who + " failed (" + why + ")") + "; waiting up to "
+                + REJOIN_SECONDS + " s for it to rejoin, then continuing from the latest checkpoint");
         awaitWorkers(cluster, who, e);
         o = new Trainer.RunOptions(o.validation(), o.checkpoints(), o.everyEpoch(), o.resume() || hasCheckpoint(o));
       }
     }
+  }
+
+  /**
+   * What failed, in one line: TensorFlow's messages from a remote task start with a blank line, a rule of '=' and a
+   * "From /job:..." line; the line with the status code (e.g. {@code UNAVAILABLE: Connection reset by peer}) says
+   * it, else the first line with a word in it.
+   */
+  static String reason(TensorFlowException e) {
+    if (e.getMessage() == null) {
+      return e.toString();
+    }
+    List<String> lines = e.getMessage().lines().map(String::strip).toList();
+    return lines.stream().filter(l -> l.matches("[A-Z_]{4,}: .*")).findFirst()
+        .or(() -> lines.stream().filter(l -> l.matches(".*[A-Za-z]{2}.*")).findFirst())
+        .orElse(e.toString());
   }
 
   private static void awaitWorkers(ClusterSpec cluster, String who, TensorFlowException cause) {
