@@ -110,7 +110,9 @@ final class ReplicatedGraph {
           floats(g, evalLogits),
           new NamedOp(g.operationOrThrow(step)),
           parameters,
-          java.util.Map.of());
+          java.util.Map.of(),
+          null,
+          null);
     }
   }
 

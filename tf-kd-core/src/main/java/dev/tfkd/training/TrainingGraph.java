@@ -65,22 +65,6 @@ record TrainingGraph(
     teacherFeatures = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(teacherFeatures));
   }
 
-  /** A graph whose losses read neither example indices nor the global step. */
-  TrainingGraph(
-      Placeholder<TFloat32> x,
-      Placeholder<TInt32> labels,
-      Placeholder<TFloat32> epoch,
-      Placeholder<TFloat32> learningRate,
-      Placeholder<TFloat32> teacher,
-      Objective.LossTerms terms,
-      Operand<TFloat32> logits,
-      Operand<TFloat32> evalLogits,
-      Op step,
-      long parameters,
-      java.util.Map<String, Placeholder<TFloat32>> teacherFeatures) {
-    this(x, labels, epoch, learningRate, teacher, terms, logits, evalLogits, step, parameters, teacherFeatures, null, null);
-  }
-
   /**
    * Builds the training graph of {@code architecture} with {@code objective} in {@code graph}.
    *
@@ -115,20 +99,6 @@ record TrainingGraph(
     return build(
         graph, architecture, objective, onlineTeacher == null ? List.of() : List.of(onlineTeacher), config, setup,
         fedFeatures, 0);
-  }
-
-  /**
-   * Builds the training graph with {@code onlineTeachers} built into it, without fed feature points or example
-   * indices.
-   */
-  static TrainingGraph build(
-      Graph graph,
-      Architecture architecture,
-      Objective objective,
-      List<FrozenTeacher> onlineTeachers,
-      TrainConfig config,
-      TrainingSetup setup) {
-    return build(graph, architecture, objective, onlineTeachers, config, setup, java.util.Map.of(), 0);
   }
 
   /**
