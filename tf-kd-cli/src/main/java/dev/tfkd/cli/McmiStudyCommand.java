@@ -59,7 +59,7 @@ final class McmiStudyCommand implements Callable<Integer> {
   @Option(names = "--posterior", description = "CSV of the known P(y|x), one row per test example in order, one column per class: adds BCPD error and KL(posterior||teacher).")
   Path posterior;
 
-  @Option(names = "--teacher-model", description = "Teacher architecture (default: ${DEFAULT-VALUE}).", defaultValue = "lenet5")
+  @Option(names = "--teacher-model", description = "Teacher architecture (default: lenet5 for images, mlp:256,256 for feature vectors).")
   String teacherModel;
 
   @Option(names = "--student-model", description = "Student architecture (default: ${DEFAULT-VALUE}).", defaultValue = "mlp:32")
@@ -153,7 +153,8 @@ final class McmiStudyCommand implements Callable<Integer> {
     Dataset testSet = posterior == null ? sets[1] : PosteriorCsv.attach(posterior, sets[1]);
     TrainConfig teacherConfig = new TrainConfig(teacherEpochs, batchSize, adam, seed, threads);
     TrainConfig studentConfig = new TrainConfig(studentEpochs, batchSize, adam, seed, threads);
-    Architecture teacherArch = Models.forTraining(teacherModel, train.exampleShape(), train.numClasses(), teacherConfig);
+    String teacherSpec = teacherModel != null ? teacherModel : train.exampleShape().length == 3 ? "lenet5" : "mlp:256,256";
+    Architecture teacherArch = Models.forTraining(teacherSpec, train.exampleShape(), train.numClasses(), teacherConfig);
     Architecture studentArch = Models.forTraining(studentModel, train.exampleShape(), train.numClasses(), studentConfig);
     McmiStudy study =
         new McmiStudy(

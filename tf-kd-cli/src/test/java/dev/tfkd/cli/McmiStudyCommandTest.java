@@ -114,6 +114,34 @@ class McmiStudyCommandTest {
   }
 
   @Test
+  void featureVectorsGetAnMlpTeacherByDefaultAndTheirPosteriorIsScored(@TempDir Path root) throws Exception {
+    // A user's tabular data: no --teacher-model (lenet5 takes images), the known posterior as a CSV.
+    Dataset test = DataSources.load("gmm", null, DataSources.Split.TEST);
+    int k = test.numClasses();
+    StringBuilder rows = new StringBuilder();
+    for (int i = 0; i < test.size(); i++) {
+      for (int c = 0; c < k; c++) {
+        rows.append(c == 0 ? "" : ",").append(test.posterior()[i * k + c]);
+      }
+      rows.append('\n');
+    }
+    Path csv = root.resolve("posterior.csv");
+    Files.writeString(csv, rows);
+    Path out = root.resolve("gmm");
+    DemoCommandTest.Run r =
+        tfkd(
+            "experiment", "mcmi-study", "--data", "gmm", "--train-subset", "600", "--student-model", "mlp:4",
+            "--teacher-epochs", "1", "--student-epochs", "1", "--lambda", "0.1", "--finetune-lr", "0.05",
+            "--finetune-epochs", "1", "--fractions", "0.1", "--omit-classes", "none", "--seeds", "1", "--threads", "1",
+            "--posterior", csv.toString(), "--out", out.toString());
+    assertEquals(0, r.code(), r.err());
+    String study = Files.readString(out.resolve("study.json"));
+    assertTrue(study.contains("\"teacher\":\"mlp-20-256-256-10\"") && study.contains("\"posterior\":true"), study);
+    Map<String, Object> teacher = cell(out, "test/seed-1/teacher-mll");
+    assertTrue(((Number) teacher.get("bcpdError")).doubleValue() > 0, teacher.toString());
+  }
+
+  @Test
   void badInputIsOneLineAndExitTwo(@TempDir Path root) throws Exception {
     DemoCommandTest.Run r = tfkd("experiment", "mcmi-study", "--fractions", "0", "--out", root.resolve("a").toString());
     assertEquals(2, r.code(), r.err());
