@@ -12,6 +12,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The tables of a {@link McmiStudy}, made from its files alone ({@code study.json} and the cell files): nothing is
@@ -21,6 +23,10 @@ import java.util.function.Predicate;
  * PairedDifference}. Not thread-safe.
  */
 public final class McmiStudyReport {
+  /** How study.json records an optimizer (OptimizerConfig's record form). */
+  private static final Pattern OPTIMIZER = Pattern.compile(
+      "OptimizerConfig\\[kind=(\\w+), learningRate=([^,]+), momentum=([^,]+), weightDecay=([^,]+), schedule=(\\w+)]");
+
   private final Map<String, Object> config;
   private final List<Map<String, Object>> validation;
   private final List<Map<String, Object>> test;
@@ -70,6 +76,29 @@ public final class McmiStudyReport {
   private String str(String key) {
     Object v = config.get(key);
     return v instanceof Double d && d == Math.rint(d) ? Long.toString(d.longValue()) : String.valueOf(v);
+  }
+
+  /**
+   * An optimizer as study.json records it ({@code OptimizerConfig[kind=ADAM, learningRate=0.001, ...]}), for prose:
+   * "Adam, lr 0.001" or "SGD, lr 0.05, momentum 0.9", with momentum, weight decay and schedule only where they are not the defaults.
+   */
+  private String optimizer(String key) {
+    String raw = str(key);
+    Matcher m = OPTIMIZER.matcher(raw);
+    if (!m.matches()) {
+      return raw;
+    }
+    StringBuilder b = new StringBuilder(m.group(1).equals("ADAM") ? "Adam" : m.group(1)).append(", lr ").append(m.group(2));
+    if (Double.parseDouble(m.group(3)) != 0) {
+      b.append(", momentum ").append(m.group(3));
+    }
+    if (Double.parseDouble(m.group(4)) != 0) {
+      b.append(", weight decay ").append(m.group(4));
+    }
+    if (!m.group(5).equals("CONSTANT")) {
+      b.append(", ").append(m.group(5).toLowerCase(Locale.ROOT)).append(" schedule");
+    }
+    return b.toString();
   }
 
   private List<Double> list(String key) {
@@ -251,8 +280,8 @@ public final class McmiStudyReport {
             + "centroids %s; student %s (%s, %s full-data epochs; every few-shot student gets the same number of steps); "
             + "distillation %s. Test cells finished: %d of %d.%n%n",
         str("train"), str("trainExamples"), str("test"), str("testExamples"),
-        posterior ? ", with a posterior" : "", str("teacher"), str("teacherEpochs"), str("teacherOptimizer"),
-        str("batchSize"), str("centroids"), str("student"), str("studentOptimizer"), str("studentEpochs"),
+        posterior ? ", with a posterior" : "", str("teacher"), str("teacherEpochs"), optimizer("teacherOptimizer"),
+        str("batchSize"), str("centroids"), str("student"), optimizer("studentOptimizer"), str("studentEpochs"),
         str("method"), test.size(), expected));
     b.append("### Validation (settings chosen here, before any test figure)\n\n").append(validationMarkdown());
 

@@ -27,7 +27,8 @@ class McmiStudyReportTest {
   private static Path study(Path out) throws Exception {
     Files.writeString(out.resolve("study.json"), Json.object()
         .put("train", "t").put("trainExamples", 100).put("test", "e").put("testExamples", 50).put("posterior", false)
-        .put("teacher", "lenet5").put("teacherEpochs", 3).put("teacherOptimizer", "adam").put("batchSize", 8)
+        .put("teacher", "lenet5").put("teacherEpochs", 3).put("teacherOptimizer",
+            "OptimizerConfig[kind=SGD, learningRate=0.05, momentum=0.9, weightDecay=5.0E-4, schedule=COSINE]").put("batchSize", 8)
         .put("centroids", "once").put("student", "mlp").put("studentEpochs", 2).put("studentOptimizer", "adam")
         .put("method", "kl").put("lambdas", List.of(0.1, 0.3, 0.5)).put("finetuneLrs", List.of(0.005, 0.05))
         .put("finetuneEpochs", List.of(5)).put("fractions", List.of(0.05)).put("omitClasses", List.of(3))
@@ -83,6 +84,9 @@ class McmiStudyReportTest {
     // MCMI train CMI 0.06, 0.07, 0.08 against 0.03: +0.03, +0.04, +0.05.
     assertTrue(md.contains("| train CMI | +0.0400 ± 0.0100 [+0.0152, +0.0648] 3/3 > 0 |"), md);
     assertTrue(md.contains("Test cells finished: 17 of 33"), md);
+    // The optimizers in words; a form the report does not know is printed as study.json holds it.
+    assertTrue(md.contains("(MLL: 3 epochs, SGD, lr 0.05, momentum 0.9, weight decay 5.0E-4, cosine schedule, batch 8)"), md);
+    assertTrue(md.contains("student mlp (adam, 2 full-data epochs"), md);
     assertFalse(md.contains("BCPD"), "no posterior, no BCPD column");
     assertTrue(report.validationMarkdown().contains("| mcmi | 0.3 | 0.005 | 5 | - | - | - | - | - | 85.00 (n = 1) |"),
         report.validationMarkdown());
