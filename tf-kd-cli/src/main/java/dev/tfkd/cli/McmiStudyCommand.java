@@ -153,7 +153,8 @@ final class McmiStudyCommand implements Callable<Integer> {
     Dataset testSet = posterior == null ? sets[1] : PosteriorCsv.attach(posterior, sets[1]);
     TrainConfig teacherConfig = new TrainConfig(teacherEpochs, batchSize, adam, seed, threads);
     TrainConfig studentConfig = new TrainConfig(studentEpochs, batchSize, adam, seed, threads);
-    String teacherSpec = teacherModel != null ? teacherModel : train.exampleShape().length == 3 ? "lenet5" : "mlp:256,256";
+    String teacherSpec =
+        teacherModel != null ? teacherModel : train.exampleShape().length == 3 ? "lenet5" : "mlp:256,256";
     Architecture teacherArch = Models.forTraining(teacherSpec, train.exampleShape(), train.numClasses(), teacherConfig);
     Architecture studentArch = Models.forTraining(studentModel, train.exampleShape(), train.numClasses(), studentConfig);
     McmiStudy study =

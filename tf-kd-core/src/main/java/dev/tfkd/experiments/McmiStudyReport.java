@@ -80,7 +80,8 @@ public final class McmiStudyReport {
 
   /**
    * An optimizer as study.json records it ({@code OptimizerConfig[kind=ADAM, learningRate=0.001, ...]}), for prose:
-   * "Adam, lr 0.001" or "SGD, lr 0.05, momentum 0.9", with momentum, weight decay and schedule only where they are not the defaults.
+   * "Adam, lr 0.001" or "SGD, lr 0.05, momentum 0.9", with momentum, weight decay and schedule only where they are not
+   * the defaults.
    */
   private String optimizer(String key) {
     String raw = str(key);
@@ -88,7 +89,8 @@ public final class McmiStudyReport {
     if (!m.matches()) {
       return raw;
     }
-    StringBuilder b = new StringBuilder(m.group(1).equals("ADAM") ? "Adam" : m.group(1)).append(", lr ").append(m.group(2));
+    StringBuilder b = new StringBuilder(m.group(1).equals("ADAM") ? "Adam" : m.group(1));
+    b.append(", lr ").append(m.group(2));
     if (Double.parseDouble(m.group(3)) != 0) {
       b.append(", momentum ").append(m.group(3));
     }
